@@ -1,0 +1,161 @@
+/*
+ * config.h - the parsed, immutable configuration.
+ *
+ * core/config.c turns a Pound-syntax file into one `struct config`.  Nothing
+ * outside config.c writes to it after config_load() returns; a reload builds
+ * a new one and swaps the pointer, so live connections keep the snapshot they
+ * started with.  Runtime state (is a backend alive, counters) lives elsewhere,
+ * indexed by the stable ids handed out here.
+ */
+#ifndef PINFOLD_CONFIG_H
+#define PINFOLD_CONFIG_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* Defaults, Pound's where Pound has one. */
+#define CFG_DEFAULT_FILE      "/etc/pinfold/pinfold.cfg"
+#define CFG_DEFAULT_ALIVE     30  /* seconds between health checks of dead backends */
+#define CFG_DEFAULT_CLIENT    10  /* client idle / header timeout, seconds */
+#define CFG_DEFAULT_TIMEOUT   15  /* backend response timeout, seconds */
+#define CFG_DEFAULT_CONNTO    15  /* backend connect timeout, seconds */
+#define CFG_DEFAULT_WSTIMEOUT 600 /* idle timeout of an upgraded (WebSocket) tunnel */
+#define CFG_DEFAULT_GRACE     30  /* seconds to finish in-flight requests on SIGTERM */
+#define CFG_DEFAULT_LOGLEVEL  1
+#define CFG_DEFAULT_PRIORITY  5
+#define CFG_MAX_PRIORITY      9
+
+/* What a condition looks at. */
+enum cfg_cond_kind {
+	COND_URL,    /* request target as sent: path + query (Url) */
+	COND_PATH,   /* path part only, before '?' (Path) */
+	COND_HEADER, /* a whole header line "Name: value" (HeadRequire, Header, HeadRemove) */
+	COND_HOST,   /* the Host header value, port stripped (Host) */
+};
+
+/* How the pattern is compared (Pound 4's -re -exact -beg -end -contain). */
+enum cfg_match_type {
+	MT_REGEX, /* POSIX extended regex, compiled in `re` */
+	MT_EXACT,
+	MT_PREFIX,
+	MT_SUFFIX,
+	MT_CONTAIN,
+};
+
+struct cfg_cond {
+	enum cfg_cond_kind kind;
+	enum cfg_match_type type;
+	int icase;    /* compare case-insensitively (IgnoreCase / -icase) */
+	int negate;   /* HeadDeny, "Not ..." */
+	regex_t re;   /* valid only when type == MT_REGEX (REG_EXTENDED|REG_NOSUB) */
+	char *str;    /* the pattern as written in the file (NUL-terminated) */
+	size_t len;   /* strlen(str) */
+	const char *file;
+	int line;
+	struct cfg_cond *next;
+};
+
+/* A header line to add to requests ("Name: value", already validated). */
+struct cfg_hdr {
+	char *line;
+	size_t len;
+	size_t name_len; /* bytes before the ':' */
+	struct cfg_hdr *next;
+};
+
+struct cfg_backend {
+	unsigned id;      /* 0 .. config.nbackends-1, unique in this config */
+	char *addr_text;  /* "127.0.0.2:8123" or "[::1]:80", for logs */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int priority;     /* 0..9, weight for the random choice; 0 = only if no other */
+	int timeout;      /* response timeout, seconds (TimeOut) */
+	int conn_to;      /* connect timeout, seconds (ConnTO) */
+	int ws_timeout;   /* upgraded tunnel idle timeout (WSTimeOut) */
+	int disabled;     /* Disabled 1: never chosen until enabled at runtime */
+	int emergency;    /* this is the service's Emergency backend */
+	const char *file;
+	int line;
+	struct cfg_backend *next;
+};
+
+enum cfg_balancer { BAL_RANDOM, BAL_IWRR };
+
+struct cfg_service {
+	char *name;                   /* Service "name", or "" */
+	struct cfg_cond *conds;       /* all must hold */
+	struct cfg_cond *head_remove; /* request headers to delete (DeleteHeader) */
+	struct cfg_hdr *head_add;     /* request headers to set (SetHeader/AddHeader) */
+	/* What the service does, exactly one of: */
+	int redirect_code;            /* 301/302/303/307/308, 0 = not a redirect */
+	char *redirect_url;           /* target as written */
+	int redirect_append;          /* URL had no path: append the request's path+query */
+	int error_code;               /* Error NNN: answer with this status, 0 = none */
+	struct cfg_backend *backends; /* regular backends, config order */
+	struct cfg_backend *emergency;
+	enum cfg_balancer balancer;
+	const char *file;
+	int line;
+	struct cfg_service *next;
+};
+
+struct cfg_listener {
+	int https;              /* ListenHTTPS (needs a TLS build) */
+	char *addr_text;        /* for logs */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int xhttp;              /* 0..4, Pound's method classes */
+	int log_level;          /* -1 = use the global one */
+	int client_to;          /* Client, seconds */
+	int strip_forwarded;    /* drop client-sent X-Forwarded-* & co (default 1) */
+	struct cfg_cond *head_remove; /* HeadRemove / DeleteHeader */
+	struct cfg_hdr *head_add;     /* AddHeader / SetHeader */
+	struct cfg_service *services; /* this listener's own, tried before the global ones */
+	const char *file;
+	int line;
+	struct cfg_listener *next;
+};
+
+struct config {
+	char *user;      /* NULL = do not change uid */
+	char *group;     /* NULL = do not change gid */
+	char *root_jail; /* NULL = no chroot */
+	char *pidfile;   /* PIDFile, NULL = none (command line -p overrides) */
+	int daemon;      /* Daemon 0|1 (default 1; -F overrides) */
+	int log_level;
+	int log_facility; /* syslog LOG_* value */
+	int ignore_case;
+	int alive;
+	int client_to;
+	int timeout;
+	int conn_to;
+	int ws_timeout;
+	int grace;
+	struct cfg_listener *listeners;
+	struct cfg_service *services; /* global services, shared by all listeners */
+	unsigned nbackends;
+	struct cfg_backend **backend_by_id; /* nbackends entries */
+	char **files; /* every file read (main + Include), owns the names used in `file` */
+	int nfiles;
+};
+
+/*
+ * A diagnostic: `severity` is "error" or "warning"; the message is complete
+ * ("file:line: what was expected") so callers just print or log it.
+ */
+typedef void (*cfg_diag_fn)(void *ctx, int is_error, const char *msg);
+
+/*
+ * Parse `path`.  On success returns 0 and stores a new config in *out.  On
+ * failure returns the number of errors (> 0), reports each through `diag`,
+ * and stores nothing.  Warnings go through `diag` too and do not fail.
+ * Host names are resolved here (at start and on reload).
+ */
+int config_load(const char *path, struct config **out, cfg_diag_fn diag, void *ctx);
+void config_free(struct config *cfg);
+
+/* Effective log level of a listener. */
+int config_log_level(const struct config *cfg, const struct cfg_listener *l);
+
+#endif
