@@ -115,6 +115,7 @@ struct cfg_listener {
 	const char *file;
 	int line;
 	struct cfg_listener *next;
+	char *name;             /* ListenHTTP "name" (Pound 4), or NULL; added by config.c */
 };
 
 struct config {
@@ -138,6 +139,7 @@ struct config {
 	struct cfg_backend **backend_by_id; /* nbackends entries */
 	char **files; /* every file read (main + Include), owns the names used in `file` */
 	int nfiles;
+	int log_stderr; /* LogFacility -: log to stderr instead of syslog; added by config.c */
 };
 
 /*

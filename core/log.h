@@ -37,7 +37,7 @@ struct log_req {
 
 /*
  * Pound's levels: 0 none, 1 regular, 2 extended (+ service, backend, time),
- * 3 vhost_combined, 4 combined, 5 detailed (combined + service, backend, time).
+ * 3 vhost_combined, 4 combined, 5 detailed (vhost_combined + service, backend, time).
  */
 void log_request(int level, const struct log_req *r);
 

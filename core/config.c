@@ -1,0 +1,2035 @@
+/*
+ * config.c - Pound's configuration language, parsed into one immutable
+ * `struct config` (see config.h for the result, config_lex.c for tokens).
+ *
+ * A statement is one line: a keyword and its arguments.  Every keyword has
+ * one entry in `directives[]` naming its handler and the blocks it may appear
+ * in.  Blocks (ListenHTTP, Service, BackEnd, ...) live on a small stack; End
+ * closes the innermost one and checks it is complete.  Because the reader
+ * always consumes a whole line before acting on it, an error never leaves the
+ * parser mid-line: it reports, drops that line, and carries on, so one run
+ * shows every mistake.  Blocks we cannot parse (ListenHTTPS without TLS,
+ * Pound features not written yet) are skipped to their matching End.
+ *
+ * Settings that other settings default to (TimeOut, ConnTO, Client,
+ * IgnoreCase, Balancer) are resolved after the whole file is read, so a
+ * global directive means the same wherever in the file it is written.
+ */
+#include "config.h"
+#include "config_lex.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#ifdef PINFOLD_HAVE_TLS
+#define HAVE_TLS 1
+#else
+#define HAVE_TLS 0
+#endif
+
+#define NO_TLS_BUILD     "this pinfold was built with PINFOLD_TLS=none"
+#define MAX_ERRORS       100 /* stop after this many: the rest is likely noise */
+#define MAX_TOKS         24  /* keyword + arguments on one line */
+#define MAX_FRAMES       8   /* top, listener, service, backend, one skipped block */
+#define MAX_DIRECTIVES   128
+#define MAX_SECONDS      86400
+#define DEFAULT_BALANCER BAL_RANDOM
+
+/* The block a statement appears in. */
+enum ctx {
+	CTX_GLOBAL,
+	CTX_HTTP,
+	CTX_HTTPS,
+	CTX_SERVICE,
+	CTX_BACKEND,
+	CTX_EMERGENCY,
+	CTX_SKIP, /* inside a block we are not parsing */
+};
+
+#define X_G   (1u << CTX_GLOBAL)
+#define X_LH  (1u << CTX_HTTP)
+#define X_LS  (1u << CTX_HTTPS)
+#define X_SV  (1u << CTX_SERVICE)
+#define X_BK  (1u << CTX_BACKEND)
+#define X_EM  (1u << CTX_EMERGENCY)
+#define X_LI  (X_LH | X_LS)
+#define X_BE  (X_BK | X_EM)
+#define X_ANY (X_G | X_LI | X_SV | X_BE)
+
+static const char *const ctx_name[] = {
+	"top level", "ListenHTTP", "ListenHTTPS", "Service", "BackEnd", "Emergency", "skipped block",
+};
+
+/* Directive flags */
+#define F_ONCE   0x01 /* a second one in the same block is an error */
+#define F_COND   0x02 /* a matching directive: may follow Not */
+#define F_NOTYET 0x04 /* Pound has it, pinfold does not (yet) */
+#define F_END    0x08
+
+/* Whether a directive opens a block that needs an End. */
+enum blk {
+	BLK_NO,
+	BLK_YES,
+	BLK_NOARGS,        /* only when written without arguments (TrustedIP, Control) */
+	BLK_TOP_OR_NOARGS, /* ACL: a definition at top level, else only the inline form */
+	BLK_NOT,           /* Not: whatever the negated directive does */
+};
+
+struct parser;
+struct stmt;
+struct directive;
+
+typedef void (*dir_fn)(struct parser *p, const struct stmt *st, const struct directive *d);
+
+struct directive {
+	const char *name;
+	dir_fn fn;
+	unsigned ctx; /* X_* mask of blocks it is valid in */
+	signed char min, max;
+	unsigned char flags;
+	unsigned char block;
+	int arg;          /* handler parameter */
+	const char *want; /* what the argument should be, for messages */
+};
+
+/* One line: tok[0] is the keyword. */
+struct stmt {
+	const struct cfg_tok *tok;
+	int n;
+};
+
+/* Parse-time facts about a service that settle only at its End or at EOF. */
+struct svc_state {
+	struct cfg_service *svc;
+	int ignore_case; /* -1: inherit the global IgnoreCase */
+	int balancer;    /* -1: inherit the global Balancer */
+	int backend_line, emerg_line, redirect_line, error_line; /* 0: none */
+	struct svc_state *next;
+};
+
+/* A regex whose case sensitivity waits for IgnoreCase, which may come later. */
+struct pending {
+	struct cfg_cond *c;
+	struct svc_state *ss;
+	int col;
+	struct pending *next;
+};
+
+struct seen {
+	const char *file;
+	int line;
+};
+
+struct frame {
+	enum ctx ctx;
+	const struct directive *d; /* what opened it */
+	const char *file;
+	int line, col;
+	int skip_depth; /* CTX_SKIP: blocks opened inside the skipped one */
+	struct cfg_listener *l;
+	struct cfg_service *s;
+	struct svc_state *ss;
+	struct cfg_backend *b;
+	int have_addr;
+	int port;     /* 0: no Port yet */
+	int tls_said; /* a TLS complaint was already made for this backend */
+	struct seen seen[MAX_DIRECTIVES];
+};
+
+struct parser {
+	struct cfg_report rep;
+	struct cfg_lex lx;
+	struct config *cfg;
+	struct frame fr[MAX_FRAMES];
+	int nfr;
+	struct cfg_tok toks[MAX_TOKS];
+	struct cfg_tok eof; /* where the main file ended */
+	struct pending *pend;
+	struct svc_state *svcs;
+	struct cfg_backend **bes; /* every backend, by id */
+	unsigned nbes, capbes;
+	int negate;      /* inside Not */
+	int conn_to_set; /* a global ConnTO was given */
+	int balancer;    /* global Balancer */
+	int https_seen;  /* a ListenHTTPS was skipped for lack of TLS */
+	int stop;        /* out of memory, or too many errors */
+	int oom_said;
+};
+
+static const struct directive *find_directive(const char *name);
+
+/* ---- diagnostics ---------------------------------------------------------------- */
+
+static void vreport(struct parser *p, int is_error, const struct cfg_tok *t, const char *fmt,
+		    va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void vreport(struct parser *p, int is_error, const struct cfg_tok *t, const char *fmt,
+		    va_list ap)
+{
+	char msg[768];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cfg_report_at(&p->rep, is_error, t->file, t->line, t->col, "%s", msg);
+}
+
+static void err_at(struct parser *p, const struct cfg_tok *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void err_at(struct parser *p, const struct cfg_tok *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(p, 1, t, fmt, ap);
+	va_end(ap);
+}
+
+static void warn_at(struct parser *p, const struct cfg_tok *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void warn_at(struct parser *p, const struct cfg_tok *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(p, 0, t, fmt, ap);
+	va_end(ap);
+}
+
+/* A location that is not a token: a block opener, a stored condition. */
+static struct cfg_tok where(const char *file, int line, int col)
+{
+	struct cfg_tok t;
+
+	memset(&t, 0, sizeof(t));
+	t.file = file;
+	t.line = line;
+	t.col = col;
+	return t;
+}
+
+static const char *main_file(const struct parser *p)
+{
+	return p->lx.nfiles ? p->lx.files[0] : "configuration";
+}
+
+static void out_of_memory(struct parser *p)
+{
+	if (!p->oom_said)
+		cfg_report_at(&p->rep, 1, main_file(p), 0, 0,
+			      "out of memory while reading the configuration");
+	p->oom_said = 1;
+	p->stop = 1;
+}
+
+static void *zalloc(struct parser *p, size_t n)
+{
+	void *v = calloc(1, n);
+
+	if (!v) {
+		p->lx.oom = 1;
+		p->stop = 1;
+	}
+	return v;
+}
+
+static char *dupstr(struct parser *p, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d) {
+		p->lx.oom = 1;
+		p->stop = 1;
+	}
+	return d;
+}
+
+/* ---- small helpers --------------------------------------------------------------- */
+
+static struct frame *top(struct parser *p)
+{
+	return &p->fr[p->nfr - 1];
+}
+
+/* "the first is at line 7", or at another file's line when it is elsewhere */
+static void describe_line(char *buf, size_t len, const char *here, const char *file, int line)
+{
+	if (file && here && strcmp(file, here) != 0)
+		snprintf(buf, len, "%s:%d", file, line);
+	else
+		snprintf(buf, len, "line %d", line);
+}
+
+static int is_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* A decimal number in [min, max], or an error naming what was expected. */
+static int arg_number(struct parser *p, const struct cfg_tok *t, long min, long max,
+		      const char *what, long *out)
+{
+	long v = 0;
+
+	if (!is_digits(t->text) || t->len > 9)
+		goto bad;
+	for (const char *s = t->text; *s; s++)
+		v = v * 10 + (*s - '0');
+	if (v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	err_at(p, t, "expected %s %ld-%ld, got \"%s\"", what, min, max, t->text);
+	return -1;
+}
+
+static int arg_bool(struct parser *p, const struct cfg_tok *t, int *out)
+{
+	static const char *const yes[] = {"1", "yes", "true", "on"};
+	static const char *const no[] = {"0", "no", "false", "off"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(t->text, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(t->text, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	err_at(p, t, "expected a boolean (0 or 1), got \"%s\"", t->text);
+	return -1;
+}
+
+static struct frame *push_frame(struct parser *p, enum ctx ctx, const struct directive *d,
+				const struct cfg_tok *kw)
+{
+	struct frame *f;
+
+	if (p->nfr == MAX_FRAMES) {
+		/* Cannot happen with the block structure below; refuse rather than overflow. */
+		err_at(p, kw, "blocks nested too deeply");
+		p->stop = 1;
+		return NULL;
+	}
+	f = &p->fr[p->nfr++];
+	memset(f, 0, sizeof(*f));
+	f->ctx = ctx;
+	f->d = d;
+	f->file = kw->file;
+	f->line = kw->line;
+	f->col = kw->col;
+	return f;
+}
+
+static void push_skip(struct parser *p, const struct directive *d, const struct cfg_tok *kw)
+{
+	push_frame(p, CTX_SKIP, d, kw);
+}
+
+/* Does this statement open a block that will be closed by an End? */
+static int opens_block(const struct directive *d, const struct stmt *st, enum ctx ctx)
+{
+	switch (d->block) {
+	case BLK_YES:
+		return 1;
+	case BLK_NOARGS:
+		return st->n == 1;
+	case BLK_TOP_OR_NOARGS:
+		return ctx == CTX_GLOBAL || st->n == 1;
+	case BLK_NOT:
+		if (st->n > 1 && st->tok[1].type == CFG_TOK_WORD) {
+			const struct directive *inner = find_directive(st->tok[1].text);
+			struct stmt rest = {st->tok + 1, st->n - 1};
+
+			return inner && opens_block(inner, &rest, ctx);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void not_yet(struct parser *p, const struct directive *d, const struct stmt *st,
+		    enum ctx ctx)
+{
+	err_at(p, &st->tok[0], "\"%s\" is a Pound directive pinfold does not implement yet",
+	       d->name);
+	if (opens_block(d, st, ctx))
+		push_skip(p, d, &st->tok[0]);
+}
+
+static void wrong_place(struct parser *p, const struct directive *d, const struct stmt *st,
+			enum ctx ctx)
+{
+	char list[200] = "";
+	int n = 0, total = 0;
+
+	for (int c = CTX_GLOBAL; c < CTX_SKIP; c++)
+		total += (d->ctx >> c) & 1;
+	for (int c = CTX_GLOBAL; c < CTX_SKIP; c++) {
+		size_t used = strlen(list);
+
+		if (!((d->ctx >> c) & 1))
+			continue;
+		n++;
+		snprintf(list + used, sizeof(list) - used, "%s%s%s",
+			 n == 1 ? "" : (n == total ? " or " : ", "),
+			 c == CTX_GLOBAL ? "at " : "in ", ctx_name[c]);
+	}
+	err_at(p, &st->tok[0], "\"%s\" is not valid %s%s (it belongs %s)", d->name,
+	       ctx == CTX_GLOBAL ? "at " : "in ", ctx_name[ctx], list);
+	if (opens_block(d, st, ctx))
+		push_skip(p, d, &st->tok[0]);
+}
+
+static void append_cond(struct cfg_cond **list, struct cfg_cond *c)
+{
+	while (*list)
+		list = &(*list)->next;
+	*list = c;
+}
+
+static void append_hdr(struct cfg_hdr **list, struct cfg_hdr *h)
+{
+	while (*list)
+		list = &(*list)->next;
+	*list = h;
+}
+
+/* ---- addresses ------------------------------------------------------------------- */
+
+static int looks_like_hostname(const char *s)
+{
+	size_t label = 0, n = 0;
+	int letters = 0;
+
+	for (; *s; s++, n++) {
+		char c = *s;
+
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return 0;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			letters = 1;
+		if (++label > 63)
+			return 0;
+	}
+	/* All digits and dots would be a mistyped IPv4 address, not a name. */
+	return n > 0 && n <= 253 && letters;
+}
+
+/* IPv4, IPv6 (bare or in brackets), or a host name resolved right now. */
+static int resolve_address(struct parser *p, const struct cfg_tok *t, struct sockaddr_storage *ss,
+			   socklen_t *sslen)
+{
+	struct addrinfo hints, *res = NULL;
+	const char *s = t->text;
+	size_t n = t->len;
+	char host[256];
+	int rc;
+
+	if (n > 0 && s[0] == '/') {
+		err_at(p, t, "UNIX socket addresses (\"%s\") are a Pound feature pinfold does not "
+			     "implement yet", s);
+		return -1;
+	}
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(host))
+		goto bad;
+	memcpy(host, s, n);
+	host[n] = '\0';
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0) {
+		if (!looks_like_hostname(host))
+			goto bad;
+		hints.ai_flags = 0;
+		rc = getaddrinfo(host, NULL, &hints, &res);
+		if (rc != 0) {
+			err_at(p, t, "cannot resolve host name \"%s\": %s", host, gai_strerror(rc));
+			return -1;
+		}
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+		    ai->ai_addrlen <= sizeof(*ss)) {
+			memset(ss, 0, sizeof(*ss));
+			memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+			*sslen = ai->ai_addrlen;
+			freeaddrinfo(res);
+			return 0;
+		}
+	}
+	freeaddrinfo(res);
+	err_at(p, t, "\"%s\" has no IPv4 or IPv6 address", host);
+	return -1;
+bad:
+	err_at(p, t, "expected an IPv4 address, an IPv6 address or a host name, got \"%s\"",
+	       t->text);
+	return -1;
+}
+
+static void set_port(struct sockaddr_storage *ss, int port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+/* "127.0.0.2:8123" or "[::1]:80" */
+static char *format_address(struct parser *p, const struct sockaddr_storage *ss, int port)
+{
+	char ip[INET6_ADDRSTRLEN], out[INET6_ADDRSTRLEN + 16];
+
+	if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, sizeof(ip));
+		snprintf(out, sizeof(out), "[%s]:%d", ip, port);
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, sizeof(ip));
+		snprintf(out, sizeof(out), "%s:%d", ip, port);
+	}
+	return dupstr(p, out);
+}
+
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       memcmp(&x->sin_addr, &y->sin_addr, sizeof(x->sin_addr)) == 0;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return 0;
+}
+
+/* ---- conditions and header patterns ---------------------------------------------- */
+
+static int compile_cond(struct parser *p, struct cfg_cond *c, int col)
+{
+	int flags = REG_EXTENDED | REG_NOSUB | (c->icase ? REG_ICASE : 0);
+	int rc = regcomp(&c->re, c->str, flags);
+
+	if (rc != 0) {
+		char msg[256];
+		struct cfg_tok at = where(c->file, c->line, col);
+
+		/* On failure regcomp leaves nothing to free. */
+		regerror(rc, &c->re, msg, sizeof(msg));
+		err_at(p, &at, "invalid regular expression \"%s\": %s", c->str, msg);
+		return -1;
+	}
+	c->type = MT_REGEX; /* only now is `re` something config_free must release */
+	return 0;
+}
+
+/*
+ * Parse "[options] "pattern"" from tok[1..].  `icase` is the default case
+ * rule: 0 or 1, or -1 to follow IgnoreCase (URL and Path).  Returns the new
+ * condition, not yet linked anywhere, or NULL after reporting why.
+ */
+static struct cfg_cond *parse_pattern(struct parser *p, const struct stmt *st, enum cfg_cond_kind kind,
+				      enum cfg_match_type type, int icase, int negate)
+{
+	const struct cfg_tok *pat = &st->tok[st->n - 1];
+	struct cfg_cond *c;
+	int explicit_case = -1;
+
+	for (int i = 1; i < st->n - 1; i++) {
+		const struct cfg_tok *o = &st->tok[i];
+
+		if (o->type != CFG_TOK_WORD || o->text[0] != '-') {
+			err_at(p, o, "expected a match option (-re, -exact, -beg, -end, -contain, "
+				     "-icase, -case) or the pattern, got \"%s\"", o->text);
+			return NULL;
+		}
+		if (!strcasecmp(o->text, "-re") || !strcasecmp(o->text, "-posix"))
+			type = MT_REGEX;
+		else if (!strcasecmp(o->text, "-exact"))
+			type = MT_EXACT;
+		else if (!strcasecmp(o->text, "-beg"))
+			type = MT_PREFIX;
+		else if (!strcasecmp(o->text, "-end"))
+			type = MT_SUFFIX;
+		else if (!strcasecmp(o->text, "-contain"))
+			type = MT_CONTAIN;
+		else if (!strcasecmp(o->text, "-icase"))
+			explicit_case = 1;
+		else if (!strcasecmp(o->text, "-case"))
+			explicit_case = 0;
+		else if (!strcasecmp(o->text, "-file") || !strcasecmp(o->text, "-pcre") ||
+			 !strcasecmp(o->text, "-perl")) {
+			err_at(p, o, "match option \"%s\" is a Pound feature pinfold does not "
+				     "implement yet", o->text);
+			return NULL;
+		} else {
+			err_at(p, o, "unknown match option \"%s\" (expected -re, -exact, -beg, -end, "
+				     "-contain, -icase or -case)", o->text);
+			return NULL;
+		}
+	}
+	if (pat->type != CFG_TOK_STRING) {
+		if (pat->text[0] == '-')
+			err_at(p, pat, "missing the quoted pattern after \"%s\"", pat->text);
+		else
+			err_at(p, pat, "expected a quoted pattern, got \"%s\"", pat->text);
+		return NULL;
+	}
+
+	c = zalloc(p, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->kind = kind;
+	/* MT_REGEX is set by compile_cond once `re` holds something to free. */
+	c->type = type == MT_REGEX ? MT_EXACT : type;
+	c->negate = negate;
+	c->file = pat->file;
+	c->line = pat->line;
+	c->len = pat->len;
+	c->str = dupstr(p, pat->text);
+	if (!c->str) {
+		free(c);
+		return NULL;
+	}
+	if (explicit_case >= 0)
+		icase = explicit_case;
+	if (icase >= 0) {
+		c->icase = icase;
+		/* A bad regex is reported; the condition stays, inert, so nothing cascades. */
+		if (type == MT_REGEX)
+			compile_cond(p, c, pat->col);
+		return c;
+	}
+	/* Case depends on IgnoreCase, known only at the end: compile then. */
+	{
+		struct pending *pd = zalloc(p, sizeof(*pd));
+
+		if (!pd) {
+			free(c->str);
+			free(c);
+			return NULL;
+		}
+		pd->c = c;
+		pd->ss = top(p)->ss;
+		pd->col = type == MT_REGEX ? pat->col : -1;
+		pd->next = p->pend;
+		p->pend = pd;
+	}
+	return c;
+}
+
+/* ---- handlers: global ------------------------------------------------------------ */
+
+static void h_include(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+
+	if (t->len == 0) {
+		err_at(p, t, "expected a file name after Include, got an empty string");
+		return;
+	}
+	cfg_lex_open(&p->lx, t->text, t);
+}
+
+enum { S_USER, S_GROUP, S_JAIL, S_PIDFILE };
+
+static void h_string(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct config *cfg = p->cfg;
+	char **dst = d->arg == S_USER ? &cfg->user
+		     : d->arg == S_GROUP ? &cfg->group
+		     : d->arg == S_JAIL ? &cfg->root_jail
+		     : &cfg->pidfile;
+
+	if (t->len == 0) {
+		err_at(p, t, "expected %s after %s, got an empty string", d->want, d->name);
+		return;
+	}
+	if (d->arg == S_JAIL && t->text[0] != '/') {
+		err_at(p, t, "expected %s after %s, got \"%s\"", d->want, d->name, t->text);
+		return;
+	}
+	*dst = dupstr(p, t->text);
+}
+
+enum { B_DAEMON, B_STRIP };
+
+static void h_bool(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	int v;
+
+	if (arg_bool(p, &st->tok[1], &v) != 0)
+		return;
+	if (d->arg == B_DAEMON)
+		p->cfg->daemon = v;
+	else
+		top(p)->l->strip_forwarded = v;
+}
+
+static void h_ignorecase(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	int v;
+
+	if (arg_bool(p, &st->tok[1], &v) != 0)
+		return;
+	if (top(p)->ctx == CTX_SERVICE)
+		top(p)->ss->ignore_case = v;
+	else
+		p->cfg->ignore_case = v;
+}
+
+/* LogLevel takes Pound's numbers or the names of its built-in formats. */
+static void h_loglevel(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	static const char *const names[] = {"null",	      "regular",  "extended",
+					    "vhost_combined", "combined", "detailed"};
+	const struct cfg_tok *t = &st->tok[1];
+	long v = -1;
+
+	if (t->type == CFG_TOK_STRING && !is_digits(t->text)) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcasecmp(t->text, names[i]) == 0)
+				v = (long)i;
+		if (v < 0) {
+			err_at(p, t, "unknown log format \"%s\" (built-in: null, regular, extended, "
+				     "vhost_combined, combined, detailed; LogFormat is not implemented "
+				     "yet)", t->text);
+			return;
+		}
+	} else if (arg_number(p, t, 0, 5, "a log level", &v) != 0) {
+		return;
+	}
+	if (top(p)->ctx == CTX_GLOBAL)
+		p->cfg->log_level = (int)v;
+	else
+		top(p)->l->log_level = (int)v;
+}
+
+static const struct {
+	const char *name;
+	int value;
+} facilities[] = {
+	{"auth", LOG_AUTH},
+#ifdef LOG_AUTHPRIV
+	{"authpriv", LOG_AUTHPRIV},
+#endif
+	{"cron", LOG_CRON},
+	{"daemon", LOG_DAEMON},
+#ifdef LOG_FTP
+	{"ftp", LOG_FTP},
+#endif
+	{"kern", LOG_KERN},
+	{"lpr", LOG_LPR},
+	{"mail", LOG_MAIL},
+	{"news", LOG_NEWS},
+	{"syslog", LOG_SYSLOG},
+	{"user", LOG_USER},
+	{"uucp", LOG_UUCP},
+	{"local0", LOG_LOCAL0},
+	{"local1", LOG_LOCAL1},
+	{"local2", LOG_LOCAL2},
+	{"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4},
+	{"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6},
+	{"local7", LOG_LOCAL7},
+};
+
+/*
+ * An unknown facility only warns: the Home Assistant guide says "deamon", and
+ * a typo in where logs go should not keep the proxy from starting.
+ */
+static void h_logfacility(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+
+	if (strcmp(t->text, "-") == 0) {
+		p->cfg->log_stderr = 1;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++) {
+		if (strcasecmp(t->text, facilities[i].name) == 0) {
+			p->cfg->log_facility = facilities[i].value;
+			return;
+		}
+	}
+	warn_at(p, t, "unknown LogFacility \"%s\", using \"daemon\" (known: auth, authpriv, cron, "
+		      "daemon, ftp, kern, lpr, mail, news, syslog, user, uucp, local0-local7, or - "
+		      "for stderr)", t->text);
+	p->cfg->log_facility = LOG_DAEMON;
+}
+
+enum { SEC_ALIVE, SEC_CLIENT, SEC_TIMEOUT, SEC_CONNTO, SEC_WSTIMEOUT, SEC_GRACE };
+
+static void h_seconds(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	struct config *cfg = p->cfg;
+	long v;
+
+	/* Grace 0 is meaningful (stop at once); a zero timeout is not. */
+	if (arg_number(p, &st->tok[1], d->arg == SEC_GRACE ? 0 : 1, MAX_SECONDS,
+		       "a number of seconds", &v) != 0)
+		return;
+	switch (d->arg) {
+	case SEC_ALIVE:
+		cfg->alive = (int)v;
+		break;
+	case SEC_GRACE:
+		cfg->grace = (int)v;
+		break;
+	case SEC_CLIENT:
+		if (f->ctx == CTX_GLOBAL)
+			cfg->client_to = (int)v;
+		else
+			f->l->client_to = (int)v;
+		break;
+	case SEC_TIMEOUT:
+		if (f->ctx == CTX_GLOBAL)
+			cfg->timeout = (int)v;
+		else
+			f->b->timeout = (int)v;
+		break;
+	case SEC_CONNTO:
+		if (f->ctx == CTX_GLOBAL) {
+			cfg->conn_to = (int)v;
+			p->conn_to_set = 1;
+		} else {
+			f->b->conn_to = (int)v;
+		}
+		break;
+	case SEC_WSTIMEOUT:
+		if (f->ctx == CTX_GLOBAL)
+			cfg->ws_timeout = (int)v;
+		else
+			f->b->ws_timeout = (int)v;
+		break;
+	}
+}
+
+static void h_balancer(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	int v;
+
+	if (strcasecmp(t->text, "random") == 0) {
+		v = BAL_RANDOM;
+	} else if (strcasecmp(t->text, "iwrr") == 0) {
+		v = BAL_IWRR;
+	} else {
+		err_at(p, t, "expected random or iwrr after Balancer, got \"%s\"", t->text);
+		return;
+	}
+	if (top(p)->ctx == CTX_SERVICE)
+		top(p)->ss->balancer = v;
+	else
+		p->balancer = v;
+}
+
+/* ---- handlers: blocks ------------------------------------------------------------ */
+
+/* ListenHTTP and ListenHTTPS (d->arg = 1); the latter needs a TLS build. */
+static void h_listen(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct cfg_listener *l, **tail;
+	struct frame *f;
+
+	if (d->arg && !HAVE_TLS) {
+		err_at(p, &st->tok[0], "ListenHTTPS needs a TLS-enabled build (" NO_TLS_BUILD ")");
+		p->https_seen = 1;
+		push_skip(p, d, &st->tok[0]);
+		return;
+	}
+	l = zalloc(p, sizeof(*l));
+	if (!l)
+		return;
+	l->https = d->arg;
+	l->log_level = -1;
+	l->client_to = -1; /* the global Client, resolved at the end */
+	l->strip_forwarded = 1;
+	l->file = st->tok[0].file;
+	l->line = st->tok[0].line;
+	for (tail = &p->cfg->listeners; *tail; tail = &(*tail)->next)
+		;
+	*tail = l;
+	if (st->n > 1) {
+		for (struct cfg_listener *o = p->cfg->listeners; o != l; o = o->next) {
+			if (o->name && strcmp(o->name, st->tok[1].text) == 0) {
+				err_at(p, &st->tok[1], "a listener named \"%s\" already exists (line %d)",
+				       o->name, o->line);
+				break;
+			}
+		}
+		l->name = dupstr(p, st->tok[1].text);
+	}
+	f = push_frame(p, d->arg ? CTX_HTTPS : CTX_HTTP, d, &st->tok[0]);
+	if (f)
+		f->l = l;
+}
+
+static void h_service(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *outer = top(p), *f;
+	struct cfg_service *s, **list, **tail;
+	struct svc_state *ss;
+
+	list = outer->ctx == CTX_GLOBAL ? &p->cfg->services : &outer->l->services;
+	s = zalloc(p, sizeof(*s));
+	ss = zalloc(p, sizeof(*ss));
+	if (!s || !ss) {
+		free(s);
+		free(ss);
+		return;
+	}
+	s->file = st->tok[0].file;
+	s->line = st->tok[0].line;
+	s->name = dupstr(p, st->n > 1 ? st->tok[1].text : "");
+	for (tail = list; *tail; tail = &(*tail)->next) {
+		if (st->n > 1 && st->tok[1].len && strcmp((*tail)->name, st->tok[1].text) == 0)
+			err_at(p, &st->tok[1], "a Service named \"%s\" already exists here (line %d)",
+			       st->tok[1].text, (*tail)->line);
+	}
+	*tail = s;
+	ss->svc = s;
+	ss->ignore_case = -1;
+	ss->balancer = -1;
+	ss->next = p->svcs;
+	p->svcs = ss;
+	f = push_frame(p, CTX_SERVICE, d, &st->tok[0]);
+	if (f) {
+		f->s = s;
+		f->ss = ss;
+	}
+}
+
+static struct cfg_backend *new_backend(struct parser *p, const struct cfg_tok *kw, int emergency)
+{
+	struct cfg_backend *b;
+
+	if (p->nbes == p->capbes) {
+		unsigned cap = p->capbes ? p->capbes * 2 : 8;
+		struct cfg_backend **grown = realloc(p->bes, cap * sizeof(*grown));
+
+		if (!grown) {
+			p->lx.oom = 1;
+			p->stop = 1;
+			return NULL;
+		}
+		p->bes = grown;
+		p->capbes = cap;
+	}
+	b = zalloc(p, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->id = p->nbes;
+	p->bes[p->nbes++] = b;
+	b->priority = CFG_DEFAULT_PRIORITY;
+	b->timeout = b->conn_to = b->ws_timeout = -1; /* the global values, at the end */
+	b->emergency = emergency;
+	b->file = kw->file;
+	b->line = kw->line;
+	return b;
+}
+
+/* A Service does one thing; say which earlier line this one collides with. */
+static int action_conflicts(struct parser *p, const struct cfg_tok *kw, const char *what,
+			    const struct svc_state *ss, int allow_backends)
+{
+	const char *other = NULL;
+	int line = 0;
+
+	if (!allow_backends && ss->backend_line) {
+		other = "BackEnd";
+		line = ss->backend_line;
+	} else if (!allow_backends && ss->emerg_line) {
+		other = "Emergency";
+		line = ss->emerg_line;
+	} else if (ss->redirect_line) {
+		other = "Redirect";
+		line = ss->redirect_line;
+	} else if (ss->error_line) {
+		other = "Error";
+		line = ss->error_line;
+	}
+	if (!other)
+		return 0;
+	if (strcmp(other, what) == 0)
+		err_at(p, kw, "second %s in this Service (the first is at line %d)", what, line);
+	else
+		err_at(p, kw,
+		       "%s conflicts with the %s at line %d: a Service has exactly one kind of "
+		       "action (BackEnds, a Redirect or an Error)",
+		       what, other, line);
+	return 1;
+}
+
+static void h_backend(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *outer = top(p), *f;
+	struct cfg_backend *b, **tail;
+
+	if (outer->ctx == CTX_GLOBAL) {
+		err_at(p, &st->tok[0], "\"BackEnd\" at top level (a named backend) is a Pound "
+				       "directive pinfold does not implement yet");
+		push_skip(p, d, &st->tok[0]);
+		return;
+	}
+	if (st->n > 1) {
+		err_at(p, &st->tok[1], "named backends (BackEnd \"%s\") are a Pound feature "
+				       "pinfold does not implement yet", st->tok[1].text);
+		push_skip(p, d, &st->tok[0]);
+		return;
+	}
+	action_conflicts(p, &st->tok[0], "BackEnd", outer->ss, 1);
+	if (!outer->ss->backend_line)
+		outer->ss->backend_line = st->tok[0].line;
+	b = new_backend(p, &st->tok[0], 0);
+	if (!b)
+		return;
+	for (tail = &outer->s->backends; *tail; tail = &(*tail)->next)
+		;
+	*tail = b;
+	f = push_frame(p, CTX_BACKEND, d, &st->tok[0]);
+	if (f)
+		f->b = b;
+}
+
+static void h_emergency(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *outer = top(p), *f;
+	struct cfg_backend *b;
+
+	if (outer->ss->emerg_line) {
+		err_at(p, &st->tok[0], "second Emergency in this Service (the first is at line %d; "
+				       "only one is allowed)", outer->ss->emerg_line);
+		push_skip(p, d, &st->tok[0]);
+		return;
+	}
+	action_conflicts(p, &st->tok[0], "Emergency", outer->ss, 1);
+	outer->ss->emerg_line = st->tok[0].line;
+	b = new_backend(p, &st->tok[0], 1);
+	if (!b)
+		return;
+	outer->s->emergency = b;
+	f = push_frame(p, CTX_EMERGENCY, d, &st->tok[0]);
+	if (f)
+		f->b = b;
+}
+
+/* End of ListenHTTP(S): the address is complete and must be unique. */
+static void finish_listener(struct parser *p, struct frame *f)
+{
+	struct cfg_listener *l = f->l;
+	struct cfg_tok at = where(f->file, f->line, f->col);
+
+	if (!f->have_addr || !f->port) {
+		err_at(p, &at, "%s has no %s (both Address and Port are required)", f->d->name,
+		       !f->have_addr ? "Address" : "Port");
+		return;
+	}
+	set_port(&l->addr, f->port);
+	for (struct cfg_listener *o = p->cfg->listeners; o && o != l; o = o->next) {
+		if (o->addr_text && same_address(&o->addr, &l->addr)) {
+			err_at(p, &at, "another listener already uses %s (line %d)", o->addr_text,
+			       o->line);
+			return;
+		}
+	}
+	l->addr_text = format_address(p, &l->addr, f->port);
+}
+
+static void finish_backend(struct parser *p, struct frame *f)
+{
+	struct cfg_backend *b = f->b;
+	struct cfg_tok at = where(f->file, f->line, f->col);
+
+	if (!f->have_addr || !f->port) {
+		err_at(p, &at, "%s has no %s (both Address and Port are required)", f->d->name,
+		       !f->have_addr ? "Address" : "Port");
+		return;
+	}
+	set_port(&b->addr, f->port);
+	b->addr_text = format_address(p, &b->addr, f->port);
+}
+
+static void finish_service(struct parser *p, struct frame *f)
+{
+	const struct svc_state *ss = f->ss;
+	struct cfg_tok at = where(f->file, f->line, f->col);
+
+	if (!ss->backend_line && !ss->emerg_line && !ss->redirect_line && !ss->error_line)
+		err_at(p, &at, "Service has no BackEnd, Emergency, Redirect or Error: it would "
+			       "answer nothing");
+}
+
+static void close_block(struct parser *p, const struct stmt *st)
+{
+	struct frame *f = top(p);
+
+	if (p->nfr == 1) {
+		err_at(p, &st->tok[0], "\"End\" without an open block");
+		return;
+	}
+	if (st->n > 1)
+		err_at(p, &st->tok[1], "\"End\" takes no arguments, got \"%s\"", st->tok[1].text);
+	switch (f->ctx) {
+	case CTX_HTTP:
+	case CTX_HTTPS:
+		finish_listener(p, f);
+		break;
+	case CTX_SERVICE:
+		finish_service(p, f);
+		break;
+	case CTX_BACKEND:
+	case CTX_EMERGENCY:
+		finish_backend(p, f);
+		break;
+	default:
+		break;
+	}
+	p->nfr--;
+}
+
+/* ---- handlers: listener and backend ---------------------------------------------- */
+
+static void h_address(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	int rc;
+
+	if (f->ctx == CTX_HTTP || f->ctx == CTX_HTTPS)
+		rc = resolve_address(p, &st->tok[1], &f->l->addr, &f->l->addrlen);
+	else
+		rc = resolve_address(p, &st->tok[1], &f->b->addr, &f->b->addrlen);
+	if (rc == 0)
+		f->have_addr = 1;
+}
+
+static void h_port(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	long v;
+
+	if (arg_number(p, &st->tok[1], 1, 65535, "a port number", &v) == 0)
+		top(p)->port = (int)v;
+}
+
+static void h_xhttp(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	long v;
+
+	if (arg_number(p, &st->tok[1], 0, 4, "an xHTTP level", &v) == 0)
+		top(p)->l->xhttp = (int)v;
+}
+
+/* HeadRemove, HeaderRemove, DeleteHeader: header lines to drop, by pattern. */
+static void h_delete_header(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	/* Header names are case-insensitive, so the patterns are too unless -case. */
+	struct cfg_cond *c = parse_pattern(p, st, COND_HEADER, MT_REGEX, 1, 0);
+
+	if (!c)
+		return;
+	append_cond(f->ctx == CTX_SERVICE ? &f->s->head_remove : &f->l->head_remove, c);
+}
+
+static int is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* Headers that decide how a message is framed or the connection is kept. */
+static int is_framing_header(const char *name, size_t len)
+{
+	static const char *const names[] = {"Content-Length", "Transfer-Encoding", "Connection",
+					    "Keep-Alive",     "TE",		   "Trailer",
+					    "Upgrade",	      "Proxy-Connection"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Pound expands $N and %[...] in some strings; pinfold cannot (yet). */
+static int has_expansion(const char *s)
+{
+	for (; *s; s++) {
+		if (s[0] == '%' && s[1] == '[')
+			return 1;
+		if (s[0] == '$' && ((s[1] >= '0' && s[1] <= '9') || s[1] == '{'))
+			return 1;
+	}
+	return 0;
+}
+
+/* SetHeader, AddHeader, HeaderAdd: "Name: value", checked now so it is safe to send. */
+static void h_set_header(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct frame *f = top(p);
+	const char *colon;
+	struct cfg_hdr *h;
+	size_t nlen;
+
+	if (t->type != CFG_TOK_STRING) {
+		err_at(p, t, "expected a quoted header line \"Name: value\" after %s, got \"%s\"",
+		       d->name, t->text);
+		return;
+	}
+	colon = strchr(t->text, ':');
+	if (!colon || colon == t->text) {
+		err_at(p, t, "expected a header line \"Name: value\", got \"%s\"", t->text);
+		return;
+	}
+	nlen = (size_t)(colon - t->text);
+	for (size_t i = 0; i < nlen; i++) {
+		if (!is_tchar((unsigned char)t->text[i])) {
+			err_at(p, t, "invalid header name \"%.*s\" in \"%s\" (letters, digits and "
+				     "!#$%%&'*+-.^_`|~ only)", (int)nlen, t->text, t->text);
+			return;
+		}
+	}
+	for (const char *v = colon + 1; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			err_at(p, t, "header value must not contain control characters");
+			return;
+		}
+	}
+	if (is_framing_header(t->text, nlen)) {
+		err_at(p, t, "%s cannot set \"%.*s\": it controls message framing or the "
+			     "connection", d->name, (int)nlen, t->text);
+		return;
+	}
+	if (has_expansion(colon + 1)) {
+		err_at(p, t, "$N and %%[...] expansion in %s is a Pound feature pinfold does not "
+			     "implement yet", d->name);
+		return;
+	}
+	h = zalloc(p, sizeof(*h));
+	if (!h)
+		return;
+	h->line = dupstr(p, t->text);
+	if (!h->line) {
+		free(h);
+		return;
+	}
+	h->len = t->len;
+	h->name_len = nlen;
+	append_hdr(f->ctx == CTX_SERVICE ? &f->s->head_add : &f->l->head_add, h);
+}
+
+static void h_priority(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	long v;
+
+	if (arg_number(p, &st->tok[1], 0, CFG_MAX_PRIORITY, "a priority", &v) == 0)
+		top(p)->b->priority = (int)v;
+}
+
+static void h_disabled(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	int v;
+
+	if (top(p)->ctx == CTX_SERVICE) {
+		err_at(p, &st->tok[0], "\"Disabled\" in a Service is a Pound directive pinfold does "
+				       "not implement yet");
+		return;
+	}
+	if (arg_bool(p, &st->tok[1], &v) == 0)
+		top(p)->b->disabled = v;
+}
+
+static void h_https_backend(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+
+	if (!HAVE_TLS) {
+		err_at(p, &st->tok[0], "HTTPS backends need a TLS-enabled build (" NO_TLS_BUILD ")");
+		f->tls_said = 1;
+		return;
+	}
+	err_at(p, &st->tok[0], "\"HTTPS\" is a Pound directive pinfold does not implement yet");
+}
+
+/* Cert, Ciphers, Disable, ...: the TLS work fills these in. */
+static void h_tls(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+
+	if (!HAVE_TLS) {
+		/* After HTTPS was refused, its Cert/Ciphers lines add nothing new. */
+		if (!f->tls_said)
+			err_at(p, &st->tok[0], "\"%s\" needs a TLS-enabled build (" NO_TLS_BUILD ")",
+			       d->name);
+		f->tls_said = 1;
+		return;
+	}
+	err_at(p, &st->tok[0], "\"%s\" is a Pound directive pinfold does not implement yet",
+	       d->name);
+}
+
+/* ---- handlers: service ------------------------------------------------------------- */
+
+enum { M_URL, M_PATH, M_HEADER, M_HEADDENY, M_HOST };
+
+/* Url, Path, Header, HeadRequire, HeadDeny, Host: Pound's defaults for each. */
+static void h_match(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	struct cfg_cond *c = NULL;
+
+	switch (d->arg) {
+	case M_URL:
+		c = parse_pattern(p, st, COND_URL, MT_REGEX, -1, p->negate);
+		break;
+	case M_PATH:
+		c = parse_pattern(p, st, COND_PATH, MT_REGEX, -1, p->negate);
+		break;
+	case M_HEADER:
+		c = parse_pattern(p, st, COND_HEADER, MT_REGEX, 1, p->negate);
+		break;
+	case M_HEADDENY:
+		c = parse_pattern(p, st, COND_HEADER, MT_REGEX, 1, !p->negate);
+		break;
+	case M_HOST:
+		/* Pound: a bare Host is a case-insensitive exact comparison. */
+		c = parse_pattern(p, st, COND_HOST, MT_EXACT, 1, p->negate);
+		break;
+	}
+	if (c)
+		append_cond(&f->s->conds, c);
+}
+
+static void h_not(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *kw = &st->tok[1];
+	struct stmt rest = {st->tok + 1, st->n - 1};
+	const struct directive *inner;
+
+	if (kw->type != CFG_TOK_WORD || !(inner = find_directive(kw->text))) {
+		err_at(p, kw, "expected a matching directive after Not (Url, Path, Header, Host, "
+			      "HeadRequire, HeadDeny), got \"%s\"", kw->text);
+		return;
+	}
+	if (inner->flags & F_NOTYET) {
+		not_yet(p, inner, &rest, CTX_SERVICE);
+		return;
+	}
+	if (!(inner->flags & F_COND)) {
+		err_at(p, kw, "\"%s\" cannot follow Not: expected a matching directive (Url, Path, "
+			      "Header, Host, HeadRequire, HeadDeny)", inner->name);
+		return;
+	}
+	if (rest.n - 1 < inner->min) {
+		err_at(p, kw, "missing argument for \"%s\": expected %s", inner->name, inner->want);
+		return;
+	}
+	if (rest.n - 1 > inner->max) {
+		err_at(p, &rest.tok[inner->max + 1], "too many arguments for \"%s\"", inner->name);
+		return;
+	}
+	p->negate = !p->negate;
+	inner->fn(p, &rest, inner);
+	p->negate = !p->negate;
+}
+
+static int redirect_url_ok(struct parser *p, const struct cfg_tok *t, int *append)
+{
+	const char *s = t->text, *host;
+	size_t hostlen;
+
+	if (strncasecmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncasecmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		goto bad;
+	hostlen = strcspn(host, "/?#");
+	if (hostlen == 0)
+		goto bad;
+	for (const char *c = s; *c; c++) {
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
+			err_at(p, t, "the Redirect URL must not contain spaces or control characters");
+			return -1;
+		}
+	}
+	if (has_expansion(s)) {
+		err_at(p, t, "$N and %%[...] expansion in Redirect is a Pound feature pinfold does not "
+			     "implement yet");
+		return -1;
+	}
+	/* Pound: a URL that is only scheme://host gets the request's path+query appended. */
+	*append = host[hostlen] == '\0';
+	return 0;
+bad:
+	err_at(p, t, "expected an absolute http:// or https:// URL, got \"%s\"", t->text);
+	return -1;
+}
+
+static void h_redirect(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	const struct cfg_tok *url = &st->tok[st->n - 1];
+	long code = 302; /* Pound's default */
+	int append = 0;
+
+	if (st->n == 3) {
+		const struct cfg_tok *c = &st->tok[1];
+
+		if (!is_digits(c->text) || c->len != 3 ||
+		    !(strcmp(c->text, "301") == 0 || strcmp(c->text, "302") == 0 ||
+		      strcmp(c->text, "303") == 0 || strcmp(c->text, "307") == 0 ||
+		      strcmp(c->text, "308") == 0)) {
+			err_at(p, c, "expected a redirect status 301, 302, 303, 307 or 308, got \"%s\"",
+			       c->text);
+			return;
+		}
+		code = strtol(c->text, NULL, 10);
+	}
+	if (url->type != CFG_TOK_STRING) {
+		err_at(p, url, "expected the URL in quotes after Redirect, got \"%s\"", url->text);
+		return;
+	}
+	if (redirect_url_ok(p, url, &append) != 0)
+		return;
+	if (action_conflicts(p, &st->tok[0], "Redirect", f->ss, 0))
+		return;
+	f->ss->redirect_line = st->tok[0].line;
+	f->s->redirect_code = (int)code;
+	f->s->redirect_append = append;
+	f->s->redirect_url = dupstr(p, url->text);
+}
+
+/* The statuses Pound 4 can answer an Error service with. */
+static const int error_codes[] = {400, 401, 403, 404, 405, 413, 414, 429, 500, 501, 503};
+
+static void h_error(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	const struct cfg_tok *t = &st->tok[1];
+	long code = 0;
+
+	if (is_digits(t->text) && t->len == 3)
+		code = strtol(t->text, NULL, 10);
+	for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++)
+		if (code == error_codes[i])
+			goto ok;
+	err_at(p, t, "expected an error status (400, 401, 403, 404, 405, 413, 414, 429, 500, 501 "
+		     "or 503), got \"%s\"", t->text);
+	return;
+ok:
+	if (st->n > 2) {
+		err_at(p, &st->tok[2], "\"Error\" with a page file is a Pound feature pinfold does not "
+				       "implement yet");
+		return;
+	}
+	if (action_conflicts(p, &st->tok[0], "Error", f->ss, 0))
+		return;
+	f->ss->error_line = st->tok[0].line;
+	f->s->error_code = (int)code;
+}
+
+/* ---- the directive table ---------------------------------------------------------- */
+
+#define ANYN 0, MAX_TOKS /* any number of arguments: not parsed, only reported */
+#define NOTYET(name, ctxmask, blk) {name, NULL, ctxmask, ANYN, F_NOTYET, blk, 0, NULL}
+#define TLSDIR(name, ctxmask)      {name, h_tls, ctxmask, ANYN, 0, BLK_NO, 0, NULL}
+
+static const struct directive directives[] = {
+	/* Everywhere */
+	{"Include", h_include, X_ANY, 1, 1, 0, BLK_NO, 0, "a file name"},
+	{"End", NULL, X_ANY, 0, 1, F_END, BLK_NO, 0, NULL},
+
+	/* Global */
+	{"User", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_USER, "a user name"},
+	{"Group", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_GROUP, "a group name"},
+	{"RootJail", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_JAIL, "an absolute directory path"},
+	{"PIDFile", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_PIDFILE, "a file name"},
+	{"Daemon", h_bool, X_G, 1, 1, F_ONCE, BLK_NO, B_DAEMON, "a boolean (0 or 1)"},
+	{"LogFacility", h_logfacility, X_G, 1, 1, F_ONCE, BLK_NO, 0, "a syslog facility name"},
+	{"Alive", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_ALIVE, "a number of seconds"},
+	{"Grace", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_GRACE, "a number of seconds"},
+	{"ListenHTTP", h_listen, X_G, 0, 1, 0, BLK_YES, 0, NULL},
+	{"ListenHTTPS", h_listen, X_G, 0, 1, 0, BLK_YES, 1, NULL},
+
+	/* Shared by several blocks; the handler picks the target by block */
+	{"LogLevel", h_loglevel, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, 0, "a log level 0-5"},
+	{"IgnoreCase", h_ignorecase, X_G | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "a boolean (0 or 1)"},
+	{"Client", h_seconds, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, SEC_CLIENT, "a number of seconds"},
+	{"TimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_TIMEOUT, "a number of seconds"},
+	{"ConnTO", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_CONNTO, "a number of seconds"},
+	{"WSTimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_WSTIMEOUT,
+	 "a number of seconds"},
+	{"Balancer", h_balancer, X_G | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "random or iwrr"},
+	{"Service", h_service, X_G | X_LI, 0, 1, 0, BLK_YES, 0, NULL},
+
+	/* Listeners */
+	{"Address", h_address, X_LI | X_BE, 1, 1, F_ONCE, BLK_NO, 0, "an IP address or host name"},
+	{"Port", h_port, X_LI | X_BE, 1, 1, F_ONCE, BLK_NO, 0, "a port number 1-65535"},
+	{"xHTTP", h_xhttp, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an xHTTP level 0-4"},
+	{"StripForwarded", h_bool, X_LI, 1, 1, F_ONCE, BLK_NO, B_STRIP, "a boolean (0 or 1)"},
+	{"HeadRemove", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
+	{"HeaderRemove", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
+	{"DeleteHeader", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
+	{"SetHeader", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+	 "a quoted header line \"Name: value\""},
+	{"AddHeader", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+	 "a quoted header line \"Name: value\""},
+	{"HeaderAdd", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+	 "a quoted header line \"Name: value\""},
+
+	/* Services */
+	{"URL", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_URL, "a quoted pattern"},
+	{"Path", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_PATH, "a quoted pattern"},
+	{"Header", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADER, "a quoted pattern"},
+	{"HeadRequire", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADER, "a quoted pattern"},
+	{"HeadDeny", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADDENY, "a quoted pattern"},
+	{"Host", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HOST, "a quoted host name"},
+	{"Not", h_not, X_SV, 1, MAX_TOKS, 0, BLK_NOT, 0, "a matching directive"},
+	{"Redirect", h_redirect, X_SV, 1, 2, 0, BLK_NO, 0, "a quoted URL"},
+	{"Error", h_error, X_SV, 1, 2, 0, BLK_NO, 0, "an HTTP status code"},
+	{"BackEnd", h_backend, X_G | X_SV, 0, 1, 0, BLK_YES, 0, NULL},
+	{"Emergency", h_emergency, X_SV, 0, 0, 0, BLK_YES, 0, NULL},
+
+	/* Backends */
+	{"Priority", h_priority, X_BK, 1, 1, F_ONCE, BLK_NO, 0, "a priority 0-9"},
+	{"Disabled", h_disabled, X_BK | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "a boolean (0 or 1)"},
+	{"HTTPS", h_https_backend, X_BE, 0, 0, 0, BLK_NO, 0, NULL},
+
+	/* TLS: ListenHTTPS and HTTPS backends */
+	TLSDIR("Cert", X_LS | X_BE),
+	TLSDIR("Ciphers", X_LS | X_BE),
+	TLSDIR("Disable", X_LS | X_BE),
+	TLSDIR("ServerName", X_BE),
+	TLSDIR("ClientCert", X_LS),
+	TLSDIR("SSLHonorCipherOrder", X_LS),
+	TLSDIR("SSLAllowClientRenegotiation", X_LS),
+	TLSDIR("CAlist", X_LS),
+	TLSDIR("VerifyList", X_LS),
+	TLSDIR("CRLlist", X_LS),
+	TLSDIR("NoHTTPS11", X_LS),
+
+	/* Pound 4 (and a few Pound 2) directives pinfold does not have yet */
+	NOTYET("IncludeDir", X_G, BLK_NO),
+	NOTYET("Supervisor", X_G, BLK_NO),
+	NOTYET("WorkerMinCount", X_G, BLK_NO),
+	NOTYET("WorkerMaxCount", X_G, BLK_NO),
+	NOTYET("WorkerIdleTimeout", X_G, BLK_NO),
+	NOTYET("Threads", X_G, BLK_NO),
+	NOTYET("LogFormat", X_G, BLK_NO),
+	NOTYET("LogTag", X_G, BLK_NO),
+	NOTYET("HeaderOption", X_G | X_LI, BLK_NO),
+	NOTYET("ECDHCurve", X_G, BLK_NO),
+	NOTYET("SSLEngine", X_G, BLK_NO),
+	NOTYET("Control", X_G, BLK_NOARGS),
+	NOTYET("Anonymise", X_G, BLK_NO),
+	NOTYET("Anonymize", X_G, BLK_NO),
+	NOTYET("ACL", X_G | X_SV, BLK_TOP_OR_NOARGS),
+	NOTYET("BackendStats", X_G, BLK_NO),
+	NOTYET("ForwardedHeader", X_G | X_LI | X_SV, BLK_NO),
+	NOTYET("TrustedIP", X_G | X_LI | X_SV, BLK_NOARGS),
+	NOTYET("CombineHeaders", X_G, BLK_YES),
+	NOTYET("RegexType", X_G, BLK_NO),
+	NOTYET("Resolver", X_G, BLK_YES),
+	NOTYET("SocketFrom", X_LI, BLK_NO),
+	NOTYET("CheckURL", X_LI, BLK_NO),
+	NOTYET("ErrorFile", X_LI, BLK_NO),
+	NOTYET("Err400", X_LI, BLK_NO),
+	NOTYET("Err401", X_LI, BLK_NO),
+	NOTYET("Err403", X_LI, BLK_NO),
+	NOTYET("Err404", X_LI, BLK_NO),
+	NOTYET("Err405", X_LI, BLK_NO),
+	NOTYET("Err413", X_LI, BLK_NO),
+	NOTYET("Err414", X_LI, BLK_NO),
+	NOTYET("Err500", X_LI, BLK_NO),
+	NOTYET("Err501", X_LI, BLK_NO),
+	NOTYET("Err503", X_LI, BLK_NO),
+	NOTYET("MaxRequest", X_LI, BLK_NO),
+	NOTYET("MaxURI", X_LI, BLK_NO),
+	NOTYET("RewriteLocation", X_LI, BLK_NO),
+	NOTYET("RewriteDestination", X_LI, BLK_NO),
+	NOTYET("ACME", X_LI, BLK_NO),
+	NOTYET("Rewrite", X_LI | X_SV, BLK_YES),
+	NOTYET("Else", X_LI | X_SV, BLK_NO),
+	NOTYET("SetURL", X_LI | X_SV, BLK_NO),
+	NOTYET("SetPath", X_LI | X_SV, BLK_NO),
+	NOTYET("SetQuery", X_LI | X_SV, BLK_NO),
+	NOTYET("SetQueryParam", X_LI | X_SV, BLK_NO),
+	NOTYET("BasicAuth", X_SV, BLK_NO),
+	NOTYET("Query", X_SV, BLK_NO),
+	NOTYET("QueryParam", X_SV, BLK_NO),
+	NOTYET("StringMatch", X_SV, BLK_NO),
+	NOTYET("Match", X_SV, BLK_YES),
+	NOTYET("Session", X_SV, BLK_YES),
+	NOTYET("UseBackend", X_SV, BLK_NO),
+	NOTYET("Metrics", X_SV, BLK_NO),
+	NOTYET("LogSuppress", X_SV, BLK_NO),
+	NOTYET("Family", X_BE, BLK_NO),
+	NOTYET("Resolve", X_BE, BLK_NO),
+	NOTYET("RetryInterval", X_BE, BLK_NO),
+	NOTYET("HAport", X_BE, BLK_NO),
+	NOTYET("DynScale", X_G | X_SV, BLK_NO),
+};
+
+#define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
+
+_Static_assert(NDIRECTIVES <= MAX_DIRECTIVES,
+	       "raise MAX_DIRECTIVES: struct frame tracks each directive once");
+
+static const struct directive *find_directive(const char *name)
+{
+	for (size_t i = 0; i < NDIRECTIVES; i++)
+		if (strcasecmp(directives[i].name, name) == 0)
+			return &directives[i];
+	return NULL;
+}
+
+/* ---- statements ------------------------------------------------------------------- */
+
+/* Inside a block we are not parsing: follow Include, count nested blocks. */
+static void skip_statement(struct parser *p, const struct stmt *st)
+{
+	struct frame *f = top(p);
+	const struct cfg_tok *kw = &st->tok[0];
+	const struct directive *d;
+
+	if (kw->type != CFG_TOK_WORD)
+		return;
+	if (strcasecmp(kw->text, "End") == 0) {
+		if (f->skip_depth > 0)
+			f->skip_depth--;
+		else
+			p->nfr--;
+		return;
+	}
+	d = find_directive(kw->text);
+	if (!d)
+		return;
+	if (d->fn == h_include) {
+		if (st->n == 2)
+			h_include(p, st, d);
+		else
+			err_at(p, kw, "Include takes exactly one file name");
+		return;
+	}
+	if (opens_block(d, st, CTX_SKIP))
+		f->skip_depth++;
+}
+
+static void dispatch(struct parser *p, const struct stmt *st)
+{
+	struct frame *f = top(p);
+	const struct cfg_tok *kw = &st->tok[0];
+	const struct directive *d;
+	struct stmt use = *st;
+	size_t idx;
+
+	if (f->ctx == CTX_SKIP) {
+		skip_statement(p, st);
+		return;
+	}
+	if (kw->type != CFG_TOK_WORD) {
+		err_at(p, kw, "expected a directive name at the start of the line, got the quoted "
+			      "string \"%s\"", kw->text);
+		return;
+	}
+	d = find_directive(kw->text);
+	if (!d) {
+		err_at(p, kw, "unknown directive \"%s\" %s%s", kw->text,
+		       f->ctx == CTX_GLOBAL ? "at " : "in ", ctx_name[f->ctx]);
+		return;
+	}
+	if (d->flags & F_END) {
+		close_block(p, st);
+		return;
+	}
+	if (d->flags & F_NOTYET) {
+		not_yet(p, d, st, f->ctx);
+		return;
+	}
+	if (!(d->ctx & (1u << f->ctx))) {
+		wrong_place(p, d, st, f->ctx);
+		return;
+	}
+	if (st->n - 1 < d->min) {
+		err_at(p, kw, "missing argument for \"%s\": expected %s", d->name, d->want);
+		if (opens_block(d, st, f->ctx))
+			push_skip(p, d, kw);
+		return;
+	}
+	if (st->n - 1 > d->max) {
+		err_at(p, &st->tok[d->max + 1], "too many arguments for \"%s\" (it takes %s%d)",
+		       d->name, d->min == d->max ? "" : "at most ", d->max);
+		/* A block still needs its frame, or its End would close the wrong one. */
+		if (!opens_block(d, st, f->ctx))
+			return;
+		use.n = d->max + 1;
+	}
+	idx = (size_t)(d - directives);
+	if (d->flags & F_ONCE) {
+		if (f->seen[idx].line) {
+			char first[300];
+
+			describe_line(first, sizeof(first), kw->file, f->seen[idx].file,
+				      f->seen[idx].line);
+			err_at(p, kw, "duplicate \"%s\" in %s (first given at %s)", d->name,
+			       ctx_name[f->ctx], first);
+			return;
+		}
+		f->seen[idx].file = kw->file;
+		f->seen[idx].line = kw->line;
+	}
+	d->fn(p, &use, d);
+}
+
+/* Read one line's tokens; returns 0 at the end of the main file. */
+static int read_statement(struct parser *p, struct stmt *st)
+{
+	struct cfg_tok t;
+	int n = 0, more = 1, said = 0;
+
+	for (;;) {
+		enum cfg_tok_type type = cfg_lex_next(&p->lx, &t);
+
+		if (p->lx.oom) {
+			cfg_tok_clear(&t);
+			more = 0;
+			break;
+		}
+		if (type == CFG_TOK_EOF) {
+			p->eof = t;
+			more = 0;
+			break;
+		}
+		if (type == CFG_TOK_EOL)
+			break;
+		if (n == MAX_TOKS) {
+			if (!said)
+				err_at(p, &t, "too many words on one line (limit %d)", MAX_TOKS);
+			said = 1;
+			cfg_tok_clear(&t);
+			continue;
+		}
+		p->toks[n++] = t;
+	}
+	st->tok = p->toks;
+	st->n = said ? 0 : n; /* an overlong line is dropped whole */
+	if (said)
+		for (int i = 0; i < n; i++)
+			cfg_tok_clear(&p->toks[i]);
+	return more;
+}
+
+static void parse_all(struct parser *p)
+{
+	struct stmt st;
+	int more;
+
+	do {
+		more = read_statement(p, &st);
+		if (st.n > 0 && !p->stop && !p->lx.oom)
+			dispatch(p, &st);
+		for (int i = 0; i < st.n; i++)
+			cfg_tok_clear(&p->toks[i]);
+		if (p->lx.oom)
+			p->stop = 1;
+		if (!p->stop && p->rep.errors >= MAX_ERRORS) {
+			cfg_report_at(&p->rep, 1, main_file(p), 0, 0,
+				      "too many errors (%d), giving up", p->rep.errors);
+			p->stop = 1;
+		}
+	} while (more && !p->stop);
+}
+
+/* ---- after the last line ---------------------------------------------------------- */
+
+static void report_unclosed(struct parser *p)
+{
+	for (int i = p->nfr - 1; i > 0; i--) {
+		struct frame *f = &p->fr[i];
+		char opened[300];
+
+		describe_line(opened, sizeof(opened), p->eof.file, f->file, f->line);
+		err_at(p, &p->eof, "missing End for %s opened at %s", f->d->name, opened);
+	}
+}
+
+static void resolve_defaults(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+
+	/* Pound: ConnTO defaults to the TimeOut value. */
+	if (!p->conn_to_set)
+		cfg->conn_to = cfg->timeout;
+	for (struct cfg_listener *l = cfg->listeners; l; l = l->next)
+		if (l->client_to < 0)
+			l->client_to = cfg->client_to;
+	for (unsigned i = 0; i < p->nbes; i++) {
+		struct cfg_backend *b = p->bes[i];
+
+		if (b->timeout < 0)
+			b->timeout = cfg->timeout;
+		if (b->conn_to < 0)
+			b->conn_to = cfg->conn_to;
+		if (b->ws_timeout < 0)
+			b->ws_timeout = cfg->ws_timeout;
+	}
+	for (struct svc_state *ss = p->svcs; ss; ss = ss->next)
+		ss->svc->balancer = ss->balancer >= 0 ? (enum cfg_balancer)ss->balancer
+						      : (enum cfg_balancer)p->balancer;
+}
+
+/* Url/Path patterns wait for IgnoreCase; compile them in the order they were read. */
+static void compile_pending(struct parser *p)
+{
+	struct pending *rev = NULL;
+
+	while (p->pend) {
+		struct pending *n = p->pend->next;
+
+		p->pend->next = rev;
+		rev = p->pend;
+		p->pend = n;
+	}
+	p->pend = rev;
+	for (struct pending *pd = p->pend; pd; pd = pd->next) {
+		pd->c->icase = pd->ss && pd->ss->ignore_case >= 0 ? pd->ss->ignore_case
+								  : p->cfg->ignore_case;
+		if (pd->col > 0)
+			compile_cond(p, pd->c, pd->col);
+	}
+}
+
+static void finish(struct parser *p)
+{
+	struct config *cfg = p->cfg;
+
+	if (!p->stop) {
+		report_unclosed(p);
+		if (!cfg->listeners && !p->https_seen)
+			err_at(p, &p->eof, "no ListenHTTP block: pinfold would have nothing to "
+					   "listen on");
+	}
+	resolve_defaults(p);
+	if (!p->stop)
+		compile_pending(p);
+	cfg->nbackends = p->nbes;
+	cfg->backend_by_id = p->bes;
+	p->bes = NULL;
+}
+
+/* ---- freeing ----------------------------------------------------------------------- */
+
+static void free_conds(struct cfg_cond *c)
+{
+	while (c) {
+		struct cfg_cond *next = c->next;
+
+		if (c->type == MT_REGEX)
+			regfree(&c->re);
+		free(c->str);
+		free(c);
+		c = next;
+	}
+}
+
+static void free_hdrs(struct cfg_hdr *h)
+{
+	while (h) {
+		struct cfg_hdr *next = h->next;
+
+		free(h->line);
+		free(h);
+		h = next;
+	}
+}
+
+static void free_backend(struct cfg_backend *b)
+{
+	if (b) {
+		free(b->addr_text);
+		free(b);
+	}
+}
+
+static void free_services(struct cfg_service *s)
+{
+	while (s) {
+		struct cfg_service *next = s->next;
+
+		for (struct cfg_backend *b = s->backends; b;) {
+			struct cfg_backend *bn = b->next;
+
+			free_backend(b);
+			b = bn;
+		}
+		free_backend(s->emergency);
+		free_conds(s->conds);
+		free_conds(s->head_remove);
+		free_hdrs(s->head_add);
+		free(s->redirect_url);
+		free(s->name);
+		free(s);
+		s = next;
+	}
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	for (struct cfg_listener *l = cfg->listeners; l;) {
+		struct cfg_listener *next = l->next;
+
+		free_services(l->services);
+		free_conds(l->head_remove);
+		free_hdrs(l->head_add);
+		free(l->addr_text);
+		free(l->name);
+		free(l);
+		l = next;
+	}
+	free_services(cfg->services);
+	free(cfg->backend_by_id);
+	free(cfg->user);
+	free(cfg->group);
+	free(cfg->root_jail);
+	free(cfg->pidfile);
+	for (int i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	free(cfg);
+}
+
+/* ---- entry points ------------------------------------------------------------------ */
+
+static struct config *config_defaults(void)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->daemon = 1;
+	cfg->log_level = CFG_DEFAULT_LOGLEVEL;
+	cfg->log_facility = LOG_DAEMON;
+	cfg->alive = CFG_DEFAULT_ALIVE;
+	cfg->client_to = CFG_DEFAULT_CLIENT;
+	cfg->timeout = CFG_DEFAULT_TIMEOUT;
+	cfg->conn_to = CFG_DEFAULT_CONNTO;
+	cfg->ws_timeout = CFG_DEFAULT_WSTIMEOUT;
+	cfg->grace = CFG_DEFAULT_GRACE;
+	return cfg;
+}
+
+int config_load(const char *path, struct config **out, cfg_diag_fn diag, void *ctx)
+{
+	struct parser *p = calloc(1, sizeof(*p));
+	int errors;
+
+	*out = NULL;
+	if (!p) {
+		if (diag)
+			diag(ctx, 1, "out of memory while reading the configuration");
+		return 1;
+	}
+	p->rep.fn = diag;
+	p->rep.ctx = ctx;
+	cfg_lex_init(&p->lx, &p->rep);
+	p->balancer = DEFAULT_BALANCER;
+	p->cfg = config_defaults();
+	if (!p->cfg) {
+		out_of_memory(p);
+		goto done;
+	}
+	p->nfr = 1;
+	p->fr[0].ctx = CTX_GLOBAL;
+	if (cfg_lex_open(&p->lx, path, NULL) != 0) {
+		if (p->lx.oom)
+			out_of_memory(p);
+		goto done;
+	}
+	parse_all(p);
+	finish(p);
+	if (p->lx.oom)
+		out_of_memory(p);
+done:
+	errors = p->rep.errors;
+	if (p->cfg) {
+		p->cfg->files = p->lx.files;
+		p->cfg->nfiles = p->lx.nfiles;
+		p->lx.files = NULL;
+		p->lx.nfiles = 0;
+	}
+	cfg_lex_done(&p->lx);
+	for (int i = 0; i < MAX_TOKS; i++)
+		cfg_tok_clear(&p->toks[i]);
+	while (p->pend) {
+		struct pending *n = p->pend->next;
+
+		free(p->pend);
+		p->pend = n;
+	}
+	while (p->svcs) {
+		struct svc_state *n = p->svcs->next;
+
+		free(p->svcs);
+		p->svcs = n;
+	}
+	free(p->bes);
+	if (errors == 0 && p->cfg) {
+		*out = p->cfg;
+	} else {
+		config_free(p->cfg);
+		if (errors == 0)
+			errors = 1;
+	}
+	free(p);
+	return errors;
+}
+
+int config_log_level(const struct config *cfg, const struct cfg_listener *l)
+{
+	return l && l->log_level >= 0 ? l->log_level : cfg->log_level;
+}

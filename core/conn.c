@@ -1,0 +1,1008 @@
+/*
+ * conn.c - the proxy path: a client connection and its backend connection.
+ *
+ * One request is handled at a time per client connection; pipelined requests
+ * wait in the client buffer and are parsed when the previous exchange ends,
+ * which keeps responses in order without queueing.  Heads are parsed once,
+ * edited as a header list (core/policy.c) and serialized once
+ * (core/rewrite.c); bodies are never parsed into memory, only framed
+ * (Content-Length, chunked, close-delimited) and forwarded as they came.
+ *
+ * Callbacks never free the connection directly: they mark it dead and the
+ * event handler frees it on the way out, so no code runs on freed memory.
+ */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+#include "net.h"
+#include "sockio.h"
+#include "policy.h"
+#include "reply.h"
+#include "rewrite.h"
+#include "route.h"
+
+enum rq_state { RQ_IDLE, RQ_HEAD, RQ_BODY, RQ_DONE };
+enum rs_state { RS_NONE, RS_CONNECT, RS_HEAD, RS_BODY, RS_DONE, RS_LOCAL, RS_TUNNEL };
+
+/* Framing of one body in one direction. */
+struct body {
+	uint8_t kind;     /* enum http_body */
+	uint8_t done;     /* every byte of it has been framed */
+	uint32_t ready;   /* framed bytes at the head of the input buffer, not yet sent */
+	uint64_t left;    /* BODY_LENGTH: bytes not yet framed */
+	struct http_chunked ch;
+};
+
+struct conn {
+	struct proxy *px;
+	const struct cfg_listener *lis;
+	struct conn *prev, *next;
+	int cfd, ufd;
+	char peer[NET_ADDRSTRLEN];
+
+	struct buf cin;  /* bytes from the client */
+	struct buf uin;  /* bytes from the backend */
+	struct buf cout; /* heads and pages the proxy writes to the client */
+	struct buf uout; /* the request head for the backend (kept until answered, for a retry) */
+
+	uint8_t rq, rs;
+	uint8_t dead;        /* free me when the handler returns */
+	uint8_t closing;     /* close the client after the current response */
+	uint8_t client_eof;  /* client half-closed after its request */
+	uint8_t up_reused;   /* backend connection came from the pool */
+	uint8_t up_got;      /* any byte received from the backend for this request */
+	uint8_t attempts;    /* backend connects tried for this request */
+	uint8_t req_method, req_minor, req_keep, req_upgrade;
+	uint8_t resp_keep;
+	short cev, uev;      /* poll interest currently registered */
+	struct body reqb, respb;
+	const struct cfg_service *svc;
+	const struct cfg_backend *be;
+	struct timer tm;
+	uint64_t deadline_head; /* header must be complete by then (slowloris) */
+	uint64_t t_start;       /* first byte of this request, ms */
+	int status;
+	uint64_t resp_bytes;
+	char *logtext;          /* copies of the request line etc. for the log line */
+	struct log_req lr;
+};
+
+static void client_event(void *arg, int fd, int revents);
+static void up_event(void *arg, int fd, int revents);
+static void progress(struct conn *c);
+static void up_start(struct conn *c);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int log_level(const struct conn *c)
+{
+	return config_log_level(c->px->cfg, c->lis);
+}
+
+static void body_init(struct body *b, int kind, uint64_t len)
+{
+	memset(b, 0, sizeof(*b));
+	b->kind = (uint8_t)kind;
+	b->left = len;
+	if (kind == BODY_CHUNKED)
+		http_chunked_init(&b->ch);
+	if (kind == BODY_NONE || (kind == BODY_LENGTH && len == 0)) {
+		b->kind = BODY_NONE;
+		b->done = 1;
+	}
+}
+
+/* Frame the bytes that arrived since last time.  0, or -1 on bad framing. */
+static int body_frame(struct body *b, const struct buf *in)
+{
+	uint32_t avail;
+	size_t used = 0;
+	int rc;
+
+	if (b->done || !in->data)
+		return 0;
+	avail = buf_len(in) - b->ready;
+	if (avail == 0)
+		return 0;
+	switch (b->kind) {
+	case BODY_LENGTH:
+		used = avail < b->left ? avail : (size_t)b->left;
+		b->left -= used;
+		b->done = b->left == 0;
+		break;
+	case BODY_CHUNKED:
+		rc = http_chunked_feed(&b->ch, buf_head(in) + b->ready, avail, &used);
+		if (rc < 0)
+			return -1;
+		b->done = rc == 1;
+		break;
+	case BODY_CLOSE:
+		used = avail;
+		break;
+	}
+	b->ready += (uint32_t)used;
+	return 0;
+}
+
+static void mark_dead(struct conn *c)
+{
+	c->dead = 1;
+}
+
+/* ---- the log line ----------------------------------------------------------- */
+
+static void log_keep_request(struct conn *c, const char *buf, const struct http_msg *m)
+{
+	size_t rl = (size_t)(m->target_off + m->target_len - m->method_off) + 9;
+	const char *host = NULL, *ref = NULL, *ua = NULL;
+	size_t hl = 0, fl = 0, ul = 0, total;
+	char *p;
+
+	free(c->logtext);
+	c->logtext = NULL;
+	memset(&c->lr, 0, sizeof(c->lr));
+	if (log_level(c) <= 0)
+		return;
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_hdr *h = &m->hdr[i];
+
+		if (h->id == HDR_HOST) {
+			host = buf + h->value_off;
+			hl = h->value_len;
+		} else if (http_hdr_name_is(buf, h, "Referer")) {
+			ref = buf + h->value_off;
+			fl = h->value_len;
+		} else if (http_hdr_name_is(buf, h, "User-Agent")) {
+			ua = buf + h->value_off;
+			ul = h->value_len;
+		}
+	}
+	total = rl + hl + fl + ul;
+	p = c->logtext = malloc(total ? total : 1);
+	if (!p)
+		return;
+	/* "METHOD target HTTP/1.x" exactly as the request line was */
+	memcpy(p, buf + m->method_off, rl);
+	c->lr.reqline = p;
+	c->lr.reqline_len = rl;
+	p += rl;
+	if (host) {
+		memcpy(p, host, hl);
+		c->lr.host = p;
+		c->lr.host_len = hl;
+		p += hl;
+	}
+	if (ref) {
+		memcpy(p, ref, fl);
+		c->lr.referer = p;
+		c->lr.referer_len = fl;
+		p += fl;
+	}
+	if (ua) {
+		memcpy(p, ua, ul);
+		c->lr.user_agent = p;
+		c->lr.user_agent_len = ul;
+	}
+}
+
+static void log_exchange(struct conn *c)
+{
+	int level = log_level(c);
+
+	if (level <= 0 || !c->logtext)
+		return;
+	c->lr.client = c->peer;
+	c->lr.listener = c->lis->addr_text;
+	c->lr.service = c->svc && c->svc->name && c->svc->name[0] ? c->svc->name : NULL;
+	if (c->be)
+		c->lr.backend = c->be->addr_text;
+	else if (c->svc && c->svc->redirect_code)
+		c->lr.backend = "(redirect)";
+	else
+		c->lr.backend = "(error)";
+	c->lr.status = c->status;
+	c->lr.bytes = c->resp_bytes;
+	c->lr.usec = (c->px->now - c->t_start) * 1000;
+	log_request(level, &c->lr);
+}
+
+/* ---- poll interest and the one timer -------------------------------------- */
+
+static void update_events(struct conn *c)
+{
+	struct proxy *px = c->px;
+	short ce = 0, ue = 0;
+	int cin_room = !c->cin.data || buf_len(&c->cin) < BUF_SIZE;
+	int uin_room = !c->uin.data || buf_len(&c->uin) < BUF_SIZE;
+
+	switch (c->rq) {
+	case RQ_IDLE:
+	case RQ_HEAD:
+		if (c->rs == RS_NONE && cin_room && !c->client_eof)
+			ce |= POLLIN;
+		break;
+	case RQ_BODY:
+		if (cin_room && !c->client_eof)
+			ce |= POLLIN;
+		break;
+	}
+	if (c->rs == RS_TUNNEL && cin_room && !c->client_eof)
+		ce |= POLLIN;
+	if (buf_len(&c->cout) || c->respb.ready || (c->rs == RS_TUNNEL && buf_len(&c->uin)))
+		ce |= POLLOUT;
+
+	if (c->ufd >= 0) {
+		if (c->rs == RS_CONNECT)
+			ue |= POLLOUT;
+		else {
+			if ((c->rs == RS_HEAD || c->rs == RS_BODY || c->rs == RS_TUNNEL) && uin_room)
+				ue |= POLLIN;
+			if (c->uout.data && c->uout.start < c->uout.end)
+				ue |= POLLOUT;
+			if (c->reqb.ready || (c->rs == RS_TUNNEL && buf_len(&c->cin)))
+				ue |= POLLOUT;
+		}
+	}
+	if (ce != c->cev) {
+		ev_set(px->ev, c->cfd, ce);
+		c->cev = ce;
+	}
+	if (c->ufd >= 0 && ue != c->uev) {
+		ev_set(px->ev, c->ufd, ue);
+		c->uev = ue;
+	}
+}
+
+static void arm_timer(struct conn *c)
+{
+	struct proxy *px = c->px;
+	uint64_t when;
+	int secs;
+
+	switch (c->rs) {
+	case RS_CONNECT:
+		secs = c->be->conn_to;
+		break;
+	case RS_HEAD:
+	case RS_BODY:
+		secs = c->be->timeout;
+		break;
+	case RS_TUNNEL:
+		secs = c->be->ws_timeout;
+		break;
+	default:
+		secs = c->lis->client_to;
+		break;
+	}
+	when = px->now + (uint64_t)secs * 1000;
+	if (c->rq == RQ_HEAD && c->rs == RS_NONE && c->deadline_head < when)
+		when = c->deadline_head;
+	timer_set(&px->timers, &c->tm, when);
+}
+
+/* ---- closing ------------------------------------------------------------------ */
+
+static void up_close(struct conn *c)
+{
+	if (c->ufd < 0)
+		return;
+	ev_del(c->px->ev, c->ufd);
+	close(c->ufd);
+	c->ufd = -1;
+	c->uev = 0;
+	if (c->be)
+		c->px->be[c->be->id].active--;
+}
+
+static void conn_free(struct conn *c)
+{
+	struct proxy *px = c->px;
+
+	up_close(c);
+	ev_del(px->ev, c->cfd);
+	close(c->cfd);
+	timer_cancel(&px->timers, &c->tm);
+	buf_release(&px->pool, &c->cin);
+	buf_release(&px->pool, &c->uin);
+	buf_release(&px->pool, &c->cout);
+	buf_release(&px->pool, &c->uout);
+	free(c->logtext);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		px->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	px->nconns--;
+	free(c);
+}
+
+/* ---- replies written by the proxy ------------------------------------------- */
+
+/* Answer the current request ourselves; the request body (if any) is not read. */
+static void local_reply_bytes(struct conn *c, int status, int len)
+{
+	if (len < 0) {
+		mark_dead(c);
+		return;
+	}
+	c->cout.end = (uint32_t)len;
+	c->status = status;
+	c->resp_bytes = 0;
+	c->rs = RS_LOCAL;
+	if (c->rq == RQ_BODY || c->rq == RQ_HEAD)
+		c->closing = 1; /* unread body or unparsable head: cannot find the next request */
+	c->rq = RQ_DONE;
+}
+
+static void local_reply(struct conn *c, int status)
+{
+	int keep;
+
+	if (buf_take(&c->px->pool, &c->cout) < 0) {
+		mark_dead(c);
+		return;
+	}
+	keep = c->req_keep && !c->closing && c->rq != RQ_BODY && c->rq != RQ_HEAD &&
+	       !c->px->stopping;
+	if (c->rs != RS_NONE && c->rs != RS_CONNECT)
+		keep = 0;
+	if (!keep)
+		c->closing = 1;
+	c->cout.start = 0;
+	local_reply_bytes(c, status, reply_error(status, keep, c->cout.data, BUF_SIZE));
+	if (c->lr.reqline == NULL && log_level(c) > 0 && status >= 400)
+		log_msg(LOG_INFO, "%s: request refused with %d", c->peer, status);
+}
+
+/* ---- the request side ---------------------------------------------------------- */
+
+static void start_request(struct conn *c)
+{
+	struct proxy *px = c->px;
+	struct http_msg *m = &px->msg;
+	struct route_req rq;
+	struct rw_client cl;
+	const struct cfg_service *svc;
+	const char *buf = buf_head(&c->cin);
+	int rc, status, n;
+
+	rc = http_parse_request(buf, buf_len(&c->cin), m);
+	if (rc == 0 && buf_len(&c->cin) >= BUF_SIZE)
+		rc = -431; /* a full buffer and still no end of head */
+	if (rc == 0)
+		return;
+	if (rc < 0) {
+		c->req_keep = 0;
+		c->rq = RQ_HEAD;
+		local_reply(c, -rc);
+		return;
+	}
+	c->req_method = m->method;
+	c->req_minor = m->version_minor;
+	c->req_keep = m->keep_alive && !px->stopping;
+	c->req_upgrade = m->upgrade;
+	c->svc = NULL;
+	c->be = NULL;
+	c->attempts = 0;
+	body_init(&c->reqb, m->body, m->content_length);
+	log_keep_request(c, buf, m);
+
+	/* from here on the head is decided: its bytes leave cin below */
+	c->rq = c->reqb.done ? RQ_DONE : RQ_BODY;
+	status = policy_method(c->lis, m);
+	if (status) {
+		buf_consume(&c->cin, (size_t)rc);
+		local_reply(c, status);
+		return;
+	}
+	route_req_init(&rq, buf, m, px->scratch);
+	svc = route_find(px->cfg, c->lis, &rq);
+	c->svc = svc;
+	if (!svc) {
+		buf_consume(&c->cin, (size_t)rc);
+		local_reply(c, 503);
+		return;
+	}
+	if (svc->redirect_code) {
+		int keep = c->req_keep && c->rq == RQ_DONE;
+
+		if (buf_take(&px->pool, &c->cout) < 0) {
+			mark_dead(c);
+			return;
+		}
+		if (!keep)
+			c->closing = 1;
+		n = reply_redirect(svc->redirect_code, svc->redirect_url, strlen(svc->redirect_url),
+				   rq.url, svc->redirect_append ? rq.url_len : 0, keep,
+				   c->cout.data, BUF_SIZE);
+		buf_consume(&c->cin, (size_t)rc);
+		local_reply_bytes(c, svc->redirect_code, n);
+		return;
+	}
+	if (svc->error_code) {
+		buf_consume(&c->cin, (size_t)rc);
+		local_reply(c, svc->error_code);
+		return;
+	}
+	policy_filter_request(c->lis, svc, &rq, m);
+	if (buf_take(&px->pool, &c->uout) < 0) {
+		mark_dead(c);
+		return;
+	}
+	cl.addr = c->peer;
+	cl.https = c->lis->https;
+	cl.port = net_addr_port((const struct sockaddr *)&c->lis->addr);
+	n = rewrite_request(c->lis, svc, &rq, m, &cl, c->uout.data, BUF_SIZE);
+	buf_consume(&c->cin, (size_t)rc);
+	if (n < 0) {
+		buf_release(&px->pool, &c->uout);
+		local_reply(c, 431);
+		return;
+	}
+	c->uout.start = 0;
+	c->uout.end = (uint32_t)n;
+	up_start(c);
+}
+
+/* ---- the backend side ---------------------------------------------------------- */
+
+static void up_failed(struct conn *c, const char *why, int mark)
+{
+	if (mark && c->be && !c->be->emergency)
+		backend_failed(c->px, c->be, why);
+	up_close(c);
+	c->up_reused = 0;
+	c->rs = RS_NONE;
+	up_start(c);
+}
+
+static void up_start(struct conn *c)
+{
+	struct proxy *px = c->px;
+	const struct cfg_backend *be;
+	int fd, inprog = 0;
+
+	for (;;) {
+		if (c->attempts++ > px->cfg->nbackends + 1) {
+			local_reply(c, 503);
+			return;
+		}
+		be = backend_pick(px, c->svc);
+		if (!be) {
+			local_reply(c, 503);
+			return;
+		}
+		c->be = be;
+		fd = backend_pool_get(px, be->id);
+		c->up_reused = fd >= 0;
+		if (fd < 0)
+			fd = net_connect((const struct sockaddr *)&be->addr, be->addrlen, &inprog);
+		if (fd >= 0)
+			break;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_msg(LOG_ERR, "cannot open a socket to %s: %s", be->addr_text,
+				strerror(errno));
+			local_reply(c, 503);
+			return;
+		}
+		backend_failed(px, be, strerror(errno));
+	}
+	if (ev_add(px->ev, fd, 0, up_event, c) < 0) {
+		close(fd);
+		local_reply(c, 503);
+		return;
+	}
+	c->ufd = fd;
+	c->uev = 0;
+	c->up_got = 0;
+	c->uout.start = 0; /* (re)send the whole head */
+	px->be[be->id].active++;
+	px->be[be->id].requests++;
+	c->rs = inprog ? RS_CONNECT : RS_HEAD;
+}
+
+/* Write the request head and framed body bytes to the backend. */
+static void up_write(struct conn *c)
+{
+	struct iovec iov[2];
+	int n = 0;
+	ssize_t w;
+	size_t head = c->uout.data ? c->uout.end - c->uout.start : 0;
+
+	if (c->rs == RS_TUNNEL) {
+		if (!buf_len(&c->cin))
+			return;
+		iov[n].iov_base = buf_head(&c->cin);
+		iov[n++].iov_len = buf_len(&c->cin);
+	} else {
+		if (head) {
+			iov[n].iov_base = c->uout.data + c->uout.start;
+			iov[n++].iov_len = head;
+		}
+		if (c->reqb.ready) {
+			iov[n].iov_base = buf_head(&c->cin);
+			iov[n++].iov_len = c->reqb.ready;
+		}
+	}
+	if (!n)
+		return;
+	w = io_writev(c->ufd, iov, n);
+	if (w < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		if (!c->up_got && c->up_reused && c->rq == RQ_DONE && c->reqb.kind == BODY_NONE) {
+			up_failed(c, "reused connection closed", 0);
+			return;
+		}
+		if (c->rs == RS_TUNNEL || c->rs == RS_BODY) {
+			mark_dead(c);
+			return;
+		}
+		up_close(c);
+		local_reply(c, 502);
+		return;
+	}
+	if (c->rs == RS_TUNNEL) {
+		buf_consume(&c->cin, (size_t)w);
+		return;
+	}
+	if ((size_t)w < head) {
+		c->uout.start += (uint32_t)w;
+		return;
+	}
+	w -= (ssize_t)head;
+	c->uout.start = c->uout.end; /* head sent; kept for a retry until answered */
+	buf_consume(&c->cin, (size_t)w);
+	c->reqb.ready -= (uint32_t)w;
+	if (c->reqb.done && !c->reqb.ready && c->rq == RQ_BODY)
+		c->rq = RQ_DONE;
+}
+
+static void up_connected(struct conn *c)
+{
+	if (net_connect_result(c->ufd) < 0) {
+		up_failed(c, strerror(errno), 1);
+		return;
+	}
+	c->rs = RS_HEAD;
+}
+
+/* Parse the response head in uin and queue it for the client. */
+static void response_head(struct conn *c)
+{
+	struct proxy *px = c->px;
+	struct http_msg *m = &px->msg;
+	int rc, n, keep;
+
+	if (buf_len(&c->cout))
+		return; /* a 1xx head is still being written */
+	rc = http_parse_response(buf_head(&c->uin), buf_len(&c->uin), c->req_method, m);
+	if (rc == 0) {
+		if (buf_len(&c->uin) >= HTTP_MAX_HEAD)
+			rc = -502;
+		else
+			return;
+	}
+	if (rc < 0) {
+		log_msg(LOG_WARNING, "backend %s sent an invalid response head", c->be->addr_text);
+		up_close(c);
+		local_reply(c, 502);
+		return;
+	}
+	buf_release(&px->pool, &c->uout); /* answered: no retry any more */
+	if (buf_take(&px->pool, &c->cout) < 0) {
+		mark_dead(c);
+		return;
+	}
+	if (m->status >= 100 && m->status < 200 && m->status != 101) {
+		/* interim (100 Continue, 103): pass on, then wait for the final head */
+		n = rewrite_response(buf_head(&c->uin), m, 1, c->req_minor, c->cout.data, BUF_SIZE);
+		if (n < 0 || c->req_minor == 0) {
+			buf_consume(&c->uin, (size_t)rc);
+			return; /* HTTP/1.0 clients get no interim responses */
+		}
+		c->cout.start = 0;
+		c->cout.end = (uint32_t)n;
+		buf_consume(&c->uin, (size_t)rc);
+		return;
+	}
+	c->status = m->status;
+	c->resp_bytes = 0;
+	if (m->status == 101 && c->req_upgrade) {
+		n = rewrite_response(buf_head(&c->uin), m, 1, c->req_minor, c->cout.data, BUF_SIZE);
+		if (n < 0)
+			goto toobig;
+		c->cout.start = 0;
+		c->cout.end = (uint32_t)n;
+		buf_consume(&c->uin, (size_t)rc);
+		c->rs = RS_TUNNEL;
+		c->rq = RQ_DONE;
+		c->closing = 1;
+		return;
+	}
+	if (m->status == 101) {
+		/* switching protocols we did not ask for: refuse it */
+		up_close(c);
+		local_reply(c, 502);
+		return;
+	}
+	c->resp_keep = m->keep_alive;
+	body_init(&c->respb, m->body, m->content_length);
+	keep = c->req_keep && m->body != BODY_CLOSE && !c->closing && !px->stopping;
+	if (!keep)
+		c->closing = 1;
+	n = rewrite_response(buf_head(&c->uin), m, keep, c->req_minor, c->cout.data, BUF_SIZE);
+	if (n < 0)
+		goto toobig;
+	c->cout.start = 0;
+	c->cout.end = (uint32_t)n;
+	buf_consume(&c->uin, (size_t)rc);
+	c->rs = RS_BODY;
+	return;
+toobig:
+	up_close(c);
+	local_reply(c, 502);
+}
+
+static void up_read(struct conn *c)
+{
+	ssize_t n;
+
+	if (buf_take(&c->px->pool, &c->uin) < 0) {
+		mark_dead(c);
+		return;
+	}
+	n = buf_read_fd(&c->uin, c->ufd);
+	if (n > 0) {
+		c->up_got = 1;
+		return;
+	}
+	if (n == -2 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+		return;
+	/* EOF or error from the backend */
+	switch (c->rs) {
+	case RS_HEAD:
+		if (!c->up_got && c->up_reused && c->reqb.kind == BODY_NONE) {
+			up_failed(c, "reused connection closed", 0);
+			return;
+		}
+		up_close(c);
+		local_reply(c, 502);
+		return;
+	case RS_BODY:
+		if (c->respb.kind == BODY_CLOSE) {
+			c->respb.done = 1;
+			up_close(c);
+			return;
+		}
+		mark_dead(c); /* truncated body: the client must see the connection drop */
+		return;
+	case RS_TUNNEL:
+		up_close(c);
+		if (!buf_len(&c->uin))
+			mark_dead(c);
+		return;
+	default:
+		up_close(c);
+		return;
+	}
+}
+
+/* ---- the client side ---------------------------------------------------------- */
+
+static void client_read(struct conn *c)
+{
+	struct proxy *px = c->px;
+	ssize_t n;
+
+	if (buf_take(&px->pool, &c->cin) < 0) {
+		mark_dead(c);
+		return;
+	}
+	n = buf_read_fd(&c->cin, c->cfd);
+	if (n > 0) {
+		if (c->rq == RQ_IDLE) {
+			c->rq = RQ_HEAD;
+			c->t_start = px->now;
+			c->deadline_head = px->now + (uint64_t)c->lis->client_to * 1000;
+		}
+		return;
+	}
+	if (n == -2 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)))
+		return;
+	/* EOF or error from the client */
+	if (n < 0 || c->rq == RQ_IDLE || c->rq == RQ_HEAD || c->rq == RQ_BODY ||
+	    c->rs == RS_TUNNEL) {
+		if (c->rs == RS_TUNNEL && n == 0 && c->ufd >= 0) {
+			c->client_eof = 1;
+			if (!buf_len(&c->cin))
+				mark_dead(c);
+			return;
+		}
+		mark_dead(c);
+		return;
+	}
+	c->client_eof = 1; /* half-close after a complete request: still answer it */
+	c->closing = 1;
+}
+
+static void client_write(struct conn *c)
+{
+	struct iovec iov[2];
+	int n = 0;
+	ssize_t w;
+	size_t head = buf_len(&c->cout);
+	uint32_t body = c->rs == RS_TUNNEL ? buf_len(&c->uin) : c->respb.ready;
+
+	if (head) {
+		iov[n].iov_base = buf_head(&c->cout);
+		iov[n++].iov_len = head;
+	}
+	if (body && c->rs != RS_LOCAL) {
+		iov[n].iov_base = buf_head(&c->uin);
+		iov[n++].iov_len = body;
+	}
+	if (!n)
+		return;
+	w = io_writev(c->cfd, iov, n);
+	if (w < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			mark_dead(c);
+		return;
+	}
+	if ((size_t)w < head) {
+		buf_consume(&c->cout, (size_t)w);
+		return;
+	}
+	buf_consume(&c->cout, head);
+	w -= (ssize_t)head;
+	if (w > 0) {
+		buf_consume(&c->uin, (size_t)w);
+		if (c->rs != RS_TUNNEL)
+			c->respb.ready -= (uint32_t)w;
+		c->resp_bytes += (uint64_t)w;
+	}
+}
+
+/* ---- end of one exchange --------------------------------------------------------- */
+
+static void exchange_done(struct conn *c)
+{
+	struct proxy *px = c->px;
+
+	log_exchange(c);
+	if (c->ufd >= 0) {
+		if (c->resp_keep && c->rq == RQ_DONE && c->respb.done && !buf_len(&c->uin) &&
+		    c->be) {
+			int fd = c->ufd;
+
+			ev_del(px->ev, fd);
+			c->ufd = -1;
+			c->uev = 0;
+			px->be[c->be->id].active--;
+			backend_pool_put(px, c->be->id, fd);
+		} else {
+			up_close(c);
+		}
+	}
+	buf_release(&px->pool, &c->uout);
+	buf_release(&px->pool, &c->uin);
+	buf_release(&px->pool, &c->cout);
+	free(c->logtext);
+	c->logtext = NULL;
+	if (c->closing || c->rq != RQ_DONE || px->stopping) {
+		mark_dead(c);
+		return;
+	}
+	c->rq = RQ_IDLE;
+	c->rs = RS_NONE;
+	c->svc = NULL;
+	c->be = NULL;
+	memset(&c->reqb, 0, sizeof(c->reqb));
+	memset(&c->respb, 0, sizeof(c->respb));
+	buf_release_if_empty(&px->pool, &c->cin);
+	if (buf_len(&c->cin)) {
+		/* a pipelined request is already here */
+		c->rq = RQ_HEAD;
+		c->t_start = px->now;
+		c->deadline_head = px->now + (uint64_t)c->lis->client_to * 1000;
+	}
+}
+
+/* ---- driving it ------------------------------------------------------------------ */
+
+/* Run every step that can make progress without waiting, until none can. */
+static void progress(struct conn *c)
+{
+	for (int guard = 0; guard < 64 && !c->dead; guard++) {
+		uint8_t rq = c->rq, rs = c->rs;
+		uint32_t cin = buf_len(&c->cin), uin = buf_len(&c->uin), cout = buf_len(&c->cout);
+		uint32_t uo = c->uout.data ? c->uout.end - c->uout.start : 0;
+
+		if (c->rq == RQ_HEAD && c->rs == RS_NONE && cin)
+			start_request(c);
+		if (c->dead)
+			break;
+		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin) < 0) {
+			c->req_keep = 0;
+			up_close(c);
+			local_reply(c, 400);
+		}
+		if (c->reqb.done && !c->reqb.ready && c->rq == RQ_BODY)
+			c->rq = RQ_DONE;
+		if (c->ufd >= 0 && c->rs != RS_CONNECT)
+			up_write(c);
+		if (c->dead)
+			break;
+		if (c->rs == RS_HEAD && buf_len(&c->uin))
+			response_head(c);
+		if (c->dead)
+			break;
+		if (c->rs == RS_BODY && body_frame(&c->respb, &c->uin) < 0) {
+			log_msg(LOG_WARNING, "backend %s sent a badly framed body",
+				c->be ? c->be->addr_text : "?");
+			mark_dead(c);
+			break;
+		}
+		client_write(c);
+		if (c->dead)
+			break;
+		if (c->rs == RS_TUNNEL && c->ufd < 0 && !buf_len(&c->uin) && !buf_len(&c->cout)) {
+			mark_dead(c);
+			break;
+		}
+		if (c->rs == RS_TUNNEL && c->client_eof && !buf_len(&c->cin)) {
+			mark_dead(c);
+			break;
+		}
+		if (((c->rs == RS_BODY && c->respb.done && !c->respb.ready) || c->rs == RS_LOCAL) &&
+		    !buf_len(&c->cout)) {
+			if (c->rq != RQ_DONE)
+				c->closing = 1; /* answered before the request finished */
+			c->rs = RS_DONE;
+			if (c->rq == RQ_BODY)
+				c->rq = RQ_DONE, c->closing = 1;
+			exchange_done(c);
+			continue;
+		}
+		if (rq == c->rq && rs == c->rs && cin == buf_len(&c->cin) &&
+		    uin == buf_len(&c->uin) && cout == buf_len(&c->cout) &&
+		    uo == (c->uout.data ? c->uout.end - c->uout.start : 0))
+			break;
+	}
+	if (c->dead)
+		return;
+	if (c->rq == RQ_IDLE && c->rs == RS_NONE && c->px->stopping) {
+		mark_dead(c);
+		return;
+	}
+	buf_release_if_empty(&c->px->pool, &c->cin);
+	if (c->rs != RS_HEAD && c->rs != RS_BODY && c->rs != RS_TUNNEL)
+		buf_release_if_empty(&c->px->pool, &c->uin);
+	buf_release_if_empty(&c->px->pool, &c->cout);
+	update_events(c);
+	arm_timer(c);
+}
+
+static void client_event(void *arg, int fd, int revents)
+{
+	struct conn *c = arg;
+
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		client_read(c);
+	if (!c->dead && (revents & POLLOUT))
+		client_write(c);
+	if (!c->dead)
+		progress(c);
+	if (c->dead)
+		conn_free(c);
+}
+
+static void up_event(void *arg, int fd, int revents)
+{
+	struct conn *c = arg;
+
+	if (c->rs == RS_CONNECT) {
+		up_connected(c);
+	} else {
+		if (revents & (POLLIN | POLLHUP | POLLERR))
+			up_read(c);
+		if (!c->dead && c->ufd >= 0 && (revents & POLLOUT))
+			up_write(c);
+	}
+	if (!c->dead)
+		progress(c);
+	if (c->dead)
+		conn_free(c);
+}
+
+static void conn_timeout(struct timer *t, void *arg)
+{
+	struct conn *c = arg;
+
+	switch (c->rs) {
+	case RS_CONNECT:
+		up_failed(c, "connect timed out", 1);
+		break;
+	case RS_HEAD:
+		log_msg(LOG_WARNING, "backend %s did not answer in time", c->be->addr_text);
+		up_close(c);
+		c->req_keep = 0;
+		local_reply(c, 504);
+		break;
+	case RS_NONE:
+		if (c->rq == RQ_HEAD) {
+			c->req_keep = 0;
+			local_reply(c, 408);
+			break;
+		}
+		mark_dead(c);
+		break;
+	default:
+		mark_dead(c);
+		break;
+	}
+	if (!c->dead)
+		progress(c);
+	if (c->dead)
+		conn_free(c);
+}
+
+/* ---- accept and shutdown -------------------------------------------------------------- */
+
+int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
+		const struct sockaddr_storage *peer)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return -1;
+	}
+	c->px = px;
+	c->lis = ls->lis;
+	c->cfd = fd;
+	c->ufd = -1;
+	net_addr_host((const struct sockaddr *)peer, c->peer, sizeof(c->peer));
+	timer_init(&c->tm, conn_timeout, c);
+	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
+		close(fd);
+		free(c);
+		return -1;
+	}
+	c->cev = POLLIN;
+	c->next = px->conns;
+	if (px->conns)
+		px->conns->prev = c;
+	px->conns = c;
+	px->nconns++;
+	arm_timer(c);
+	return 0;
+}
+
+void conn_shutdown_idle(struct proxy *px)
+{
+	struct conn *c = px->conns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->rq == RQ_IDLE && c->rs == RS_NONE)
+			conn_free(c);
+		else
+			c->closing = 1;
+	}
+}
+
+void conn_close_all(struct proxy *px)
+{
+	while (px->conns)
+		conn_free(px->conns);
+}

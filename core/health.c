@@ -1,0 +1,101 @@
+/*
+ * health.c - TCP probes of dead backends.  A probe is a non-blocking connect
+ * watched by the event loop and bounded by the backend's ConnTO; it never
+ * blocks the proxy path.  Backends are declared dead by the proxy path when
+ * a real connect fails (core/backend.c), and only revived here.
+ */
+#include "health.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "log.h"
+#include "net.h"
+
+static void probe_end(struct proxy *px, struct be_state *st, int ok)
+{
+	timer_cancel(&px->timers, &st->probe_timer);
+	if (st->probe_fd >= 0) {
+		ev_del(px->ev, st->probe_fd);
+		close(st->probe_fd);
+		st->probe_fd = -1;
+	}
+	st->probing = 0;
+	if (ok)
+		backend_revived(px, st->id);
+}
+
+static void probe_event(void *arg, int fd, int revents)
+{
+	struct be_state *st = arg;
+
+	probe_end(st->px, st, net_connect_result(fd) == 0);
+}
+
+static void probe_timeout(struct timer *t, void *arg)
+{
+	struct be_state *st = arg;
+
+	probe_end(st->px, st, 0);
+}
+
+static void probe_start(struct proxy *px, struct be_state *st)
+{
+	const struct cfg_backend *b = px->cfg->backend_by_id[st->id];
+	int inprog = 0;
+	int fd = net_connect((const struct sockaddr *)&b->addr, b->addrlen, &inprog);
+
+	if (fd < 0)
+		return; /* refused at once: still dead */
+	if (!inprog) {
+		close(fd);
+		backend_revived(px, st->id);
+		return;
+	}
+	st->probe_timer.fn = probe_timeout;
+	if (ev_add(px->ev, fd, POLLOUT, probe_event, st) < 0 ||
+	    timer_set(&px->timers, &st->probe_timer, px->now + (uint64_t)b->conn_to * 1000) < 0) {
+		ev_del(px->ev, fd);
+		close(fd);
+		return;
+	}
+	st->probe_fd = fd;
+	st->probing = 1;
+}
+
+void health_check_now(struct proxy *px)
+{
+	for (unsigned i = 0; i < px->cfg->nbackends; i++) {
+		struct be_state *st = &px->be[i];
+
+		if (!st->alive && !st->probing)
+			probe_start(px, st);
+	}
+}
+
+static void alive_tick(struct timer *t, void *arg)
+{
+	struct proxy *px = arg;
+
+	health_check_now(px);
+	timer_set(&px->timers, &px->alive_timer, px->now + (uint64_t)px->cfg->alive * 1000);
+}
+
+int health_start(struct proxy *px)
+{
+	timer_init(&px->alive_timer, alive_tick, px);
+	if (px->cfg->alive <= 0)
+		return 0;
+	return timer_set(&px->timers, &px->alive_timer,
+			 px->now + (uint64_t)px->cfg->alive * 1000);
+}
+
+void health_stop(struct proxy *px)
+{
+	timer_cancel(&px->timers, &px->alive_timer);
+	for (unsigned i = 0; i < px->cfg->nbackends; i++)
+		if (px->be[i].probing)
+			probe_end(px, &px->be[i], 0);
+}

@@ -1,0 +1,17 @@
+/*
+ * health.h - Pound's `Alive`: every Alive seconds each dead backend gets a
+ * non-blocking TCP connect on the main loop; one that answers is alive again.
+ */
+#ifndef PINFOLD_HEALTH_H
+#define PINFOLD_HEALTH_H
+
+#include "proxy.h"
+
+/* Arm the Alive tick. 0 or -1. */
+int health_start(struct proxy *px);
+/* Cancel the tick and any probe in flight. */
+void health_stop(struct proxy *px);
+/* Probe every dead backend now (also called by the tick). */
+void health_check_now(struct proxy *px);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * main.c - command line (Pound 4's options), start-up order and exit codes.
+ *
+ * Start-up order matters for safety: parse the config, bind the listeners
+ * and resolve User/Group while still root, detach, write the pid file, then
+ * chroot and drop privileges before the first accept.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "priv.h"
+#include "proxy.h"
+#include "version.h"
+
+struct opts {
+	const char *file;
+	const char *pidfile;
+	int check, foreground, to_stderr, verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pinfold [-cFehVv] [-f FILE] [-p PIDFILE] [-W [no-]FEATURE]\n"
+		"  -f FILE     configuration file (default %s)\n"
+		"  -c          check the configuration and exit\n"
+		"  -F          stay in the foreground\n"
+		"  -e          log to stderr (implies -F)\n"
+		"  -v          verbose start-up messages\n"
+		"  -p PIDFILE  write the process id to PIDFILE\n"
+		"  -W FEATURE  enable or disable an optional feature (see -V for the list)\n"
+		"  -V          print version and build options\n"
+		"  -h          this help\n",
+		CFG_DEFAULT_FILE);
+}
+
+static void version(void)
+{
+	printf("pinfold %s\n", PINFOLD_VERSION);
+	printf("TLS backend: %s\n", PINFOLD_TLS_BACKEND);
+	printf("Features (-W): none in this build\n");
+}
+
+/* Config diagnostics go to stderr: they are read by a person starting or checking it. */
+static void diag_stderr(void *ctx, int is_error, const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->file = CFG_DEFAULT_FILE;
+	while ((ch = getopt(argc, argv, "cf:FevhVp:W:")) != -1) {
+		switch (ch) {
+		case 'c': o->check = 1; break;
+		case 'f': o->file = optarg; break;
+		case 'F': o->foreground = 1; break;
+		case 'e': o->to_stderr = o->foreground = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'p': o->pidfile = optarg; break;
+		case 'V': version(); exit(0);
+		case 'h': usage(stdout); exit(0);
+		case 'W':
+			fprintf(stderr, "pinfold: unknown feature \"%s\" for -W (this build has none)\n",
+				optarg);
+			return -1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pinfold: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct config *cfg = NULL;
+	struct proxy px;
+	struct priv pv;
+	char err[256];
+	const char *pidfile;
+	int nerr, rc = 1;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	log_init(1, LOG_DAEMON, o.verbose);
+	nerr = config_load(o.file, &cfg, diag_stderr, NULL);
+	if (nerr) {
+		fprintf(stderr, "pinfold: %s: %d error(s), not started\n", o.file, nerr);
+		return 1;
+	}
+	if (o.check) {
+		printf("%s: configuration OK\n", o.file);
+		config_free(cfg);
+		return 0;
+	}
+	if (!cfg->daemon)
+		o.foreground = 1;
+	log_init(o.to_stderr || cfg->log_stderr, cfg->log_facility, o.verbose);
+	if (priv_prepare(&pv, cfg->user, cfg->group, cfg->root_jail, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		fprintf(stderr, "pinfold: %s\n", err);
+		goto out;
+	}
+	if (proxy_init(&px, cfg) < 0) {
+		fprintf(stderr, "pinfold: cannot start (see the log)\n");
+		proxy_free(&px);
+		goto out;
+	}
+	if (!o.foreground && daemon_detach(err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto fail;
+	}
+	pidfile = o.pidfile ? o.pidfile : cfg->pidfile;
+	if (pidfile && pidfile_write(pidfile, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto fail;
+	}
+	if (priv_drop(&pv, err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		goto fail;
+	}
+	log_msg(LOG_DEBUG, "running as uid %d gid %d%s%s", (int)getuid(), (int)getgid(),
+		cfg->root_jail ? ", chrooted to " : "", cfg->root_jail ? cfg->root_jail : "");
+	rc = proxy_run(&px);
+fail:
+	proxy_free(&px);
+out:
+	config_free(cfg);
+	return rc;
+}

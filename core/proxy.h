@@ -1,0 +1,72 @@
+/*
+ * proxy.h - the running proxy: one context passed to every module instead
+ * of globals.  It owns the event loop, the timers, the buffer pool, the
+ * listening sockets, backend runtime state and the current config snapshot.
+ */
+#ifndef PINFOLD_PROXY_H
+#define PINFOLD_PROXY_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "evloop.h"
+#include "http.h"
+#include "timer.h"
+
+struct conn;
+struct upconn;
+
+/* Runtime state of one backend, indexed by cfg_backend.id. */
+struct be_state {
+	uint8_t alive;
+	uint8_t disabled;   /* by config or at runtime */
+	uint8_t probing;    /* a health probe is in flight */
+	int probe_fd;
+	int iwrr_cw;        /* interleaved weighted round robin: current weight */
+	uint32_t active;    /* requests in flight */
+	uint64_t requests;  /* requests sent */
+	struct upconn *idle;/* keep-alive connections to it, ready for reuse */
+	int nidle;
+	struct timer probe_timer;
+	struct proxy *px;
+	unsigned id;
+};
+
+struct lsock {
+	int fd;
+	const struct cfg_listener *lis;
+	struct proxy *px;
+};
+
+struct proxy {
+	struct config *cfg;
+	struct evloop *ev;
+	struct timers timers;
+	struct bufpool pool;
+	struct be_state *be;      /* cfg->nbackends entries */
+	struct lsock *lsocks;
+	int nlsocks;
+	struct conn *conns;       /* every client connection, for shutdown */
+	int nconns;
+	int maxconns;             /* stop accepting above this (fd budget) */
+	int stopping;             /* SIGTERM seen: finish in-flight work, then exit */
+	uint64_t stop_deadline;
+	struct timer alive_timer; /* the Alive health-check tick */
+	uint32_t rng;
+	int sigfd;
+	uint64_t now;             /* monotonic ms, refreshed every loop turn */
+	struct http_msg msg;      /* the head being parsed now: parsing never spans turns */
+	char scratch[HTTP_MAX_HEAD + 1];
+};
+
+/* Set up runtime state for cfg and open every listener.  0, or -1 (logged). */
+int proxy_init(struct proxy *px, struct config *cfg);
+/* Start watching listeners and signals; run until stopped.  Returns the exit code. */
+int proxy_run(struct proxy *px);
+void proxy_free(struct proxy *px);
+
+/* A small xorshift PRNG for the random balancer. */
+uint32_t proxy_random(struct proxy *px);
+
+#endif

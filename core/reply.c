@@ -1,0 +1,88 @@
+/*
+ * reply.c - the proxy's own responses.
+ */
+#include "reply.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+
+int reply_error(int status, int keep_alive, char *out, size_t cap)
+{
+	char body[256];
+	const char *reason = http_reason(status);
+	int blen, n;
+
+	blen = snprintf(body, sizeof(body),
+			"<!DOCTYPE html><html><head><title>%d %s</title></head>"
+			"<body><h1>%d %s</h1></body></html>\n",
+			status, reason, status, reason);
+	n = snprintf(out, cap,
+		     "HTTP/1.1 %d %s\r\n"
+		     "Content-Type: text/html\r\n"
+		     "Content-Length: %d\r\n"
+		     "Cache-Control: no-store\r\n"
+		     "%s"
+		     "\r\n%s",
+		     status, reason, blen, keep_alive ? "" : "Connection: close\r\n", body);
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}
+
+/* Copy s into the HTML body with the characters that matter in an attribute escaped. */
+static size_t html_escape(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		const char *rep = NULL;
+		size_t rl;
+
+		switch (s[i]) {
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '&': rep = "&amp;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		}
+		rl = rep ? strlen(rep) : 1;
+		if (o + rl >= cap)
+			break;
+		if (rep)
+			memcpy(dst + o, rep, rl);
+		else
+			dst[o] = s[i];
+		o += rl;
+	}
+	return o;
+}
+
+int reply_redirect(int code, const char *url, size_t url_len, const char *append,
+		   size_t append_len, int keep_alive, char *out, size_t cap)
+{
+	char esc[HTTP_MAX_HEAD], body[HTTP_MAX_HEAD + 128];
+	size_t elen;
+	int blen, n;
+
+	/* "https://host/" + "/path" must not become "https://host//path" */
+	if (append_len && url_len && url[url_len - 1] == '/' && append[0] == '/')
+		url_len--;
+	elen = html_escape(esc, sizeof(esc) / 2, url, url_len);
+	elen += html_escape(esc + elen, sizeof(esc) - elen, append, append_len);
+	blen = snprintf(body, sizeof(body),
+			"<!DOCTYPE html><html><head><title>Redirect</title></head>"
+			"<body><a href=\"%.*s\">Moved here</a></body></html>\n",
+			(int)elen, esc);
+	if (blen < 0 || (size_t)blen >= sizeof(body))
+		return -1;
+	n = snprintf(out, cap,
+		     "HTTP/1.1 %d %s\r\n"
+		     "Location: %.*s%.*s\r\n"
+		     "Content-Type: text/html\r\n"
+		     "Content-Length: %d\r\n"
+		     "%s"
+		     "\r\n%s",
+		     code, http_reason(code), (int)url_len, url, (int)append_len, append, blen,
+		     keep_alive ? "" : "Connection: close\r\n", body);
+	return n < 0 || (size_t)n >= cap ? -1 : n;
+}

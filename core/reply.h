@@ -1,0 +1,20 @@
+/*
+ * reply.h - responses the proxy writes itself: error pages and redirects.
+ * Small, fixed, and they never name the software or its version.
+ */
+#ifndef PINFOLD_REPLY_H
+#define PINFOLD_REPLY_H
+
+#include <stddef.h>
+
+/* An error page for `status`.  Returns the length written, or -1 if cap is too small. */
+int reply_error(int status, int keep_alive, char *out, size_t cap);
+
+/*
+ * A redirect to url + append (append is the request's path and query when
+ * the configured URL had none; may be empty).
+ */
+int reply_redirect(int code, const char *url, size_t url_len, const char *append,
+		   size_t append_len, int keep_alive, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * rewrite.c - head serialization.  Lines are copied as the peer sent them
+ * (they were validated by the parser), so nothing is re-encoded.
+ */
+#include "rewrite.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+
+struct out {
+	char *p;
+	size_t len, cap;
+	int overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->overflow || n > o->cap - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_kept_headers(struct out *o, const char *buf, const struct http_msg *m)
+{
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_hdr *h = &m->hdr[i];
+
+		if (h->flags & HF_DROP)
+			continue;
+		put(o, buf + h->line_off, h->line_len);
+		put(o, "\r\n", 2);
+	}
+}
+
+static void put_added(struct out *o, const struct cfg_hdr *a)
+{
+	for (; a; a = a->next) {
+		put(o, a->line, a->len);
+		put(o, "\r\n", 2);
+	}
+}
+
+/* The client's X-Forwarded-For values (trusted upstream only), to extend. */
+static void put_xff(struct out *o, const char *buf, struct http_msg *m, const char *addr)
+{
+	puts_(o, "X-Forwarded-For: ");
+	for (int i = 0; i < m->nhdr; i++) {
+		struct http_hdr *h = &m->hdr[i];
+
+		if (h->id != HDR_X_FORWARDED_FOR || (h->flags & HF_DROP))
+			continue;
+		h->flags |= HF_DROP; /* folded into ours */
+		if (h->value_len) {
+			put(o, buf + h->value_off, h->value_len);
+			puts_(o, ", ");
+		}
+	}
+	puts_(o, addr);
+	puts_(o, "\r\n");
+}
+
+static int kept(const struct http_msg *m, int id)
+{
+	for (int i = 0; i < m->nhdr; i++)
+		if (m->hdr[i].id == id && !(m->hdr[i].flags & HF_DROP))
+			return 1;
+	return 0;
+}
+
+int rewrite_request(const struct cfg_listener *l, const struct cfg_service *svc,
+		    const struct route_req *rq, struct http_msg *m, const struct rw_client *cl,
+		    char *out, size_t cap)
+{
+	struct out o = {out, 0, cap, 0};
+	const char *buf = rq->buf;
+	char num[16];
+
+	put(&o, buf + m->method_off, m->method_len);
+	put(&o, " ", 1);
+	put(&o, rq->url, rq->url_len);
+	puts_(&o, m->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
+	put_xff(&o, buf, m, cl->addr); /* before the others so it drops the ones it folds */
+	put_kept_headers(&o, buf, m);
+	if (!kept(m, HDR_X_FORWARDED_PROTO))
+		puts_(&o, cl->https ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n");
+	if (!kept(m, HDR_X_FORWARDED_PORT)) {
+		snprintf(num, sizeof(num), "%d", cl->port);
+		puts_(&o, "X-Forwarded-Port: ");
+		puts_(&o, num);
+		puts_(&o, "\r\n");
+	}
+	if (m->upgrade)
+		puts_(&o, "Connection: upgrade\r\n");
+	put_added(&o, l->head_add);
+	if (svc)
+		put_added(&o, svc->head_add);
+	put(&o, "\r\n", 2);
+	return o.overflow ? -1 : (int)o.len;
+}
+
+int rewrite_response(const char *buf, struct http_msg *m, int keep_alive, int client_minor,
+		     char *out, size_t cap)
+{
+	struct out o = {out, 0, cap, 0};
+	char line[32];
+
+	policy_drop_hop_by_hop(buf, m);
+	snprintf(line, sizeof(line), "HTTP/1.1 %03u ", (unsigned)m->status);
+	puts_(&o, line);
+	put(&o, buf + m->reason_off, m->reason_len);
+	put(&o, "\r\n", 2);
+	if (m->status == 101) {
+		for (int i = 0; i < m->nhdr; i++)
+			if (m->hdr[i].id == HDR_UPGRADE)
+				m->hdr[i].flags &= (uint8_t)~HF_DROP;
+		put_kept_headers(&o, buf, m);
+		puts_(&o, "Connection: upgrade\r\n");
+	} else {
+		put_kept_headers(&o, buf, m);
+		if (!keep_alive)
+			puts_(&o, "Connection: close\r\n");
+		else if (client_minor == 0)
+			puts_(&o, "Connection: keep-alive\r\n");
+	}
+	put(&o, "\r\n", 2);
+	return o.overflow ? -1 : (int)o.len;
+}

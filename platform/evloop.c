@@ -1,0 +1,124 @@
+/*
+ * evloop.c - poll() backend of the event loop.
+ *
+ * The pollfd array is kept dense (removal swaps the last entry in), and
+ * slot[fd] maps an fd to its index, so add/set/del are O(1) and poll() gets
+ * exactly the watched fds.  Level-triggered: an fd skipped in one round is
+ * reported again by the next poll().
+ */
+#include "evloop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+struct ev_entry {
+	ev_fn fn;
+	void *arg;
+};
+
+struct evloop {
+	struct pollfd *pfd;
+	struct ev_entry *ent;
+	int *slot; /* fd -> index in pfd, -1 if not watched */
+	int n;
+	int maxfds;
+};
+
+struct evloop *ev_new(int maxfds)
+{
+	struct evloop *ev = calloc(1, sizeof(*ev));
+
+	if (!ev)
+		return NULL;
+	ev->maxfds = maxfds;
+	ev->pfd = calloc((size_t)maxfds, sizeof(*ev->pfd));
+	ev->ent = calloc((size_t)maxfds, sizeof(*ev->ent));
+	ev->slot = malloc((size_t)maxfds * sizeof(*ev->slot));
+	if (!ev->pfd || !ev->ent || !ev->slot) {
+		ev_free(ev);
+		return NULL;
+	}
+	for (int i = 0; i < maxfds; i++)
+		ev->slot[i] = -1;
+	return ev;
+}
+
+void ev_free(struct evloop *ev)
+{
+	if (!ev)
+		return;
+	free(ev->pfd);
+	free(ev->ent);
+	free(ev->slot);
+	free(ev);
+}
+
+int ev_add(struct evloop *ev, int fd, short events, ev_fn fn, void *arg)
+{
+	int i;
+
+	if (fd < 0 || fd >= ev->maxfds) {
+		errno = EMFILE;
+		return -1;
+	}
+	i = ev->slot[fd];
+	if (i < 0) {
+		i = ev->n++;
+		ev->slot[fd] = i;
+	}
+	ev->pfd[i].fd = fd;
+	ev->pfd[i].events = events;
+	ev->pfd[i].revents = 0;
+	ev->ent[i].fn = fn;
+	ev->ent[i].arg = arg;
+	return 0;
+}
+
+void ev_set(struct evloop *ev, int fd, short events)
+{
+	if (fd >= 0 && fd < ev->maxfds && ev->slot[fd] >= 0)
+		ev->pfd[ev->slot[fd]].events = events;
+}
+
+void ev_del(struct evloop *ev, int fd)
+{
+	int i, last;
+
+	if (fd < 0 || fd >= ev->maxfds || ev->slot[fd] < 0)
+		return;
+	i = ev->slot[fd];
+	last = --ev->n;
+	if (i != last) {
+		ev->pfd[i] = ev->pfd[last];
+		ev->ent[i] = ev->ent[last];
+		/* The moved entry may not have been dispatched yet: skip it this round. */
+		ev->pfd[i].revents = 0;
+		ev->slot[ev->pfd[i].fd] = i;
+	}
+	ev->slot[fd] = -1;
+}
+
+int ev_count(const struct evloop *ev)
+{
+	return ev->n;
+}
+
+int ev_wait(struct evloop *ev, int timeout_ms)
+{
+	int rc, ran = 0;
+
+	rc = poll(ev->pfd, (nfds_t)ev->n, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -1;
+	for (int i = 0; i < ev->n && rc > 0; i++) {
+		short re = ev->pfd[i].revents;
+
+		if (!re)
+			continue;
+		ev->pfd[i].revents = 0;
+		rc--;
+		ran++;
+		ev->ent[i].fn(ev->ent[i].arg, ev->pfd[i].fd, re);
+	}
+	return ran;
+}

@@ -1,0 +1,878 @@
+"""
+pftest.py - a tiny harness for pinfold's integration tests.
+
+Real parts only: the real pinfold binary, a recording backend (recbackend.py),
+nginx from Debian, curl, raw sockets.  Everything listens on 127.0.0.0/8 or ::1:
+  127.0.0.1  pinfold's listeners        (the router)
+  127.0.0.2  recbackend                 (the "LAN host", Home Assistant)
+  127.0.0.3  nginx                      (a second, real backend serving files)
+Every wait is bounded; every process started here is stopped here.
+
+Scripts use it like this:
+
+    import pftest
+    class T(pftest.TestCase):
+        def test_x(self):
+            be = self.backend()
+            pf = self.pinfold(CFG, BE_PORT=be.port)
+            r = pftest.request(pf.host, pf.port, pftest.build_request("GET", "/echo"))
+            self.assertEqual(r.status, 200)
+    if __name__ == "__main__":
+        pftest.main()
+
+Run one script alone: /usr/bin/python3 test_x.py --binary build/pinfold [-v] [--keep]
+(PINFOLD=path works too; default <repo>/build/pinfold).  Exit 77 = skipped.
+"""
+import atexit
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+PY = "/usr/bin/python3"
+RECBACKEND = os.path.join(HERE, "recbackend.py")
+sys.path.insert(0, HERE)
+from recbackend import pattern_bytes, pattern_sha256  # noqa: E402,F401
+
+PROXY = "127.0.0.1"
+LAN = "127.0.0.2"
+FILES = "127.0.0.3"
+
+START_TIMEOUT = 10.0   # pinfold / backends must accept within this
+STOP_TIMEOUT = 10.0    # ... and exit within this after SIGTERM
+SKIP_CODE = 77         # ctest SKIP_RETURN_CODE
+
+_binary = None
+_keep = False
+_live = []             # every process we started, killed at exit no matter what
+
+
+def binary():
+    return _binary or os.environ.get("PINFOLD") or os.path.join(REPO, "build", "pinfold")
+
+
+def _kill_leftovers():
+    for p in _live:
+        if p.poll() is None:
+            try:
+                p.kill()
+                p.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+
+
+atexit.register(_kill_leftovers)
+
+
+def _track(p):
+    _live.append(p)
+    return p
+
+
+def _spawn(cmd, stdout, stderr, **kw):
+    """Popen with output appended to files (or DEVNULL), the parent's copies closed."""
+    files = []
+
+    def sink(x):
+        if isinstance(x, str):
+            f = open(x, "ab")
+            files.append(f)
+            return f
+        return x
+    try:
+        return _track(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=sink(stdout),
+                                       stderr=sink(stderr), **kw))
+    finally:
+        for f in files:
+            f.close()
+
+
+# ---- small utilities --------------------------------------------------------------
+def is_loopback(host):
+    return host.startswith("127.") or host == "::1"
+
+
+def free_port(host=PROXY):
+    """A port that is free on `host` right now (bind to 0, read, close)."""
+    assert is_loopback(host), host
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def wait_until(pred, timeout, interval=0.05, what="condition"):
+    """Poll pred() until it is true; bounded by `timeout` seconds.  Returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def accepts(host, port, timeout=0.3):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
+            s.settimeout(timeout)
+            s.connect((host, port))
+            return True
+    except OSError:
+        return False
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_pattern_file(path, n):
+    with open(path, "wb") as f:
+        off = 0
+        while off < n:
+            k = min(1 << 20, n - off)
+            f.write(pattern_bytes(off, k))
+            off += k
+    return path
+
+
+def cfg(text, **subst):
+    """Dedent a config template and replace @NAME@ placeholders (Pound uses $ and {})."""
+    text = textwrap.dedent(text).lstrip("\n")
+    for k, v in subst.items():
+        text = text.replace("@%s@" % k, str(v))
+    left = re.findall(r"@[A-Z0-9_]+@", text)
+    if left:
+        raise ValueError("unsubstituted placeholders %s" % left)
+    return text
+
+
+def be_block(b, *extra, kind="BackEnd"):
+    """A BackEnd (or Emergency) block for anything with .host and .port."""
+    lines = [kind, "    Address " + b.host, "    Port %d" % b.port]
+    lines += ["    " + e for e in extra]
+    return "\n".join(lines + ["End"])
+
+
+def tail(path, n=40):
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        return "\n".join(lines[-n:])
+    except OSError:
+        return "(no %s)" % path
+
+
+# ---- pinfold ----------------------------------------------------------------------------
+class Pinfold:
+    """The proxy under test, started as `pinfold -F -e -f CFG` with output captured."""
+
+    def __init__(self, workdir, cfg_text, name="pinfold"):
+        self.dir = workdir
+        self.name = name
+        self.cfg_path = os.path.join(workdir, name + ".cfg")
+        with open(self.cfg_path, "w") as f:
+            f.write(cfg_text)
+        self.out_path = os.path.join(workdir, name + ".stdout")
+        self.err_path = os.path.join(workdir, name + ".stderr")
+        self.proc = None
+        self.rc = None
+        self.listen = []           # (host, port) pairs to wait for
+        self.host, self.port = None, None
+
+    def start(self, listen=(), args=("-F", "-e"), wait=True):
+        self.listen = list(listen)
+        if self.listen:
+            self.host, self.port = self.listen[0]
+        cmd = [binary()] + list(args) + ["-f", self.cfg_path]
+        self.cmd = cmd
+        self.proc = _spawn(cmd, self.out_path, self.err_path, cwd=self.dir)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        for host, port in self.listen:
+            while not accepts(host, port):
+                if self.proc.poll() is not None:
+                    raise AssertionError(
+                        "pinfold exited with %s before listening on %s:%s\n--- %s\n%s"
+                        % (self.proc.returncode, host, port, " ".join(self.cmd),
+                           tail(self.err_path)))
+                if time.monotonic() >= deadline:
+                    raise AssertionError("pinfold did not listen on %s:%s within %.0fs\n%s"
+                                         % (host, port, timeout, tail(self.err_path)))
+                time.sleep(0.05)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, signo):
+        self.proc.send_signal(signo)
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """SIGTERM, wait (bounded); returns the exit status (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+                self.rc = None
+                return None
+        self.rc = self.proc.returncode
+        return self.rc
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stderr(self):
+        with open(self.err_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stdout(self):
+        with open(self.out_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+def run_pinfold(args, timeout=10):
+    """Run pinfold to completion (for -c, -V, -h): CompletedProcess with text output."""
+    return subprocess.run([binary()] + list(args), stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=timeout, text=True, errors="replace")
+
+
+# ---- the recording backend -------------------------------------------------------------------
+class RecBackend:
+    """recbackend.py on a loopback address; its raw logs and request journal."""
+
+    def __init__(self, workdir, host=LAN, port=None, name="rec", raw=None):
+        assert is_loopback(host), host
+        self.host = host
+        self.port = port or free_port(host)
+        self.name = name
+        self.raw = raw
+        self.logdir = os.path.join(workdir, "backend-" + name)
+        os.makedirs(self.logdir, exist_ok=True)
+        self.proc = None
+
+    @property
+    def addr(self):
+        return "[%s]:%d" % (self.host, self.port) if ":" in self.host else \
+            "%s:%d" % (self.host, self.port)
+
+    def start(self):
+        ready = os.path.join(self.logdir, "ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        cmd = [PY, RECBACKEND, "--listen", self.addr, "--logdir", self.logdir, "--name", self.name]
+        if self.raw:
+            cmd += ["--raw", self.raw]
+        self.proc = _spawn(cmd, os.path.join(self.logdir, "stdout"),
+                           os.path.join(self.logdir, "stderr"))
+        deadline = time.monotonic() + START_TIMEOUT
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None:
+                raise AssertionError("recbackend %s exited: %s" % (
+                    self.name, tail(os.path.join(self.logdir, "stderr"))))
+            if time.monotonic() >= deadline:
+                raise AssertionError("recbackend %s not ready" % self.name)
+            time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+                raise AssertionError("recbackend %s ignored SIGTERM" % self.name)
+            if self.proc.returncode != 0:
+                raise AssertionError("recbackend %s exited %s: %s" % (
+                    self.name, self.proc.returncode,
+                    tail(os.path.join(self.logdir, "stderr"))))
+
+    def kill(self):
+        """Die the hard way (SIGKILL): the port closes, open connections reset."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=STOP_TIMEOUT)
+
+    # -- what it saw
+    def conn_files(self):
+        names = sorted(n for n in os.listdir(self.logdir) if n.endswith(".raw"))
+        out = []
+        for n in names:
+            with open(os.path.join(self.logdir, n), "rb") as f:
+                out.append((n, f.read()))
+        return out
+
+    def raw_bytes(self):
+        return b"".join(data for _, data in self.conn_files())
+
+    def saw_nothing(self):
+        return self.raw_bytes() == b""
+
+    def journal(self, event="body"):
+        path = os.path.join(self.logdir, "requests.jsonl")
+        if not os.path.exists(path):
+            return []
+        out = []
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    e = json.loads(line)
+                    if event is None or e.get("event") == event:
+                        out.append(e)
+        return out
+
+    def requests(self):
+        """Complete requests (head and body read), in arrival order."""
+        return self.journal("body")
+
+    def targets(self):
+        return [e["target"] for e in self.requests()]
+
+    def mark(self):
+        return len(self.requests())
+
+    def requests_since(self, mark):
+        return self.requests()[mark:]
+
+    def nconns_with_data(self):
+        return sum(1 for _, d in self.conn_files() if d)
+
+
+# ---- nginx ------------------------------------------------------------------------------------
+class Nginx:
+    """nginx from Debian, foreground, everything in a temp dir, on 127.0.0.3."""
+
+    def __init__(self, workdir, host=FILES, port=None, files=None, extra_http="", workers=1):
+        assert is_loopback(host), host
+        self.host = host
+        self.port = port or free_port(host)
+        self.dir = os.path.join(workdir, "nginx-%d" % self.port)
+        self.www = os.path.join(self.dir, "www")
+        for d in ("www", "www/dav", "tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi",
+                  "tmp/scgi", "logs"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        for name, data in (files or {}).items():
+            p = os.path.join(self.www, name)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "wb") as f:
+                f.write(data)
+        user = "user root root;" if os.geteuid() == 0 else ""
+        d = self.dir
+        self.conf = os.path.join(d, "nginx.conf")
+        self.error_log = os.path.join(d, "logs", "error.log")
+        self.access_log_path = os.path.join(d, "logs", "access.log")
+        with open(self.conf, "w") as f:
+            f.write(textwrap.dedent("""\
+                %(user)s
+                daemon off;
+                worker_processes %(workers)d;
+                pid %(d)s/nginx.pid;
+                error_log %(d)s/logs/error.log info;
+                events { worker_connections 1024; }
+                http {
+                    access_log %(d)s/logs/access.log;
+                    client_body_temp_path %(d)s/tmp/body;
+                    proxy_temp_path %(d)s/tmp/proxy;
+                    fastcgi_temp_path %(d)s/tmp/fastcgi;
+                    uwsgi_temp_path %(d)s/tmp/uwsgi;
+                    scgi_temp_path %(d)s/tmp/scgi;
+                    default_type application/octet-stream;
+                    keepalive_requests 1000000;
+                    %(extra)s
+                    server {
+                        listen %(listen)s;
+                        root %(d)s/www;
+                        location /dav/ {
+                            dav_methods PUT DELETE;
+                            create_full_put_path on;
+                            client_max_body_size 64m;
+                        }
+                    }
+                }
+                """) % {"user": user, "workers": workers, "d": d, "extra": extra_http,
+                        "listen": ("[%s]:%d" % (host, self.port)) if ":" in host
+                        else "%s:%d" % (host, self.port)})
+        self.proc = None
+
+    def start(self):
+        self.proc = _spawn(["nginx", "-p", self.dir, "-c", self.conf, "-e", self.error_log],
+                           subprocess.DEVNULL, os.path.join(self.dir, "logs", "stderr"))
+        deadline = time.monotonic() + START_TIMEOUT
+        while not accepts(self.host, self.port):
+            if self.proc.poll() is not None or time.monotonic() >= deadline:
+                raise AssertionError("nginx did not start: %s" % tail(self.error_log))
+            time.sleep(0.05)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def access_log(self):
+        try:
+            with open(self.access_log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+# ---- HTTP on raw sockets ---------------------------------------------------------------------
+def build_request(method, target, host="test.invalid", headers=(), body=None,
+                  version="HTTP/1.1", content_length=True):
+    """Bytes of one request; `headers` is a list of (name, value) or raw 'Name: value' lines."""
+    lines = ["%s %s %s" % (method, target, version)]
+    if host is not None:
+        lines.append("Host: " + host)
+    for h in headers:
+        lines.append(h if isinstance(h, str) else "%s: %s" % h)
+    if body is not None and content_length:
+        lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+
+
+def chunked(body, sizes=(1, 10, 100, 4096, 65536), ext=False, trailers=()):
+    """Encode `body` as chunks of cycling sizes (optionally with chunk extensions)."""
+    out = bytearray()
+    i, k = 0, 0
+    while i < len(body):
+        n = min(sizes[k % len(sizes)], len(body) - i)
+        out += b"%x" % n + (b";ext=%d" % k if ext else b"") + b"\r\n" + body[i:i + n] + b"\r\n"
+        i += n
+        k += 1
+    out += b"0\r\n"
+    for t in trailers:
+        out += t.encode("latin-1") + b"\r\n"
+    return bytes(out + b"\r\n")
+
+
+class Response:
+    def __init__(self, version, status, reason, headers, raw_head):
+        self.version, self.status, self.reason = version, status, reason
+        self.headers = headers
+        self.raw_head = raw_head
+        self.body = b""
+        self.interim = []       # 1xx responses that came before this one
+        self.framing = None     # "length", "chunked", "close", "none"
+
+    def header(self, name):
+        v = self.headers_named(name)
+        return v[0] if v else None
+
+    def headers_named(self, name):
+        return [v for n, v in self.headers if n.lower() == name.lower()]
+
+    def has_token(self, name, token):
+        return any(token.lower() in (t.strip().lower() for t in v.split(","))
+                   for v in self.headers_named(name))
+
+    def __repr__(self):
+        return "<Response %s %s %r body=%d>" % (self.status, self.reason, self.headers,
+                                                len(self.body))
+
+
+class HttpConn:
+    """A client connection with deadline-bounded reads and a framing-aware response reader."""
+
+    def __init__(self, host, port, timeout=5.0):
+        assert is_loopback(host), host
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(fam, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, port))
+        self.timeout = timeout
+        self.buf = b""
+        self.eof = False
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no more data within the deadline; have %r" % self.buf[:300])
+        self.sock.settimeout(left)
+        try:
+            data = self.sock.recv(1 << 16)
+        except socket.timeout:
+            raise TimeoutError("no more data within the deadline; have %r" % self.buf[:300])
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            self.eof = True
+            raise EOFError("connection closed; have %r" % self.buf[:300])
+        self.buf += data
+
+    def _until(self, sep, deadline, limit=1 << 20):
+        while True:
+            i = self.buf.find(sep)
+            if i >= 0:
+                out, self.buf = self.buf[:i + len(sep)], self.buf[i + len(sep):]
+                return out
+            if len(self.buf) > limit:
+                raise ValueError("response head too long")
+            self._fill(deadline)
+
+    def _exact(self, n, deadline):
+        while len(self.buf) < n:
+            self._fill(deadline)
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_head(self, deadline):
+        raw = self._until(b"\r\n\r\n", deadline)
+        lines = raw[:-4].split(b"\r\n")
+        m = re.match(rb"(HTTP/\d\.\d) (\d{3})(?: (.*))?$", lines[0])
+        if not m:
+            raise ValueError("bad status line %r" % lines[0])
+        headers = []
+        for ln in lines[1:]:
+            n, sep, v = ln.partition(b":")
+            if not sep:
+                raise ValueError("bad header line %r" % ln)
+            headers.append((n.decode("latin-1"), v.strip().decode("latin-1")))
+        return Response(m.group(1).decode(), int(m.group(2)),
+                        (m.group(3) or b"").decode("latin-1"), headers, raw)
+
+    def read_response(self, method="GET", timeout=None):
+        """One final response (1xx ones before it go to .interim), body read by its framing."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        interim = []
+        while True:
+            r = self.read_head(deadline)
+            if 100 <= r.status < 200 and r.status != 101:
+                interim.append(r)
+                continue
+            break
+        r.interim = interim
+        te = ",".join(r.headers_named("Transfer-Encoding")).lower()
+        if method == "HEAD" or r.status in (101, 204, 304):
+            r.framing = "none"
+        elif te:
+            r.framing = "chunked"
+            body = bytearray()
+            while True:
+                line = self._until(b"\r\n", deadline, 4096)
+                n = int(line.split(b";")[0].strip(), 16)
+                if n == 0:
+                    break
+                body += self._exact(n, deadline)
+                if self._exact(2, deadline) != b"\r\n":
+                    raise ValueError("chunk data not followed by CRLF")
+            while self._until(b"\r\n", deadline, 8192) != b"\r\n":
+                pass
+            r.body = bytes(body)
+        elif r.headers_named("Content-Length"):
+            r.framing = "length"
+            r.body = self._exact(int(r.header("Content-Length")), deadline)
+        else:
+            r.framing = "close"
+            while True:
+                try:
+                    self._fill(deadline)
+                except EOFError:
+                    break
+            r.body, self.buf = self.buf, b""
+        return r
+
+    def read_interim(self, timeout):
+        """Wait for one 1xx head only (for Expect: 100-continue)."""
+        return self.read_head(time.monotonic() + timeout)
+
+    def closed_by_peer(self, timeout=2.0):
+        """True if the peer closes (EOF or reset) within `timeout` with no more bytes."""
+        deadline = time.monotonic() + timeout
+        try:
+            self._fill(deadline)
+        except EOFError:
+            return True
+        except TimeoutError:
+            return False
+        return False
+
+    def read_all(self, timeout):
+        """Everything until EOF (bounded)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._fill(deadline)
+            except (EOFError, TimeoutError):
+                break
+        out, self.buf = self.buf, b""
+        return out
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+def request(host, port, raw, method=None, timeout=5.0):
+    """Send one raw request on a new connection and read one response."""
+    if method is None:
+        method = raw.split(b" ", 1)[0].decode()
+    with HttpConn(host, port, timeout) as c:
+        c.send(raw)
+        return c.read_response(method=method, timeout=timeout)
+
+
+def try_get(host, port, target, vhost="test.invalid", timeout=3.0):
+    """get(), but None instead of an exception (for bounded polling)."""
+    try:
+        return get(host, port, target, vhost, timeout=timeout)
+    except (OSError, EOFError, TimeoutError, ValueError):
+        return None
+
+
+def get(host, port, target, vhost="test.invalid", headers=(), timeout=5.0, method="GET",
+        body=None):
+    return request(host, port, build_request(method, target, vhost, headers, body),
+                   method=method, timeout=timeout)
+
+
+# ---- parsing what a backend received ---------------------------------------------------------
+class SeenRequest:
+    def __init__(self, method, target, version, headers, raw_head):
+        self.method, self.target, self.version = method, target, version
+        self.headers, self.raw_head = headers, raw_head
+        self.body = b""
+
+    def named(self, name):
+        return [v for n, v in self.headers if n.lower() == name.lower()]
+
+    def names(self):
+        return [n.lower() for n, _ in self.headers]
+
+    def __repr__(self):
+        return "<SeenRequest %s %s %r>" % (self.method, self.target, self.headers)
+
+
+def parse_requests(data):
+    """Split raw bytes a backend received on one connection into requests (stops at Upgrade)."""
+    out = []
+    buf = data
+    while buf:
+        while buf.startswith(b"\r\n"):
+            buf = buf[2:]
+        i = buf.find(b"\r\n\r\n")
+        if i < 0:
+            break
+        head, buf = buf[:i + 4], buf[i + 4:]
+        lines = head[:-4].split(b"\r\n")
+        parts = lines[0].decode("latin-1").split(" ")
+        if len(parts) != 3:
+            raise ValueError("backend received a bad request line %r" % lines[0])
+        hs = []
+        for ln in lines[1:]:
+            n, sep, v = ln.partition(b":")
+            if not sep:
+                raise ValueError("backend received a bad header line %r" % ln)
+            hs.append((n.decode("latin-1"), v.strip().decode("latin-1")))
+        r = SeenRequest(parts[0], parts[1], parts[2], hs, head)
+        out.append(r)
+        te = ",".join(r.named("Transfer-Encoding")).lower()
+        if te:
+            body = bytearray()
+            while True:
+                j = buf.find(b"\r\n")
+                if j < 0:
+                    return out
+                n = int(buf[:j].split(b";")[0], 16)
+                buf = buf[j + 2:]
+                if n == 0:
+                    while True:
+                        j = buf.find(b"\r\n")
+                        if j < 0:
+                            return out
+                        line, buf = buf[:j], buf[j + 2:]
+                        if not line:
+                            break
+                    break
+                body += buf[:n]
+                buf = buf[n + 2:]
+            r.body = bytes(body)
+        elif r.named("Content-Length"):
+            n = int(r.named("Content-Length")[0])
+            r.body, buf = buf[:n], buf[n:]
+        if r.named("Upgrade"):
+            break
+    return out
+
+
+def seen_requests(backend):
+    """Every request a RecBackend received, parsed from its raw bytes, all connections."""
+    out = []
+    for _, data in backend.conn_files():
+        out += parse_requests(data)
+    return out
+
+
+# ---- curl ---------------------------------------------------------------------------------------
+def curl(*args, max_time=15):
+    """Run the real curl, bounded; never through a proxy from the environment."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    cmd = ["curl", "-sS", "--noproxy", "*", "--max-time", str(max_time)] + list(args)
+    return subprocess.run(cmd, capture_output=True, timeout=max_time + 10, env=env)
+
+
+# ---- the test case base ------------------------------------------------------------------------
+class TestCase(unittest.TestCase):
+    """Gives each test a temp dir and stops what it started; pinfold must exit 0 on SIGTERM."""
+
+    maxDiff = 4000
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="pftest-%s-" % self._testMethodName)
+        os.chmod(self.dir, 0o755)
+        self._pinfolds = []
+        self._others = []
+
+    def tearDown(self):
+        for o in reversed(self._others):
+            try:
+                o.stop()
+            except AssertionError:
+                pass
+        bad = []
+        for p in self._pinfolds:
+            if p.proc is None:
+                continue
+            rc = p.stop()
+            if rc != 0 and not getattr(p, "expect_nonzero", False):
+                bad.append("%s: exit status %s after SIGTERM (want 0)\n%s"
+                           % (p.name, rc, tail(p.err_path)))
+        failed = self._failed()
+        if failed or bad or _keep:
+            sys.stderr.write("\n[kept %s]\n" % self.dir)
+            for p in self._pinfolds:
+                if failed:
+                    sys.stderr.write("--- %s stderr (tail)\n%s\n" % (p.name, tail(p.err_path, 25)))
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if bad:
+            self.fail("\n".join(bad))
+
+    def _failed(self):
+        try:
+            res = self._outcome.result
+            return any(t is self for t, _ in res.failures + res.errors)
+        except AttributeError:
+            return True
+
+    # -- starting things
+    def backend(self, name="rec", host=LAN, port=None, raw=None, start=True):
+        b = RecBackend(self.dir, host, port, name, raw)
+        self._others.append(b)
+        return b.start() if start else b
+
+    def nginx(self, files=None, host=FILES, **kw):
+        n = Nginx(self.dir, host, files=files, **kw)
+        self._others.append(n)
+        return n.start()
+
+    def pinfold(self, text, listen=None, name="pinfold", args=("-F", "-e"), wait=True, **subst):
+        """Start pinfold on cfg(text, **subst).  `listen`: list of (host, port) to wait for;
+        by default the value of the PORT placeholder on 127.0.0.1."""
+        if listen is None:
+            listen = [(PROXY, subst["PORT"])] if "PORT" in subst else []
+        p = Pinfold(self.dir, cfg(text, **subst), name)
+        self._pinfolds.append(p)
+        return p.start(listen, args, wait)
+
+    def write(self, name, data):
+        p = os.path.join(self.dir, name)
+        with open(p, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        return p
+
+    # -- assertions
+    def assertBackendSawNothing(self, *backends):
+        for b in backends:
+            raw = b.raw_bytes()
+            self.assertEqual(raw, b"", "backend %s received bytes it must not see: %r"
+                             % (b.name, raw[:400]))
+
+
+# ---- entry point ----------------------------------------------------------------------------------
+def main():
+    global _binary, _keep
+    argv = [sys.argv[0]]
+    it = iter(sys.argv[1:])
+    for a in it:
+        if a == "--binary":
+            _binary = os.path.abspath(next(it))
+        elif a.startswith("--binary="):
+            _binary = os.path.abspath(a.split("=", 1)[1])
+        elif a == "--keep":
+            _keep = True
+        else:
+            argv.append(a)
+    if not (os.path.isfile(binary()) and os.access(binary(), os.X_OK)):
+        sys.stderr.write("pinfold binary not found at %s (use --binary or PINFOLD=)\n" % binary())
+        sys.exit(1)
+
+    def on_term(signo, frame):
+        raise SystemExit(128 + signo)
+    signal.signal(signal.SIGTERM, on_term)
+    prog = unittest.main(argv=argv, exit=False, verbosity=2)
+    res = prog.result
+    if not res.wasSuccessful():
+        sys.exit(1)
+    if res.testsRun and len(res.skipped) == res.testsRun:
+        sys.exit(SKIP_CODE)
+    sys.exit(0)

@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""Story: client keep-alive; pipelined requests answered in order; backend connections reused.
+
+Also: Connection: close and HTTP/1.0 end the connection after the response, and an
+idle (or half-sent) client connection is closed by the Client timeout.
+"""
+import json
+import time
+
+import pftest
+from pftest import PROXY, build_request, curl
+
+CFG = """
+    Client 2
+    ListenHTTP
+        Address 127.0.0.1
+        Port @PORT@
+        Service
+            Url "^/(size|echo|chunked|status|close)"
+            @BACKEND@
+        End
+    End
+"""
+
+
+class KeepAlive(pftest.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.be = self.backend()
+        self.port = pftest.free_port()
+        self.pf = self.pinfold(CFG, PORT=self.port, BACKEND=pftest.be_block(self.be))
+
+    def test_sequential_requests_one_connection(self):
+        with pftest.HttpConn(PROXY, self.port) as c:
+            for i in range(5):
+                c.send(build_request("GET", "/size/%d" % (1000 + i), "x.test"))
+                r = c.read_response()
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.body, pftest.pattern_bytes(0, 1000 + i))
+                self.assertFalse(r.has_token("Connection", "close"), r)
+        self.assertEqual(self.be.targets(), ["/size/%d" % (1000 + i) for i in range(5)])
+
+    def test_backend_connection_reused(self):
+        with pftest.HttpConn(PROXY, self.port) as c:
+            for i in range(5):
+                c.send(build_request("GET", "/echo/%d" % i, "x.test"))
+                self.assertEqual(c.read_response().status, 200)
+        self.assertEqual(self.be.nconns_with_data(), 1,
+                         "5 sequential keep-alive requests should use one backend connection")
+
+    def test_pipelined_in_order(self):
+        reqs = (build_request("GET", "/size/100", "x.test")
+                + build_request("POST", "/echo", "x.test", body=b"abc")
+                + build_request("GET", "/chunked/5000", "x.test")
+                + build_request("HEAD", "/size/7", "x.test")
+                + build_request("GET", "/status/404", "x.test")
+                + build_request("GET", "/size/3", "x.test"))
+        with pftest.HttpConn(PROXY, self.port, timeout=10) as c:
+            c.send(reqs)
+            r1 = c.read_response()
+            r2 = c.read_response()
+            r3 = c.read_response()
+            r4 = c.read_response("HEAD")
+            r5 = c.read_response()
+            r6 = c.read_response()
+        self.assertEqual((r1.status, r1.body), (200, pftest.pattern_bytes(0, 100)))
+        self.assertEqual(r2.status, 200)
+        self.assertEqual(json.loads(r2.body)["body"], "abc")
+        self.assertEqual((r3.status, r3.body), (200, pftest.pattern_bytes(0, 5000)))
+        self.assertEqual((r4.status, r4.body, r4.header("Content-Length")), (200, b"", "7"))
+        self.assertEqual(r5.status, 404)
+        self.assertEqual((r6.status, r6.body), (200, pftest.pattern_bytes(0, 3)))
+
+    def test_pipelined_with_local_answer_in_between(self):
+        # The middle request matches no service: its 503 must come second, not first.
+        with pftest.HttpConn(PROXY, self.port, timeout=10) as c:
+            c.send(build_request("GET", "/size/10", "x.test")
+                   + build_request("GET", "/nothing-here", "x.test")
+                   + build_request("GET", "/size/20", "x.test"))
+            r1 = c.read_response()
+            r2 = c.read_response()
+            if r2.has_token("Connection", "close"):
+                return  # closing after an error is allowed; the order up to here was right
+            r3 = c.read_response()
+        self.assertEqual((r1.status, len(r1.body)), (200, 10))
+        self.assertEqual(r2.status, 503)
+        self.assertEqual((r3.status, len(r3.body)), (200, 20))
+
+    def test_curl_reuses_connection(self):
+        url = "http://127.0.0.1:%d" % self.port
+        cp = curl("-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+                  "-w", "%{http_code} %{num_connects}\n",
+                  url + "/size/10", url + "/echo", url + "/chunked/100")
+        self.assertEqual(cp.returncode, 0, cp.stderr)
+        self.assertEqual(cp.stdout.decode().split("\n"), ["200 1", "200 0", "200 0", ""])
+
+    def test_connection_close_from_client(self):
+        with pftest.HttpConn(PROXY, self.port) as c:
+            c.send(build_request("GET", "/size/10", "x.test", [("Connection", "close")]))
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertTrue(c.closed_by_peer(3.0), "proxy kept the connection after close")
+
+    def test_http10_closes(self):
+        with pftest.HttpConn(PROXY, self.port) as c:
+            c.send(build_request("GET", "/size/10", "x.test", version="HTTP/1.0"))
+            r = c.read_response()
+            self.assertEqual((r.status, r.body), (200, pftest.pattern_bytes(0, 10)))
+            self.assertTrue(c.closed_by_peer(3.0))
+
+    def test_http10_keepalive(self):
+        with pftest.HttpConn(PROXY, self.port) as c:
+            for i in range(2):
+                c.send(build_request("GET", "/size/10", "x.test", [("Connection", "keep-alive")],
+                                     version="HTTP/1.0"))
+                r = c.read_response()
+                self.assertEqual(r.status, 200)
+                if not r.has_token("Connection", "keep-alive"):
+                    self.assertTrue(c.closed_by_peer(3.0))
+                    break
+
+    def test_idle_then_reuse(self):
+        with pftest.HttpConn(PROXY, self.port) as c:
+            c.send(build_request("GET", "/size/1", "x.test"))
+            self.assertEqual(c.read_response().status, 200)
+            time.sleep(1.0)   # below Client 2
+            c.send(build_request("GET", "/size/2", "x.test"))
+            self.assertEqual(c.read_response().status, 200)
+
+    def test_idle_client_closed_by_timeout(self):
+        t0 = time.monotonic()
+        with pftest.HttpConn(PROXY, self.port) as c:
+            data = c.read_all(8.0)
+            self.assertTrue(c.eof, "idle connection not closed (Client 2)")
+            if data:  # a 408 before closing is allowed
+                self.assertRegex(data, rb"^HTTP/1\.[01] 408 ")
+        self.assertGreater(time.monotonic() - t0, 1.0)
+
+    def test_half_sent_head_closed_by_timeout(self):
+        with pftest.HttpConn(PROXY, self.port) as c:
+            c.send(b"GET /size/1 HTTP/1.1\r\nHost: x.test\r\nX-Slow: ")
+            data = c.read_all(8.0)
+            self.assertTrue(c.eof, "a half-sent head kept the connection open past Client 2")
+            if data:
+                self.assertRegex(data, rb"^HTTP/1\.[01] 408 ")
+        self.assertBackendSawNothing(self.be)
+
+
+if __name__ == "__main__":
+    pftest.main()

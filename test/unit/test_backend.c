@@ -1,0 +1,130 @@
+/* test_backend.c - backend choice: Priority as weight, dead and disabled skipped, Emergency. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+
+#include "backend.h"
+#include "cfgutil.h"
+#include "proxy.h"
+
+#define CFG \
+	"ListenHTTP\n Address 127.0.0.1\n Port 7080\nEnd\n" \
+	"Service\n" \
+	"  %s\n" \
+	"  BackEnd\n Address 127.0.0.2\n Port 1\n Priority 1\n End\n" \
+	"  BackEnd\n Address 127.0.0.2\n Port 2\n Priority 3\n End\n" \
+	"  BackEnd\n Address 127.0.0.2\n Port 3\n Priority 0\n End\n" \
+	"  Emergency\n Address 127.0.0.9\n Port 9\n End\n" \
+	"End\n"
+
+static struct proxy px;
+
+static const struct cfg_service *setup_px(const char *balancer)
+{
+	char text[1024];
+	struct config *cfg;
+
+	snprintf(text, sizeof(text), CFG, balancer);
+	cfg = cfgutil_load(text);
+	assert_non_null(cfg);
+	memset(&px, 0, sizeof(px));
+	px.cfg = cfg;
+	px.rng = 12345;
+	px.ev = ev_new(64);
+	assert_non_null(px.ev);
+	assert_int_equal(backends_init(&px), 0);
+	return cfg->services;
+}
+
+static void teardown_px(void)
+{
+	struct config *cfg = px.cfg;
+
+	backends_free(&px);
+	timer_free(&px.timers);
+	ev_free(px.ev);
+	config_free(cfg);
+}
+
+static int port_of(const struct cfg_backend *b)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&b->addr;
+
+	return ntohs(sin->sin_port);
+}
+
+static void count_picks(const struct cfg_service *svc, int *hits, int n)
+{
+	memset(hits, 0, sizeof(int) * 10);
+	for (int i = 0; i < n; i++) {
+		const struct cfg_backend *b = backend_pick(&px, svc);
+
+		assert_non_null(b);
+		hits[port_of(b)]++;
+	}
+}
+
+static void test_random_weights(void **state)
+{
+	const struct cfg_service *svc = setup_px("");
+	int hits[10];
+
+	count_picks(svc, hits, 4000);
+	assert_int_equal(hits[3], 0); /* priority 0 is never chosen while others live */
+	assert_int_equal(hits[9], 0);
+	/* 1:3 split, loosely */
+	assert_true(hits[1] > 700 && hits[1] < 1300);
+	assert_true(hits[2] > 2700 && hits[2] < 3300);
+	teardown_px();
+}
+
+static void test_iwrr_exact_shares(void **state)
+{
+	const struct cfg_service *svc = setup_px("Balancer iwrr");
+	int hits[10];
+
+	count_picks(svc, hits, 400);
+	assert_int_equal(hits[1], 100);
+	assert_int_equal(hits[2], 300);
+	assert_int_equal(hits[3], 0);
+	teardown_px();
+}
+
+static void test_dead_then_emergency(void **state)
+{
+	const struct cfg_service *svc = setup_px("");
+	const struct cfg_backend *b1 = svc->backends, *b2 = b1->next, *b3 = b2->next;
+	int hits[10];
+
+	backend_failed(&px, b2, "test");
+	count_picks(svc, hits, 100);
+	assert_int_equal(hits[1], 100);
+	backend_failed(&px, b1, "test");
+	count_picks(svc, hits, 10);
+	assert_int_equal(hits[3], 10); /* only priority 0 left: it is used */
+	backend_failed(&px, b3, "test");
+	count_picks(svc, hits, 10);
+	assert_int_equal(hits[9], 10); /* none alive: Emergency */
+	backend_revived(&px, b2->id);
+	count_picks(svc, hits, 10);
+	assert_int_equal(hits[2], 10);
+	px.be[b2->id].disabled = 1;
+	px.be[svc->emergency->id].alive = 0;
+	assert_null(backend_pick(&px, svc));
+	teardown_px();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_weights),
+		cmocka_unit_test(test_iwrr_exact_shares),
+		cmocka_unit_test(test_dead_then_emergency),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

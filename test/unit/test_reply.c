@@ -1,0 +1,92 @@
+/* test_reply.c - the proxy's own responses: well-framed, escaped, no version leaked. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "reply.h"
+
+static char out[20000];
+
+/* The response parses, and its Content-Length matches the body. */
+static void assert_well_framed(int n)
+{
+	static struct http_msg m;
+	int head;
+
+	assert_true(n > 0);
+	head = http_parse_response(out, (size_t)n, M_GET, &m);
+	assert_true(head > 0);
+	assert_int_equal(m.body, BODY_LENGTH);
+	assert_int_equal(m.content_length, (uint64_t)(n - head));
+}
+
+static void test_error_page(void **state)
+{
+	int n = reply_error(503, 1, out, sizeof(out));
+
+	assert_well_framed(n);
+	assert_true(strncmp(out, "HTTP/1.1 503 Service Unavailable\r\n", 34) == 0);
+	assert_null(strstr(out, "Connection: close"));
+	assert_null(strstr(out, "pinfold"));
+	n = reply_error(400, 0, out, sizeof(out));
+	assert_well_framed(n);
+	assert_non_null(strstr(out, "\r\nConnection: close\r\n"));
+}
+
+static void test_redirect_appends_path(void **state)
+{
+	const char *url = "https://myhomeassistant.mydomain.com";
+	int n = reply_redirect(302, url, strlen(url), "/lovelace/0?x=1", 15, 1, out, sizeof(out));
+
+	assert_well_framed(n);
+	assert_true(strncmp(out, "HTTP/1.1 302 Found\r\n", 20) == 0);
+	assert_non_null(strstr(out, "\r\nLocation: https://myhomeassistant.mydomain.com"
+				    "/lovelace/0?x=1\r\n"));
+}
+
+static void test_redirect_no_double_slash(void **state)
+{
+	const char *url = "https://h/";
+	int n = reply_redirect(301, url, strlen(url), "/a", 2, 1, out, sizeof(out));
+
+	assert_well_framed(n);
+	assert_non_null(strstr(out, "\r\nLocation: https://h/a\r\n"));
+}
+
+static void test_redirect_body_escaped(void **state)
+{
+	const char *url = "https://h";
+	const char *path = "/\"><script>";
+	int n = reply_redirect(302, url, strlen(url), path, strlen(path), 0, out, sizeof(out));
+	const char *body;
+
+	assert_well_framed(n);
+	body = strstr(out, "\r\n\r\n");
+	assert_non_null(body);
+	assert_null(strstr(body, "<script>"));
+	assert_non_null(strstr(body, "&quot;&gt;&lt;script&gt;"));
+}
+
+static void test_too_small(void **state)
+{
+	assert_int_equal(reply_error(503, 1, out, 20), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_page),
+		cmocka_unit_test(test_redirect_appends_path),
+		cmocka_unit_test(test_redirect_no_double_slash),
+		cmocka_unit_test(test_redirect_body_escaped),
+		cmocka_unit_test(test_too_small),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
