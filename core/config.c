@@ -139,9 +139,9 @@ struct frame {
 	struct svc_state *ss;
 	struct cfg_backend *b;
 	int have_addr;
-	int port;     /* 0: no Port yet */
+	int port;     /* 0: no valid Port yet */
 	int tls_said; /* a TLS complaint was already made for this backend */
-	struct seen seen[MAX_DIRECTIVES];
+	struct seen seen[MAX_DIRECTIVES]; /* first use of each directive in this block */
 };
 
 struct parser {
@@ -369,7 +369,7 @@ static void not_yet(struct parser *p, const struct directive *d, const struct st
 		    enum ctx ctx)
 {
 	err_at(p, &st->tok[0], "\"%s\" is a Pound directive pinfold does not implement yet",
-	       d->name);
+	       st->tok[0].text);
 	if (opens_block(d, st, ctx))
 		push_skip(p, d, &st->tok[0]);
 }
@@ -392,7 +392,7 @@ static void wrong_place(struct parser *p, const struct directive *d, const struc
 			 n == 1 ? "" : (n == total ? " or " : ", "),
 			 c == CTX_GLOBAL ? "at " : "in ", ctx_name[c]);
 	}
-	err_at(p, &st->tok[0], "\"%s\" is not valid %s%s (it belongs %s)", d->name,
+	err_at(p, &st->tok[0], "\"%s\" is not valid %s%s (it belongs %s)", st->tok[0].text,
 	       ctx == CTX_GLOBAL ? "at " : "in ", ctx_name[ctx], list);
 	if (opens_block(d, st, ctx))
 		push_skip(p, d, &st->tok[0]);
@@ -463,6 +463,13 @@ static int resolve_address(struct parser *p, const struct cfg_tok *t, struct soc
 		goto bad;
 	memcpy(host, s, n);
 	host[n] = '\0';
+	/* getaddrinfo takes "1.2.3" as 1.2.0.3; only a full dotted quad is an address. */
+	if (strspn(host, "0123456789.") == n) {
+		struct in_addr a4;
+
+		if (inet_pton(AF_INET, host, &a4) != 1)
+			goto bad;
+	}
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -1054,17 +1061,32 @@ static void h_emergency(struct parser *p, const struct stmt *st, const struct di
 		f->b = b;
 }
 
+static int was_given(const struct frame *f, const char *name);
+
+/* Both Address and Port present?  One written but rejected was reported already. */
+static int address_complete(struct parser *p, const struct frame *f)
+{
+	struct cfg_tok at = where(f->file, f->line, f->col);
+	const char *missing = NULL;
+
+	if (!was_given(f, "Address"))
+		missing = "Address";
+	else if (!was_given(f, "Port"))
+		missing = "Port";
+	if (missing)
+		err_at(p, &at, "%s has no %s (both Address and Port are required)", f->d->name,
+		       missing);
+	return f->have_addr && f->port;
+}
+
 /* End of ListenHTTP(S): the address is complete and must be unique. */
 static void finish_listener(struct parser *p, struct frame *f)
 {
 	struct cfg_listener *l = f->l;
 	struct cfg_tok at = where(f->file, f->line, f->col);
 
-	if (!f->have_addr || !f->port) {
-		err_at(p, &at, "%s has no %s (both Address and Port are required)", f->d->name,
-		       !f->have_addr ? "Address" : "Port");
+	if (!address_complete(p, f))
 		return;
-	}
 	set_port(&l->addr, f->port);
 	for (struct cfg_listener *o = p->cfg->listeners; o && o != l; o = o->next) {
 		if (o->addr_text && same_address(&o->addr, &l->addr)) {
@@ -1079,13 +1101,9 @@ static void finish_listener(struct parser *p, struct frame *f)
 static void finish_backend(struct parser *p, struct frame *f)
 {
 	struct cfg_backend *b = f->b;
-	struct cfg_tok at = where(f->file, f->line, f->col);
 
-	if (!f->have_addr || !f->port) {
-		err_at(p, &at, "%s has no %s (both Address and Port are required)", f->d->name,
-		       !f->have_addr ? "Address" : "Port");
+	if (!address_complete(p, f))
 		return;
-	}
 	set_port(&b->addr, f->port);
 	b->addr_text = format_address(p, &b->addr, f->port);
 }
@@ -1095,7 +1113,9 @@ static void finish_service(struct parser *p, struct frame *f)
 	const struct svc_state *ss = f->ss;
 	struct cfg_tok at = where(f->file, f->line, f->col);
 
-	if (!ss->backend_line && !ss->emerg_line && !ss->redirect_line && !ss->error_line)
+	/* A Redirect or Error that was written but rejected was reported already. */
+	if (!ss->backend_line && !ss->emerg_line && !ss->redirect_line && !ss->error_line &&
+	    !was_given(f, "Redirect") && !was_given(f, "Error"))
 		err_at(p, &at, "Service has no BackEnd, Emergency, Redirect or Error: it would "
 			       "answer nothing");
 }
@@ -1359,15 +1379,15 @@ static void h_not(struct parser *p, const struct stmt *st, const struct directiv
 	}
 	if (!(inner->flags & F_COND)) {
 		err_at(p, kw, "\"%s\" cannot follow Not: expected a matching directive (Url, Path, "
-			      "Header, Host, HeadRequire, HeadDeny)", inner->name);
+			      "Header, Host, HeadRequire, HeadDeny)", kw->text);
 		return;
 	}
 	if (rest.n - 1 < inner->min) {
-		err_at(p, kw, "missing argument for \"%s\": expected %s", inner->name, inner->want);
+		err_at(p, kw, "missing argument for \"%s\": expected %s", kw->text, inner->want);
 		return;
 	}
 	if (rest.n - 1 > inner->max) {
-		err_at(p, &rest.tok[inner->max + 1], "too many arguments for \"%s\"", inner->name);
+		err_at(p, &rest.tok[inner->max + 1], "too many arguments for \"%s\"", kw->text);
 		return;
 	}
 	p->negate = !p->negate;
@@ -1626,6 +1646,12 @@ static const struct directive *find_directive(const char *name)
 	return NULL;
 }
 
+/* Was this directive written in the block, valid or not? */
+static int was_given(const struct frame *f, const char *name)
+{
+	return f->seen[find_directive(name) - directives].line != 0;
+}
+
 /* ---- statements ------------------------------------------------------------------- */
 
 /* Inside a block we are not parsing: follow Include, count nested blocks. */
@@ -1693,33 +1719,34 @@ static void dispatch(struct parser *p, const struct stmt *st)
 		wrong_place(p, d, st, f->ctx);
 		return;
 	}
+	/* Counted as written even if its arguments are wrong, so End does not call it
+	 * missing too. */
+	idx = (size_t)(d - directives);
+	if (f->seen[idx].line && (d->flags & F_ONCE)) {
+		char first[300];
+
+		describe_line(first, sizeof(first), kw->file, f->seen[idx].file, f->seen[idx].line);
+		err_at(p, kw, "duplicate \"%s\" in %s (first given at %s)", kw->text,
+		       ctx_name[f->ctx], first);
+		return;
+	}
+	if (!f->seen[idx].line) {
+		f->seen[idx].file = kw->file;
+		f->seen[idx].line = kw->line;
+	}
 	if (st->n - 1 < d->min) {
-		err_at(p, kw, "missing argument for \"%s\": expected %s", d->name, d->want);
+		err_at(p, kw, "missing argument for \"%s\": expected %s", kw->text, d->want);
 		if (opens_block(d, st, f->ctx))
 			push_skip(p, d, kw);
 		return;
 	}
 	if (st->n - 1 > d->max) {
 		err_at(p, &st->tok[d->max + 1], "too many arguments for \"%s\" (it takes %s%d)",
-		       d->name, d->min == d->max ? "" : "at most ", d->max);
+		       kw->text, d->min == d->max ? "" : "at most ", d->max);
 		/* A block still needs its frame, or its End would close the wrong one. */
 		if (!opens_block(d, st, f->ctx))
 			return;
 		use.n = d->max + 1;
-	}
-	idx = (size_t)(d - directives);
-	if (d->flags & F_ONCE) {
-		if (f->seen[idx].line) {
-			char first[300];
-
-			describe_line(first, sizeof(first), kw->file, f->seen[idx].file,
-				      f->seen[idx].line);
-			err_at(p, kw, "duplicate \"%s\" in %s (first given at %s)", d->name,
-			       ctx_name[f->ctx], first);
-			return;
-		}
-		f->seen[idx].file = kw->file;
-		f->seen[idx].line = kw->line;
 	}
 	d->fn(p, &use, d);
 }

@@ -264,7 +264,7 @@ static int parse_version(const char *s, size_t n, uint8_t *minor)
 /* field-line = field-name ":" OWS field-value OWS, with no folding. */
 static int parse_field(const char *buf, size_t s, size_t e, struct http_hdr *h)
 {
-	size_t p = s, vs, ve;
+	size_t p = s, q, vs, ve;
 
 	while (p < e && is_tchar((unsigned char)buf[p]))
 		p++;
@@ -273,8 +273,8 @@ static int parse_field(const char *buf, size_t s, size_t e, struct http_hdr *h)
 		return -400;
 	h->name_off = (uint16_t)s;
 	h->name_len = (uint16_t)(p - s);
-	for (vs = p + 1; vs < e; vs++)
-		if (!is_field_char((unsigned char)buf[vs]))
+	for (q = p + 1; q < e; q++)
+		if (!is_field_char((unsigned char)buf[q]))
 			return -400;
 	vs = p + 1;
 	while (vs < e && is_ows((unsigned char)buf[vs]))

@@ -24,6 +24,27 @@ struct opts {
 	int check, foreground, to_stderr, verbose;
 };
 
+/*
+ * Remove the pid file at exit.  After chroot it is reachable only when it
+ * lies inside the jail; otherwise it stays, as with Pound.
+ */
+static void pidfile_remove(const char *path, const char *jail)
+{
+	size_t jl;
+
+	if (!path)
+		return;
+	if (!jail) {
+		unlink(path);
+		return;
+	}
+	jl = strlen(jail);
+	while (jl > 1 && jail[jl - 1] == '/')
+		jl--;
+	if (strncmp(path, jail, jl) == 0 && path[jl] == '/')
+		unlink(path + jl);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -93,7 +114,7 @@ int main(int argc, char **argv)
 	struct proxy px;
 	struct priv pv;
 	char err[256];
-	const char *pidfile;
+	const char *pidfile = NULL;
 	int nerr, rc = 1;
 
 	if (parse_args(argc, argv, &o) < 0)
@@ -127,6 +148,10 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	pidfile = o.pidfile ? o.pidfile : cfg->pidfile;
+	if (pidfile && pidfile[0] != '/') {
+		log_msg(LOG_ERR, "the pid file must be an absolute path: %s", pidfile);
+		goto fail;
+	}
 	if (pidfile && pidfile_write(pidfile, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
@@ -138,6 +163,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_DEBUG, "running as uid %d gid %d%s%s", (int)getuid(), (int)getgid(),
 		cfg->root_jail ? ", chrooted to " : "", cfg->root_jail ? cfg->root_jail : "");
 	rc = proxy_run(&px);
+	pidfile_remove(pidfile, cfg->root_jail);
 fail:
 	proxy_free(&px);
 out:

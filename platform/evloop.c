@@ -3,7 +3,8 @@
  *
  * The pollfd array is kept dense (removal swaps the last entry in), and
  * slot[fd] maps an fd to its index, so add/set/del are O(1) and poll() gets
- * exactly the watched fds.  Level-triggered: an fd skipped in one round is
+ * exactly the watched fds.  slot[] holds index + 1 so that a zeroed (untouched,
+ * hence not resident) table means "not watched".  Level-triggered: an fd skipped in one round is
  * reported again by the next poll().
  */
 #include "evloop.h"
@@ -19,7 +20,7 @@ struct ev_entry {
 struct evloop {
 	struct pollfd *pfd;
 	struct ev_entry *ent;
-	int *slot; /* fd -> index in pfd, -1 if not watched */
+	int *slot; /* fd -> index in pfd + 1, 0 if not watched */
 	int n;
 	int maxfds;
 };
@@ -33,13 +34,11 @@ struct evloop *ev_new(int maxfds)
 	ev->maxfds = maxfds;
 	ev->pfd = calloc((size_t)maxfds, sizeof(*ev->pfd));
 	ev->ent = calloc((size_t)maxfds, sizeof(*ev->ent));
-	ev->slot = malloc((size_t)maxfds * sizeof(*ev->slot));
+	ev->slot = calloc((size_t)maxfds, sizeof(*ev->slot));
 	if (!ev->pfd || !ev->ent || !ev->slot) {
 		ev_free(ev);
 		return NULL;
 	}
-	for (int i = 0; i < maxfds; i++)
-		ev->slot[i] = -1;
 	return ev;
 }
 
@@ -61,10 +60,10 @@ int ev_add(struct evloop *ev, int fd, short events, ev_fn fn, void *arg)
 		errno = EMFILE;
 		return -1;
 	}
-	i = ev->slot[fd];
+	i = ev->slot[fd] - 1;
 	if (i < 0) {
 		i = ev->n++;
-		ev->slot[fd] = i;
+		ev->slot[fd] = i + 1;
 	}
 	ev->pfd[i].fd = fd;
 	ev->pfd[i].events = events;
@@ -76,26 +75,26 @@ int ev_add(struct evloop *ev, int fd, short events, ev_fn fn, void *arg)
 
 void ev_set(struct evloop *ev, int fd, short events)
 {
-	if (fd >= 0 && fd < ev->maxfds && ev->slot[fd] >= 0)
-		ev->pfd[ev->slot[fd]].events = events;
+	if (fd >= 0 && fd < ev->maxfds && ev->slot[fd] > 0)
+		ev->pfd[ev->slot[fd] - 1].events = events;
 }
 
 void ev_del(struct evloop *ev, int fd)
 {
 	int i, last;
 
-	if (fd < 0 || fd >= ev->maxfds || ev->slot[fd] < 0)
+	if (fd < 0 || fd >= ev->maxfds || ev->slot[fd] == 0)
 		return;
-	i = ev->slot[fd];
+	i = ev->slot[fd] - 1;
 	last = --ev->n;
 	if (i != last) {
 		ev->pfd[i] = ev->pfd[last];
 		ev->ent[i] = ev->ent[last];
 		/* The moved entry may not have been dispatched yet: skip it this round. */
 		ev->pfd[i].revents = 0;
-		ev->slot[ev->pfd[i].fd] = i;
+		ev->slot[ev->pfd[i].fd] = i + 1;
 	}
-	ev->slot[fd] = -1;
+	ev->slot[fd] = 0;
 }
 
 int ev_count(const struct evloop *ev)

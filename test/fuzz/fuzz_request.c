@@ -33,6 +33,18 @@ static void check_hdr(const char *buf, const struct http_hdr *h, size_t head)
 	check(memcmp(buf + h->line_off + h->line_len, "\r\n", 2) == 0);
 }
 
+/* An accepted head has only CRLF line ends and no NUL anywhere: no smuggling room. */
+static void check_bytes(const char *buf, size_t head)
+{
+	size_t i;
+
+	for (i = 0; i < head; i++) {
+		check(buf[i] != '\0');
+		check(buf[i] != '\n' || (i > 0 && buf[i - 1] == '\r'));
+		check(buf[i] != '\r' || (i + 1 < head && buf[i + 1] == '\n'));
+	}
+}
+
 static void check_msg(const char *buf, const struct http_msg *m, size_t head)
 {
 	int i;
@@ -71,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check((size_t)r <= size && r <= HTTP_MAX_HEAD);
 	check_msg(buf, &m, (size_t)r);
+	check_bytes(buf, (size_t)r);
 	check(http_parse_request(buf, (size_t)r, &again) == r);
 	check(memcmp(&m, &again, offsetof(struct http_msg, hdr)) == 0);
 	check(memcmp(m.hdr, again.hdr, m.nhdr * sizeof(m.hdr[0])) == 0);

@@ -6,7 +6,8 @@
 # left as crash-* in the build directory to become a unit test.
 #
 # Environment: PINFOLD_FUZZ_BUILD (build dir, default $TMPDIR/pinfold-fuzz),
-# PINFOLD_FUZZ_ONLY (run only these names, e.g. "request chunked").
+# PINFOLD_FUZZ_ONLY (run only these names, e.g. "request chunked"),
+# PINFOLD_FUZZ_MAX_LEN (largest input, default 20000).
 set -eu
 
 secs=${1:-60}
@@ -28,7 +29,9 @@ for src in "$here"/fuzz_*.c; do
 	bin="$build/test/fuzz/fuzz_$name"
 	work="$build/corpus/$name"
 	mkdir -p "$work" "$here/corpus/$name"
-	set -- -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$build/crash-$name-"
+	# max_len above HTTP_MAX_HEAD so the size limits are within reach
+	set -- -max_total_time="$secs" -max_len="${PINFOLD_FUZZ_MAX_LEN:-20000}" \
+		-print_final_stats=1 -artifact_prefix="$build/crash-$name-"
 	if [ -f "$here/$name.dict" ]; then
 		set -- "$@" -dict="$here/$name.dict"
 	fi

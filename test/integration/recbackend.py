@@ -42,7 +42,7 @@ import time
 
 IDLE_TIMEOUT = 60.0     # a silent connection is closed after this long
 MAX_HEAD = 1 << 20      # a request head larger than this is refused
-WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B85"
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 
 # ---- deterministic content ---------------------------------------------------
 # A block whose length is not a power of two, so a dropped, repeated or
@@ -276,8 +276,8 @@ class Server:
         except ValueError as e:
             try:
                 msg = ("bad request: %s\n" % e).encode()
-                c.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
-                       % (len(msg), msg))
+                c.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: %d\r\n"
+                       b"Connection: close\r\n\r\n%s" % (len(msg), msg))
             except OSError:
                 pass
         finally:
@@ -298,8 +298,8 @@ class Server:
                 return True
         method, target, version, headers = parse_head(head)
         c.nreq += 1
-        entry = {"conn": c.seq, "gen": self.gen, "req": c.nreq, "method": method, "target": target,
-                 "version": version, "headers": headers, "time": time.time()}
+        entry = {"conn": c.seq, "gen": self.gen, "req": c.nreq, "method": method,
+                 "target": target, "version": version, "headers": headers, "time": time.time()}
         self.record(dict(entry, event="head"))
         expect = has_token(headers, "Expect", "100-continue")
         path = target.split("?", 1)[0]

@@ -31,6 +31,11 @@ def project_version():
     return m.group(1)
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -108,8 +113,7 @@ class Cli(pftest.TestCase):
         pftest.wait_until(lambda: os.path.exists(pidfile), 5, what="pid file")
         pid = None
         try:
-            pftest.wait_until(lambda: open(pidfile).read().strip().isdigit(), 5,
-                              what="pid in pid file")
+            pftest.wait_until(lambda: read(pidfile).strip().isdigit(), 5, what="pid in pid file")
             with open(pidfile) as f:
                 pid = int(f.read().strip())
             self.assertTrue(pid_alive(pid), "daemon not running")

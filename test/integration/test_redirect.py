@@ -6,7 +6,7 @@ appended (/lovelace/0?x=1 -> https://host/lovelace/0?x=1); a URL with a path is
 used as it is.  The default code is 302; 301/303/307/308 can be given.
 """
 import pftest
-from pftest import PROXY, build_request, cfg, curl, get
+from pftest import PROXY, build_request, curl, get
 
 CFG = """
     Alive 2

@@ -19,7 +19,7 @@ CFG = """
     End
 """
 
-DELAY_MS = 1500
+DELAY_MS = 2500
 
 
 class SigtermInflight(pftest.TestCase):
@@ -37,7 +37,7 @@ class SigtermInflight(pftest.TestCase):
             t0 = time.monotonic()
             self.pf.signal(signo)
             # stop accepting: new connections are refused once the signal is handled
-            pftest.wait_until(lambda: not pftest.accepts(PROXY, self.port), 1.0,
+            pftest.wait_until(lambda: not pftest.accepts(PROXY, self.port), 1.5,
                               what="listener closed after the signal")
             r = c.read_response(timeout=10)
             self.assertEqual(r.status, 200)

@@ -1,0 +1,67 @@
+#!/bin/sh
+# test/cross/deps.sh - install from Debian what the cross builds need, only what is missing.
+# Usage: sh test/cross/deps.sh [--tls] TARGET...
+#   TARGET: mipsel-linux-gnu mips-linux-gnu aarch64-linux-gnu x86_64-linux-musl
+#   --tls   also what the target needs for PINFOLD_TLS=mbedtls (mipsel: Debian's multiarch
+#           libmbedtls-dev:mipsel; big-endian mips is built from source by sysroot.sh)
+# Always: cmake, uthash, qemu-user, dpkg-dev (for `apt-get source`), and the host side
+# of the integration tests (python3, curl, nginx-light, python3-websockets).
+set -eu
+
+tls=0
+if [ "${1:-}" = "--tls" ]; then
+	tls=1
+	shift
+fi
+
+pkgs="build-essential cmake pkg-config uthash-dev dpkg-dev qemu-user python3 curl nginx-light
+python3-websockets"
+foreign=""
+for t in "$@"; do
+	case $t in
+	mipsel-linux-gnu)
+		pkgs="$pkgs gcc-mipsel-linux-gnu libc6-dev-mipsel-cross binutils-mipsel-linux-gnu"
+		if [ "$tls" = 1 ]; then
+			foreign="$foreign mipsel"
+			pkgs="$pkgs libmbedtls-dev:mipsel"
+		fi
+		;;
+	mips-linux-gnu)
+		pkgs="$pkgs gcc-mips-linux-gnu libc6-dev-mips-cross binutils-mips-linux-gnu" ;;
+	aarch64-linux-gnu)
+		pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu" ;;
+	x86_64-linux-musl)
+		pkgs="$pkgs musl-tools" ;;
+	*)
+		echo "deps.sh: unknown target '$t'" >&2
+		exit 2
+		;;
+	esac
+done
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+need_update=0
+for a in $foreign; do
+	if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+		echo "adding dpkg architecture $a"
+		$SUDO dpkg --add-architecture "$a"
+		need_update=1
+	fi
+done
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && [ "$need_update" = 0 ] && exit 0
+
+echo "installing:$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+if [ -n "$missing" ]; then
+	# shellcheck disable=SC2086  # one word per package
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		$missing >/dev/null
+fi

@@ -1,0 +1,1607 @@
+/*
+ * test_config.c - the Pound-syntax parser: the Home Assistant guide's config,
+ * Pound 4 spellings, Include, defaults, and every diagnostic config.c can
+ * emit, each checked for its exact FILE:LINE:COL and wording.
+ *
+ * Fixtures live in test/unit/data (found through PINFOLD_TESTDATA); configs
+ * made up on the spot are written with mkstemp into a private directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define MAXDIAG 256
+
+static char tmpdir[64]; /* short, so the paths built from it always fit */
+
+struct run {
+	char path[PATH_MAX];
+	struct config *cfg;
+	int rc;
+	int n;
+	int is_err[MAXDIAG];
+	char *msg[MAXDIAG];
+};
+
+static void collect(void *ctx, int is_error, const char *msg)
+{
+	struct run *r = ctx;
+
+	assert_non_null(msg);
+	if (r->n < MAXDIAG) {
+		r->is_err[r->n] = is_error;
+		r->msg[r->n] = strdup(msg);
+		r->n++;
+	}
+}
+
+static const char *datadir(void)
+{
+	const char *d = getenv("PINFOLD_TESTDATA");
+
+	return d && *d ? d : "test/unit/data";
+}
+
+static void load_path(struct run *r, const char *path)
+{
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->rc = config_load(r->path, &r->cfg, collect, r);
+	if (r->rc == 0)
+		assert_non_null(r->cfg);
+	else
+		assert_null(r->cfg);
+}
+
+static void load_fixture(struct run *r, const char *name)
+{
+	char path[PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/%s", datadir(), name);
+	load_path(r, path);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A generated config, under a mkstemp name in the private directory. */
+static void load_text(struct run *r, const char *text)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/cfgXXXXXX", tmpdir);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	load_path(r, path);
+}
+
+/* A generated config with a fixed name, for Include tests. */
+static void load_named(struct run *r, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	write_file(path, text);
+	load_path(r, path);
+}
+
+static void run_free(struct run *r)
+{
+	config_free(r->cfg);
+	r->cfg = NULL;
+	for (int i = 0; i < r->n; i++)
+		free(r->msg[i]);
+	r->n = 0;
+	if (strncmp(r->path, tmpdir, strlen(tmpdir)) == 0)
+		unlink(r->path);
+}
+
+static void dump(const struct run *r)
+{
+	for (int i = 0; i < r->n; i++)
+		print_message("  diag[%d] %s: %s\n", i, r->is_err[i] ? "error" : "warning",
+			      r->msg[i]);
+}
+
+/* Is there a diagnostic "FILE:LINE:COL: [warning: ]...frag..."? */
+static void expect_at(const struct run *r, int is_err, const char *file, int line, int col,
+		      const char *frag)
+{
+	char prefix[PATH_MAX + 64];
+
+	snprintf(prefix, sizeof(prefix), "%s:%d:%d: %s", file, line, col,
+		 is_err ? "" : "warning: ");
+	for (int i = 0; i < r->n; i++) {
+		if (r->is_err[i] != is_err || strncmp(r->msg[i], prefix, strlen(prefix)) != 0)
+			continue;
+		if (strstr(r->msg[i] + strlen(prefix), frag))
+			return;
+	}
+	dump(r);
+	fail_msg("no %s \"%s...%s\"", is_err ? "error" : "warning", prefix, frag);
+}
+
+static void expect_err(const struct run *r, int line, int col, const char *frag)
+{
+	expect_at(r, 1, r->path, line, col, frag);
+}
+
+static void expect_warn(const struct run *r, int line, int col, const char *frag)
+{
+	expect_at(r, 0, r->path, line, col, frag);
+}
+
+static void expect_counts(const struct run *r, int errors, int warnings)
+{
+	int e = 0, w = 0;
+
+	for (int i = 0; i < r->n; i++)
+		r->is_err[i] ? e++ : w++;
+	if (e != errors || w != warnings || r->rc != errors) {
+		dump(r);
+		fail_msg("expected %d errors / %d warnings, got %d / %d (rc %d)", errors, warnings,
+			 e, w, r->rc);
+	}
+}
+
+/* One error at LINE:COL containing FRAG, and nothing else. */
+static void only_error(const char *text, int line, int col, const char *frag)
+{
+	struct run r;
+
+	load_text(&r, text);
+	expect_err(&r, line, col, frag);
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+}
+
+/* Must parse cleanly; the caller inspects r->cfg and frees. */
+static void clean(struct run *r, const char *text)
+{
+	load_text(r, text);
+	expect_counts(r, 0, 0);
+}
+
+#define LISTENER "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\nEnd\n"
+
+static int count_conds(const struct cfg_cond *c)
+{
+	int n = 0;
+
+	for (; c; c = c->next)
+		n++;
+	return n;
+}
+
+static int regex_matches(const struct cfg_cond *c, const char *s)
+{
+	assert_int_equal(c->type, MT_REGEX);
+	return regexec(&c->re, s, 0, NULL, 0) == 0;
+}
+
+/* ---- the Home Assistant guide (seeds/003) ------------------------------------------ */
+
+static void test_seed003_verbatim(void **state)
+{
+	struct run r;
+
+	load_fixture(&r, "ha_seed003.cfg");
+	/* The deamon typo only warns; ListenHTTPS cannot run in this (TLS-less) build. */
+	expect_warn(&r, 7, 13, "unknown LogFacility \"deamon\", using \"daemon\"");
+	expect_err(&r, 27, 1,
+		   "ListenHTTPS needs a TLS-enabled build (this pinfold was built with "
+		   "PINFOLD_TLS=none)");
+	/* Its Cert, Disable SSLv3 and Ciphers lines are skipped, not reported one by one. */
+	expect_counts(&r, 1, 1);
+	run_free(&r);
+}
+
+static void test_seed003_structure(void **state)
+{
+	struct run r;
+	struct config *c;
+	struct cfg_listener *l;
+	struct cfg_service *s;
+	struct cfg_backend *b;
+
+	load_fixture(&r, "ha_seed003_http_only.cfg");
+	expect_warn(&r, 9, 13, "unknown LogFacility \"deamon\"");
+	expect_counts(&r, 0, 1);
+	c = r.cfg;
+	assert_string_equal(c->user, "nobody");
+	assert_string_equal(c->group, "nobody");
+	assert_string_equal(c->root_jail, "/var/jail/pound/");
+	assert_null(c->pidfile);
+	assert_int_equal(c->log_level, 0);
+	assert_int_equal(c->log_facility, LOG_DAEMON);
+	assert_int_equal(c->log_stderr, 0);
+	assert_int_equal(c->ignore_case, 1);
+	assert_int_equal(c->alive, 15);
+	assert_int_equal(c->daemon, 1);
+	assert_int_equal(c->client_to, CFG_DEFAULT_CLIENT);
+	assert_int_equal(c->timeout, CFG_DEFAULT_TIMEOUT);
+	assert_int_equal(c->conn_to, CFG_DEFAULT_TIMEOUT);
+	assert_int_equal(c->ws_timeout, CFG_DEFAULT_WSTIMEOUT);
+	assert_int_equal(c->grace, CFG_DEFAULT_GRACE);
+	assert_int_equal(c->nfiles, 1);
+
+	l = c->listeners;
+	assert_non_null(l);
+	assert_null(l->next);
+	assert_int_equal(l->https, 0);
+	assert_null(l->name);
+	assert_string_equal(l->addr_text, "127.0.0.1:7080");
+	assert_int_equal(l->addr.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&l->addr)->sin_port), 7080);
+	assert_int_equal(l->addrlen, sizeof(struct sockaddr_in));
+	assert_int_equal(l->log_level, 0);
+	assert_int_equal(config_log_level(c, l), 0);
+	assert_int_equal(l->xhttp, 2);
+	assert_int_equal(l->client_to, CFG_DEFAULT_CLIENT);
+	assert_int_equal(l->strip_forwarded, 1);
+	assert_ptr_equal(l->file, c->files[0]);
+	assert_int_equal(l->line, 16);
+	assert_int_equal(count_conds(l->head_remove), 1);
+	assert_int_equal(l->head_remove->kind, COND_HEADER);
+	assert_string_equal(l->head_remove->str, "X-Forwarded-For");
+	assert_true(l->head_remove->icase);
+	assert_true(regex_matches(l->head_remove, "x-forwarded-for: 1.2.3.4"));
+	assert_null(l->head_add);
+
+	s = l->services;
+	assert_non_null(s);
+	assert_null(s->next);
+	assert_string_equal(s->name, "");
+	assert_int_equal(count_conds(s->conds), 1);
+	assert_int_equal(s->conds->kind, COND_HEADER);
+	assert_int_equal(s->conds->negate, 0);
+	assert_string_equal(s->conds->str, "Host: myhomeassistant.mydomain.com");
+	assert_int_equal(s->conds->line, 23);
+	assert_true(regex_matches(s->conds, "host: MyHomeAssistant.MyDomain.com"));
+	assert_false(regex_matches(s->conds, "Host: other.example"));
+	assert_int_equal(s->redirect_code, 302);
+	assert_string_equal(s->redirect_url, "https://myhomeassistant.mydomain.com");
+	assert_int_equal(s->redirect_append, 1);
+	assert_int_equal(s->error_code, 0);
+	assert_null(s->backends);
+	assert_null(s->emergency);
+
+	s = c->services;
+	assert_non_null(s);
+	assert_null(s->next);
+	assert_int_equal(count_conds(s->conds), 1);
+	assert_int_equal(s->redirect_code, 0);
+	assert_int_equal(s->balancer, BAL_RANDOM);
+	b = s->backends;
+	assert_non_null(b);
+	assert_null(b->next);
+	assert_string_equal(b->addr_text, "192.168.1.2:8123");
+	assert_int_equal(b->id, 0);
+	assert_int_equal(b->priority, CFG_DEFAULT_PRIORITY);
+	assert_int_equal(b->timeout, CFG_DEFAULT_TIMEOUT);
+	assert_int_equal(b->conn_to, CFG_DEFAULT_TIMEOUT);
+	assert_int_equal(b->ws_timeout, CFG_DEFAULT_WSTIMEOUT);
+	assert_int_equal(b->disabled, 0);
+	assert_int_equal(b->emergency, 0);
+	assert_int_equal(b->line, 31);
+	assert_int_equal(c->nbackends, 1);
+	assert_ptr_equal(c->backend_by_id[0], b);
+	run_free(&r);
+}
+
+/* ---- the lexer ---------------------------------------------------------------------- */
+
+static void test_lexer_quotes_and_comments(void **state)
+{
+	struct run r;
+	struct cfg_service *s;
+
+	clean(&r, "listenhttp # keywords are case-insensitive\n"
+		  "\taddress 127.0.0.1\n"
+		  "\tPORT 8080#comment right after a word\n"
+		  "\tSERVICE\n"
+		  "\t\turl \"^/a#b\" # '#' inside quotes is not a comment\n"
+		  "\t\tHeader \"X-Q: say \\\"hi\\\" \\\\ back\"\n"
+		  "\t\tPath \"\\.jpg$\"\n"
+		  "\t\tredirect \"https://x.example\"\n"
+		  "\teNd\n"
+		  "END\n");
+	s = r.cfg->listeners->services;
+	assert_string_equal(s->conds->str, "^/a#b");
+	assert_string_equal(s->conds->next->str, "X-Q: say \"hi\" \\ back");
+	/* Unknown escapes stay as written: Pound 2 configs put "\." in regexes. */
+	assert_string_equal(s->conds->next->next->str, "\\.jpg$");
+	assert_int_equal(s->conds->next->next->len, 6);
+	assert_true(regex_matches(s->conds->next->next, "/a/b.jpg"));
+	assert_false(regex_matches(s->conds->next->next, "/a/bxjpg"));
+	run_free(&r);
+}
+
+static void test_lexer_crlf(void **state)
+{
+	struct run r;
+
+	load_fixture(&r, "crlf.cfg");
+	expect_counts(&r, 0, 0);
+	assert_int_equal(r.cfg->alive, 12);
+	assert_string_equal(r.cfg->listeners->addr_text, "127.0.0.1:8081");
+	assert_string_equal(r.cfg->listeners->services->conds->str, "crlf.example");
+	assert_string_equal(r.cfg->listeners->services->redirect_url, "https://crlf.example");
+	run_free(&r);
+}
+
+static void test_lexer_unterminated_string(void **state)
+{
+	struct run r;
+
+	/* The error points at the opening quote; parsing goes on to the next line. */
+	load_text(&r, "User \"nobody\n"
+		      "Alive 0\n" LISTENER);
+	expect_err(&r, 1, 6, "unterminated quoted string");
+	expect_err(&r, 2, 7, "expected a number of seconds 1-86400, got \"0\"");
+	expect_counts(&r, 2, 0);
+	run_free(&r);
+}
+
+static void test_lexer_control_character(void **state)
+{
+	struct run r;
+
+	load_text(&r, "Alive 1\001\n"
+		      "User \"a\002b\"\n" LISTENER);
+	expect_err(&r, 1, 8, "invalid control character 0x01");
+	expect_err(&r, 2, 8, "invalid control character 0x02 in quoted string");
+	expect_counts(&r, 2, 0);
+	run_free(&r);
+}
+
+static void test_lexer_tab_columns(void **state)
+{
+	/* A tab is one column: "\t\tPort" puts the value at column 8. */
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\t\tPort 0\nEnd\n", 3, 8,
+		   "expected a port number 1-65535, got \"0\"");
+}
+
+static void test_lexer_quoted_keyword(void **state)
+{
+	only_error("\"Alive\" 5\n" LISTENER, 1, 1,
+		   "expected a directive name at the start of the line, got the quoted string "
+		   "\"Alive\"");
+}
+
+static void test_lexer_too_many_words(void **state)
+{
+	char text[512] = "SetHeader";
+
+	for (int i = 0; i < 30; i++)
+		strcat(text, " w");
+	strcat(text, "\n" LISTENER);
+	/* The 25th word is where the limit is crossed: w number 24, at 11 + 23 * 2. */
+	only_error(text, 1, 57, "too many words on one line (limit 24)");
+}
+
+/* ---- Include -------------------------------------------------------------------------- */
+
+static void test_include_relative_nested(void **state)
+{
+	struct run r;
+	struct config *c;
+	char want[PATH_MAX];
+
+	load_fixture(&r, "include_main.cfg");
+	expect_counts(&r, 0, 0);
+	c = r.cfg;
+	assert_int_equal(c->alive, 20);
+	assert_int_equal(c->timeout, 33);
+	assert_int_equal(c->conn_to, 33);
+	assert_int_equal(c->listeners->xhttp, 1);
+	assert_int_equal(c->nfiles, 5);
+	snprintf(want, sizeof(want), "%s/include/more/timeouts.cfg", datadir());
+	assert_string_equal(c->files[2], want);
+	snprintf(want, sizeof(want), "%s/include/services.cfg", datadir());
+	assert_string_equal(c->services->file, want);
+	assert_ptr_equal(c->services->file, c->files[4]);
+	assert_int_equal(c->services->line, 1);
+	assert_int_equal(c->services->backends->line, 2);
+	assert_int_equal(c->services->backends->timeout, 33);
+	run_free(&r);
+}
+
+static void test_include_cycle(void **state)
+{
+	struct run r;
+	char b[PATH_MAX];
+
+	load_fixture(&r, "include_cycle_a.cfg");
+	snprintf(b, sizeof(b), "%s/include_cycle_b.cfg", datadir());
+	expect_at(&r, 1, b, 2, 9, "Include cycle: ");
+	expect_at(&r, 1, b, 2, 9, "include_cycle_a.cfg\" is already being read");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+}
+
+static void test_include_self(void **state)
+{
+	struct run r;
+
+	load_named(&r, "self.cfg", LISTENER "Include \"self.cfg\"\n");
+	expect_err(&r, 5, 9, "Include cycle: ");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+}
+
+static void test_include_same_file_twice_is_fine(void **state)
+{
+	struct run r;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/twice_inc.cfg", tmpdir);
+	write_file(path, "Alive 7\n");
+	load_named(&r, "twice.cfg", "Include \"twice_inc.cfg\"\n" LISTENER);
+	expect_counts(&r, 0, 0);
+	run_free(&r);
+	/* A second Include of it is a duplicate Alive, not a cycle. */
+	load_named(&r, "twice.cfg",
+		   "Include \"twice_inc.cfg\"\nInclude \"twice_inc.cfg\"\n" LISTENER);
+	expect_at(&r, 1, path, 1, 1, "duplicate \"Alive\" in top level (first given at line 1)");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+	unlink(path);
+}
+
+static void test_include_missing(void **state)
+{
+	struct run r;
+
+	load_text(&r, LISTENER "Include \"no/such/file.cfg\"\n");
+	expect_err(&r, 5, 9, "/no/such/file.cfg\": No such file or directory");
+	expect_err(&r, 5, 9, "cannot open \"");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+}
+
+static void test_include_not_regular(void **state)
+{
+	struct run r;
+
+	load_text(&r, LISTENER "Include \"/\"\n");
+	expect_err(&r, 5, 9, "\"/\" is not a regular file");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+}
+
+static void test_include_empty_name(void **state)
+{
+	only_error(LISTENER "Include \"\"\n", 5, 9,
+		   "expected a file name after Include, got an empty string");
+}
+
+static void test_include_depth_limit(void **state)
+{
+	struct run r;
+	char name[PATH_MAX], text[128];
+
+	/* deep_top, deep0 ... deep14 make 16 open files: deep14's Include is refused. */
+	for (int i = 0; i < 20; i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/deep%d.cfg", tmpdir, i);
+		snprintf(text, sizeof(text), "Include \"deep%d.cfg\"\n", i + 1);
+		write_file(path, text);
+	}
+	snprintf(name, sizeof(name), "%s/deep14.cfg", tmpdir);
+	load_named(&r, "deep_top.cfg", LISTENER "Include \"deep0.cfg\"\n");
+	expect_at(&r, 1, name, 1, 9, "Include nested too deeply (more than 16 files open)");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "%s/deep%d.cfg", tmpdir, i);
+		unlink(name);
+	}
+}
+
+static void test_include_block_across_files(void **state)
+{
+	struct run r;
+	char path[PATH_MAX];
+
+	/* Include works inside blocks, as in Pound. */
+	snprintf(path, sizeof(path), "%s/backend_body.cfg", tmpdir);
+	write_file(path, "Address 127.0.0.9\nPort 9000\n");
+	load_named(&r, "across.cfg", LISTENER "Service\n\tBackEnd\n\t\tInclude "
+					      "\"backend_body.cfg\"\n\tEnd\nEnd\n");
+	expect_counts(&r, 0, 0);
+	assert_string_equal(r.cfg->services->backends->addr_text, "127.0.0.9:9000");
+	run_free(&r);
+	unlink(path);
+}
+
+static void test_main_file_missing(void **state)
+{
+	struct run r;
+	char path[PATH_MAX];
+
+	memset(&r, 0, sizeof(r));
+	snprintf(path, sizeof(path), "%s/does-not-exist.cfg", tmpdir);
+	load_path(&r, path);
+	assert_int_equal(r.rc, 1);
+	assert_int_equal(r.n, 1);
+	assert_true(strncmp(r.msg[0], path, strlen(path)) == 0);
+	assert_string_equal(r.msg[0] + strlen(path), ": cannot open: No such file or directory");
+	run_free(&r);
+}
+
+static void test_null_diag_callback(void **state)
+{
+	struct config *cfg = (struct config *)1;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/nodiag.cfg", tmpdir);
+	write_file(path, "Foo\nBar\n");
+	/* Without a callback the errors are only counted. */
+	assert_int_equal(config_load(path, &cfg, NULL, NULL), 3);
+	assert_null(cfg);
+	unlink(path);
+	config_free(NULL);
+}
+
+/* ---- global directives and defaults --------------------------------------------------- */
+
+static void test_defaults(void **state)
+{
+	struct run r;
+	struct config *c;
+	struct cfg_listener *l;
+
+	clean(&r, LISTENER);
+	c = r.cfg;
+	assert_null(c->user);
+	assert_null(c->group);
+	assert_null(c->root_jail);
+	assert_null(c->pidfile);
+	assert_int_equal(c->daemon, 1);
+	assert_int_equal(c->log_level, CFG_DEFAULT_LOGLEVEL);
+	assert_int_equal(c->log_facility, LOG_DAEMON);
+	assert_int_equal(c->ignore_case, 0);
+	assert_int_equal(c->alive, CFG_DEFAULT_ALIVE);
+	assert_int_equal(c->client_to, CFG_DEFAULT_CLIENT);
+	assert_int_equal(c->timeout, CFG_DEFAULT_TIMEOUT);
+	assert_int_equal(c->conn_to, CFG_DEFAULT_CONNTO);
+	assert_int_equal(c->ws_timeout, CFG_DEFAULT_WSTIMEOUT);
+	assert_int_equal(c->grace, CFG_DEFAULT_GRACE);
+	assert_null(c->services);
+	assert_int_equal(c->nbackends, 0);
+	l = c->listeners;
+	assert_int_equal(l->xhttp, 0);
+	assert_int_equal(l->log_level, -1);
+	assert_int_equal(config_log_level(c, l), CFG_DEFAULT_LOGLEVEL);
+	assert_int_equal(config_log_level(c, NULL), CFG_DEFAULT_LOGLEVEL);
+	assert_int_equal(l->strip_forwarded, 1);
+	assert_int_equal(l->client_to, CFG_DEFAULT_CLIENT);
+	assert_null(l->services);
+	run_free(&r);
+}
+
+static void test_global_values(void **state)
+{
+	struct run r;
+	struct config *c;
+
+	clean(&r, "User nobody\nGroup \"nogroup\"\nRootJail /var/empty\nPIDFile "
+		  "\"/run/pinfold.pid\"\nDaemon off\nLogLevel 3\nAlive 5\nClient 7\nTimeOut 40\n"
+		  "WSTimeOut 900\nGrace 0\n" LISTENER);
+	c = r.cfg;
+	assert_string_equal(c->user, "nobody");
+	assert_string_equal(c->group, "nogroup");
+	assert_string_equal(c->root_jail, "/var/empty");
+	assert_string_equal(c->pidfile, "/run/pinfold.pid");
+	assert_int_equal(c->daemon, 0);
+	assert_int_equal(c->log_level, 3);
+	assert_int_equal(config_log_level(c, c->listeners), 3);
+	assert_int_equal(c->alive, 5);
+	assert_int_equal(c->client_to, 7);
+	assert_int_equal(c->listeners->client_to, 7);
+	assert_int_equal(c->timeout, 40);
+	/* Pound: ConnTO defaults to the TimeOut value. */
+	assert_int_equal(c->conn_to, 40);
+	assert_int_equal(c->ws_timeout, 900);
+	assert_int_equal(c->grace, 0);
+	run_free(&r);
+}
+
+static void test_booleans(void **state)
+{
+	static const char *const yes[] = {"1", "yes", "TRUE", "On"};
+	static const char *const no[] = {"0", "No", "false", "OFF"};
+	char text[256];
+	struct run r;
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), "Daemon %s\nIgnoreCase %s\n" LISTENER, no[i], yes[i]);
+		clean(&r, text);
+		assert_int_equal(r.cfg->daemon, 0);
+		assert_int_equal(r.cfg->ignore_case, 1);
+		run_free(&r);
+	}
+	only_error("Daemon 2\n" LISTENER, 1, 8, "expected a boolean (0 or 1), got \"2\"");
+	only_error("IgnoreCase maybe\n" LISTENER, 1, 12, "expected a boolean (0 or 1), got \"maybe\"");
+}
+
+static void test_log_facility(void **state)
+{
+	struct run r;
+
+	clean(&r, "LogFacility LOCAL3\n" LISTENER);
+	assert_int_equal(r.cfg->log_facility, LOG_LOCAL3);
+	assert_int_equal(r.cfg->log_stderr, 0);
+	run_free(&r);
+	clean(&r, "LogFacility user\n" LISTENER);
+	assert_int_equal(r.cfg->log_facility, LOG_USER);
+	run_free(&r);
+	clean(&r, "LogFacility -\n" LISTENER);
+	assert_int_equal(r.cfg->log_stderr, 1);
+	run_free(&r);
+	/* Unknown names warn and fall back to daemon; the config still loads. */
+	load_text(&r, "LogFacility local9\n" LISTENER);
+	expect_warn(&r, 1, 13, "unknown LogFacility \"local9\", using \"daemon\" (known: auth,");
+	expect_counts(&r, 0, 1);
+	assert_non_null(r.cfg);
+	assert_int_equal(r.cfg->log_facility, LOG_DAEMON);
+	run_free(&r);
+}
+
+static void test_log_level(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+
+	clean(&r, "LogLevel \"detailed\"\n"
+		  "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tLogLevel \"null\"\nEnd\n"
+		  "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 2\n\tLogLevel 2\nEnd\n"
+		  "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 3\nEnd\n");
+	assert_int_equal(r.cfg->log_level, 5);
+	l = r.cfg->listeners;
+	assert_int_equal(config_log_level(r.cfg, l), 0);
+	assert_int_equal(config_log_level(r.cfg, l->next), 2);
+	assert_int_equal(config_log_level(r.cfg, l->next->next), 5);
+	run_free(&r);
+	only_error("LogLevel 6\n" LISTENER, 1, 10, "expected a log level 0-5, got \"6\"");
+	only_error("LogLevel -1\n" LISTENER, 1, 10, "expected a log level 0-5, got \"-1\"");
+	only_error("LogLevel \"fancy\"\n" LISTENER, 1, 10,
+		   "unknown log format \"fancy\" (built-in: null, regular, extended");
+}
+
+static void test_seconds_ranges(void **state)
+{
+	only_error("Alive 0\n" LISTENER, 1, 7, "expected a number of seconds 1-86400, got \"0\"");
+	only_error("TimeOut 86401\n" LISTENER, 1, 9,
+		   "expected a number of seconds 1-86400, got \"86401\"");
+	only_error("Client abc\n" LISTENER, 1, 8, "expected a number of seconds 1-86400, got \"abc\"");
+	only_error("ConnTO 99999999999999\n" LISTENER, 1, 8,
+		   "expected a number of seconds 1-86400, got \"99999999999999\"");
+	only_error("Grace -1\n" LISTENER, 1, 7, "expected a number of seconds 0-86400, got \"-1\"");
+	only_error("WSTimeOut +5\n" LISTENER, 1, 11, "expected a number of seconds 1-86400");
+}
+
+static void test_strings(void **state)
+{
+	only_error("User \"\"\n" LISTENER, 1, 6, "expected a user name after User, got an empty string");
+	only_error("RootJail \"var/jail\"\n" LISTENER, 1, 10,
+		   "expected an absolute directory path after RootJail, got \"var/jail\"");
+	only_error("PIDFile\n" LISTENER, 1, 1, "missing argument for \"PIDFile\": expected a file name");
+	only_error("Group a b\n" LISTENER, 1, 9, "too many arguments for \"Group\" (it takes 1)");
+}
+
+static void test_duplicate_directive(void **state)
+{
+	only_error("Alive 5\n\nalive 6\n" LISTENER, 3, 1,
+		   "duplicate \"alive\" in top level (first given at line 1)");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\txHTTP 1\n\txHTTP 2\nEnd\n", 5, 2,
+		   "duplicate \"xHTTP\" in ListenHTTP (first given at line 4)");
+}
+
+static void test_connto_default_and_order(void **state)
+{
+	struct run r;
+	struct cfg_backend *b1, *b2, *b3;
+
+	/* Globals apply wherever they are written, even after the backends. */
+	clean(&r, LISTENER "Service\n"
+			   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
+			   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 2\n\t\tTimeOut 50\n\tEnd\n"
+			   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 3\n\t\tConnTO 3\n\t\tWSTimeOut "
+			   "4\n\tEnd\nEnd\n"
+			   "TimeOut 25\nWSTimeOut 30\n");
+	b1 = r.cfg->services->backends;
+	b2 = b1->next;
+	b3 = b2->next;
+	assert_int_equal(r.cfg->conn_to, 25);
+	assert_int_equal(b1->timeout, 25);
+	assert_int_equal(b1->conn_to, 25);
+	assert_int_equal(b1->ws_timeout, 30);
+	/* A backend's own TimeOut does not move its ConnTO: that follows the global one. */
+	assert_int_equal(b2->timeout, 50);
+	assert_int_equal(b2->conn_to, 25);
+	assert_int_equal(b3->timeout, 25);
+	assert_int_equal(b3->conn_to, 3);
+	assert_int_equal(b3->ws_timeout, 4);
+	run_free(&r);
+
+	clean(&r, "TimeOut 25\nConnTO 6\n" LISTENER
+		  "Service\n\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n");
+	assert_int_equal(r.cfg->conn_to, 6);
+	assert_int_equal(r.cfg->services->backends->conn_to, 6);
+	run_free(&r);
+}
+
+static void test_balancer(void **state)
+{
+	struct run r;
+
+	clean(&r, LISTENER "Service \"a\"\n\tError 404\nEnd\n"
+			   "Service \"b\"\n\tBalancer random\n\tError 404\nEnd\n"
+			   "Balancer IWRR\n");
+	assert_int_equal(r.cfg->services->balancer, BAL_IWRR);
+	assert_int_equal(r.cfg->services->next->balancer, BAL_RANDOM);
+	run_free(&r);
+	only_error("Balancer roundrobin\n" LISTENER, 1, 10,
+		   "expected random or iwrr after Balancer, got \"roundrobin\"");
+}
+
+/* ---- listeners -------------------------------------------------------------------------- */
+
+static void test_listener_addresses(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+
+	clean(&r, "ListenHTTP \"v6\"\n\tAddress ::1\n\tPort 8080\nEnd\n"
+		  "ListenHTTP\n\tAddress \"[::1]\"\n\tPort 8081\nEnd\n"
+		  "ListenHTTP\n\tPort 8082\n\tAddress localhost\nEnd\n"
+		  "ListenHTTP\n\tAddress 0.0.0.0\n\tPort 65535\nEnd\n");
+	l = r.cfg->listeners;
+	assert_string_equal(l->name, "v6");
+	assert_string_equal(l->addr_text, "[::1]:8080");
+	assert_int_equal(l->addr.ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&l->addr)->sin6_port), 8080);
+	assert_int_equal(l->addrlen, sizeof(struct sockaddr_in6));
+	assert_string_equal(l->next->addr_text, "[::1]:8081");
+	/* "localhost" is resolved at load time (v4 or v6, whichever comes first). */
+	assert_true(strcmp(l->next->next->addr_text, "127.0.0.1:8082") == 0 ||
+		    strcmp(l->next->next->addr_text, "[::1]:8082") == 0);
+	assert_string_equal(l->next->next->next->addr_text, "0.0.0.0:65535");
+	run_free(&r);
+}
+
+static void test_listener_bad_addresses(void **state)
+{
+	struct run r;
+
+	/* A rejected Address is not then also reported as missing at End. */
+	only_error("ListenHTTP\n\tAddress 1.2.3\n\tPort 80\nEnd\n", 2, 10,
+		   "expected an IPv4 address, an IPv6 address or a host name, got \"1.2.3\"");
+	only_error("ListenHTTP\n\tAddress 999.1.1.1\n\tPort 80\nEnd\n", 2, 10,
+		   "got \"999.1.1.1\"");
+	only_error("ListenHTTP\n\tAddress \"bad host\"\n\tPort 80\nEnd\n", 2, 10,
+		   "got \"bad host\"");
+	only_error("ListenHTTP\n\tAddress \"\"\n\tPort 80\nEnd\n", 2, 10, "got \"\"");
+	only_error("ListenHTTP\n\tAddress /run/pinfold.sock\n\tPort 80\nEnd\n", 2, 10,
+		   "UNIX socket addresses (\"/run/pinfold.sock\") are a Pound feature pinfold does "
+		   "not implement yet");
+	load_text(&r, "ListenHTTP\n\tAddress no-such-host.invalid\n\tPort 80\nEnd\n");
+	expect_err(&r, 2, 10, "cannot resolve host name \"no-such-host.invalid\": ");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+}
+
+static void test_listener_port(void **state)
+{
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 99999\nEnd\n", 3, 7,
+		   "expected a port number 1-65535, got \"99999\"");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 0\nEnd\n", 3, 7,
+		   "expected a port number 1-65535, got \"0\"");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort http\nEnd\n", 3, 7,
+		   "expected a port number 1-65535, got \"http\"");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort\nEnd\n", 3, 2,
+		   "missing argument for \"Port\": expected a port number 1-65535");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80 81\nEnd\n", 3, 10,
+		   "too many arguments for \"Port\" (it takes 1)");
+}
+
+static void test_listener_missing_address_or_port(void **state)
+{
+	only_error("\nListenHTTP\n\tPort 80\nEnd\n", 2, 1,
+		   "ListenHTTP has no Address (both Address and Port are required)");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\nEnd\n", 1, 1,
+		   "ListenHTTP has no Port (both Address and Port are required)");
+}
+
+static void test_listener_duplicate(void **state)
+{
+	only_error(LISTENER "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\nEnd\n", 5, 1,
+		   "another listener already uses 127.0.0.1:8080 (line 1)");
+	only_error("ListenHTTP \"a\"\n\tAddress 127.0.0.1\n\tPort 1\nEnd\n"
+		   "ListenHTTP \"a\"\n\tAddress 127.0.0.1\n\tPort 2\nEnd\n",
+		   5, 12, "a listener named \"a\" already exists (line 1)");
+}
+
+static void test_listener_settings(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+
+	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\txHTTP 4\n\tClient 3\n"
+		  "\tStripForwarded 0\nEnd\n");
+	l = r.cfg->listeners;
+	assert_int_equal(l->xhttp, 4);
+	assert_int_equal(l->client_to, 3);
+	assert_int_equal(l->strip_forwarded, 0);
+	run_free(&r);
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\txHTTP 5\nEnd\n", 4, 8,
+		   "expected an xHTTP level 0-4, got \"5\"");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tStripForwarded yes please\nEnd\n",
+		   4, 21, "too many arguments for \"StripForwarded\"");
+}
+
+static void test_listener_header_removal(void **state)
+{
+	struct run r;
+	struct cfg_cond *c;
+
+	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n"
+		  "\tHeadRemove \"^X-Forwarded\"\n"
+		  "\tHeaderRemove -exact \"Via: 1.1 x\"\n"
+		  "\tDeleteHeader -beg -case \"X-Secret\"\n"
+		  "End\n");
+	c = r.cfg->listeners->head_remove;
+	assert_int_equal(count_conds(c), 3);
+	assert_int_equal(c->kind, COND_HEADER);
+	assert_int_equal(c->icase, 1);
+	assert_true(regex_matches(c, "x-forwarded-proto: http"));
+	assert_int_equal(c->next->type, MT_EXACT);
+	assert_int_equal(c->next->icase, 1);
+	assert_int_equal(c->next->next->type, MT_PREFIX);
+	assert_int_equal(c->next->next->icase, 0);
+	assert_string_equal(c->next->next->str, "X-Secret");
+	assert_int_equal(c->next->next->len, 8);
+	run_free(&r);
+}
+
+static void test_set_header(void **state)
+{
+	struct run r;
+	struct cfg_hdr *h;
+
+	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n"
+		  "\tSetHeader \"X-Proxy: pinfold\"\n"
+		  "\tAddHeader \"X-Empty:\"\n"
+		  "\tHeaderAdd \"Host: internal.lan\"\n"
+		  "End\n");
+	h = r.cfg->listeners->head_add;
+	assert_string_equal(h->line, "X-Proxy: pinfold");
+	assert_int_equal(h->len, 16);
+	assert_int_equal(h->name_len, 7);
+	assert_string_equal(h->next->line, "X-Empty:");
+	assert_int_equal(h->next->name_len, 7);
+	assert_string_equal(h->next->next->line, "Host: internal.lan");
+	assert_null(h->next->next->next);
+	run_free(&r);
+
+#define L3 "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n"
+	only_error(L3 "\tSetHeader \"no colon here\"\nEnd\n", 4, 12,
+		   "expected a header line \"Name: value\", got \"no colon here\"");
+	only_error(L3 "\tSetHeader \": value\"\nEnd\n", 4, 12,
+		   "expected a header line \"Name: value\", got \": value\"");
+	only_error(L3 "\tSetHeader \"Bad Name: x\"\nEnd\n", 4, 12,
+		   "invalid header name \"Bad Name\" in \"Bad Name: x\"");
+	only_error(L3 "\tAddHeader \"Transfer-Encoding: chunked\"\nEnd\n", 4, 12,
+		   "AddHeader cannot set \"Transfer-Encoding\": it controls message framing");
+	only_error(L3 "\tSetHeader \"content-length: 0\"\nEnd\n", 4, 12,
+		   "cannot set \"content-length\"");
+	only_error(L3 "\tSetHeader \"X-Host: %[host]\"\nEnd\n", 4, 12,
+		   "$N and %[...] expansion in SetHeader is a Pound feature pinfold does not "
+		   "implement yet");
+	only_error(L3 "\tSetHeader X-A:b\nEnd\n", 4, 12,
+		   "expected a quoted header line \"Name: value\" after SetHeader, got \"X-A:b\"");
+}
+
+/* A tab is allowed inside a header value (it is not a line break). */
+static void test_set_header_tab_ok(void **state)
+{
+	struct run r;
+
+	clean(&r, L3 "\tSetHeader \"X-A: b\tc\"\nEnd\n");
+	assert_string_equal(r.cfg->listeners->head_add->line, "X-A: b\tc");
+	run_free(&r);
+}
+
+static void test_wrong_place(void **state)
+{
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tUrl \"/x\"\nEnd\n", 4, 2,
+		   "\"Url\" is not valid in ListenHTTP (it belongs in Service)");
+	only_error("Port 80\n" LISTENER, 1, 1,
+		   "\"Port\" is not valid at top level (it belongs in ListenHTTP, in ListenHTTPS, "
+		   "in BackEnd or in Emergency)");
+	only_error(LISTENER "Service\n\tError 404\n\tLogLevel 1\nEnd\n", 7, 2,
+		   "\"LogLevel\" is not valid in Service (it belongs at top level, in ListenHTTP or "
+		   "in ListenHTTPS)");
+	only_error(LISTENER "Service\n\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\txHTTP 1\n"
+			    "\tEnd\nEnd\n",
+		   9, 3, "\"xHTTP\" is not valid in BackEnd");
+	only_error(LISTENER "Service\n\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tPriority "
+			    "1\n\tEnd\nEnd\n",
+		   9, 3, "\"Priority\" is not valid in Emergency (it belongs in BackEnd)");
+	/* A misplaced block is skipped whole: its End does not close the wrong block. */
+	only_error(LISTENER "Service\n\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tService\n"
+			    "\t\t\tUrl \"x\"\n\t\tEnd\n\tEnd\nEnd\n",
+		   9, 3, "\"Service\" is not valid in BackEnd (it belongs at top level, in ListenHTTP "
+			 "or in ListenHTTPS)");
+}
+
+/* ---- services ----------------------------------------------------------------------------- */
+
+static void test_pound4_fixture(void **state)
+{
+	struct run r;
+	struct config *c;
+	struct cfg_listener *l;
+	struct cfg_service *s;
+	struct cfg_cond *k;
+	struct cfg_backend *b;
+
+	load_fixture(&r, "pound4.cfg");
+	expect_counts(&r, 0, 0);
+	c = r.cfg;
+	assert_int_equal(c->log_facility, LOG_LOCAL3);
+	assert_int_equal(c->log_level, 5);
+	l = c->listeners;
+	assert_string_equal(l->name, "plain");
+	assert_int_equal(l->client_to, 20);
+	assert_int_equal(l->strip_forwarded, 0);
+	assert_int_equal(l->head_remove->type, MT_PREFIX);
+	assert_int_equal(l->head_remove->icase, 0);
+	assert_string_equal(l->head_add->line, "X-Proxy: pinfold");
+
+	s = l->services;
+	assert_string_equal(s->name, "www");
+	assert_int_equal(s->conds->kind, COND_HOST);
+	assert_int_equal(s->conds->type, MT_PREFIX);
+	assert_int_equal(s->conds->icase, 1);
+	assert_int_equal(s->redirect_code, 301);
+	assert_int_equal(s->redirect_append, 1);
+	assert_int_equal(s->balancer, BAL_IWRR);
+
+	s = c->services;
+	assert_string_equal(s->name, "api");
+	k = s->conds;
+	assert_int_equal(count_conds(k), 3);
+	/* Host with no option: Pound's case-insensitive exact comparison. */
+	assert_int_equal(k->kind, COND_HOST);
+	assert_int_equal(k->type, MT_EXACT);
+	assert_int_equal(k->icase, 1);
+	assert_string_equal(k->str, "api.example.org");
+	assert_int_equal(k->len, 15);
+	assert_int_equal(k->next->kind, COND_PATH);
+	assert_int_equal(k->next->type, MT_PREFIX);
+	assert_int_equal(k->next->icase, 0);
+	assert_int_equal(k->next->next->kind, COND_HEADER);
+	assert_int_equal(k->next->next->negate, 1);
+	assert_true(regex_matches(k->next->next, "x-debug: 1"));
+	assert_int_equal(s->balancer, BAL_RANDOM);
+	b = s->backends;
+	assert_int_equal(b->priority, 9);
+	assert_string_equal(b->next->addr_text, "[::1]:8001");
+	assert_int_equal(b->next->priority, 1);
+	assert_int_equal(b->next->timeout, 60);
+	assert_non_null(s->emergency);
+	assert_int_equal(s->emergency->emergency, 1);
+	assert_string_equal(s->emergency->addr_text, "127.0.0.3:8002");
+
+	s = s->next;
+	assert_string_equal(s->name, "static");
+	assert_int_equal(s->conds->kind, COND_URL);
+	assert_int_equal(s->conds->icase, 1);
+	assert_true(regex_matches(s->conds, "/IMG/A.JPG"));
+	assert_int_equal(s->conds->next->negate, 1);
+	assert_int_equal(s->backends->disabled, 1);
+
+	s = s->next;
+	assert_string_equal(s->name, "fallback");
+	assert_int_equal(s->error_code, 404);
+	assert_null(s->backends);
+	assert_null(s->next);
+
+	assert_int_equal(c->nbackends, 4);
+	for (unsigned i = 0; i < c->nbackends; i++)
+		assert_int_equal(c->backend_by_id[i]->id, i);
+	run_free(&r);
+}
+
+static void test_match_defaults_and_options(void **state)
+{
+	struct run r;
+	struct cfg_cond *k;
+
+	clean(&r, LISTENER "Service\n"
+			   "\tUrl \"^/API\"\n"
+			   "\tPath -exact \"/x\"\n"
+			   "\tUrl -icase \"^/q\"\n"
+			   "\tHost -re \"^(www\\.)?example\\.org$\"\n"
+			   "\tHost -case -end \".Example.org\"\n"
+			   "\tHeader -contain \"gzip\"\n"
+			   "\tHeadDeny \"^X-Evil:\"\n"
+			   "\tNot HeadDeny \"^X-Good:\"\n"
+			   "\tNot Url -posix \"^/private\"\n"
+			   "\tError 403\n"
+			   "End\n");
+	k = r.cfg->services->conds;
+	assert_int_equal(count_conds(k), 9);
+	/* Url is case-sensitive unless IgnoreCase or -icase. */
+	assert_int_equal(k->kind, COND_URL);
+	assert_int_equal(k->icase, 0);
+	assert_true(regex_matches(k, "/API/x"));
+	assert_false(regex_matches(k, "/api/x"));
+	k = k->next;
+	assert_int_equal(k->kind, COND_PATH);
+	assert_int_equal(k->type, MT_EXACT);
+	assert_int_equal(k->icase, 0);
+	k = k->next;
+	assert_int_equal(k->icase, 1);
+	assert_true(regex_matches(k, "/Q"));
+	k = k->next;
+	assert_int_equal(k->kind, COND_HOST);
+	assert_int_equal(k->icase, 1);
+	assert_true(regex_matches(k, "WWW.example.org"));
+	assert_false(regex_matches(k, "wwwxexample.org"));
+	k = k->next;
+	assert_int_equal(k->type, MT_SUFFIX);
+	assert_int_equal(k->icase, 0);
+	k = k->next;
+	assert_int_equal(k->kind, COND_HEADER);
+	assert_int_equal(k->type, MT_CONTAIN);
+	assert_int_equal(k->icase, 1);
+	k = k->next;
+	assert_int_equal(k->negate, 1);
+	k = k->next;
+	/* Not HeadDeny: two negations */
+	assert_int_equal(k->negate, 0);
+	k = k->next;
+	assert_int_equal(k->kind, COND_URL);
+	assert_int_equal(k->negate, 1);
+	assert_int_equal(k->type, MT_REGEX);
+	run_free(&r);
+}
+
+static void test_ignorecase_scopes(void **state)
+{
+	struct run r;
+	struct cfg_service *s;
+
+	/* The global IgnoreCase counts even when written after the service... */
+	clean(&r, LISTENER "Service \"a\"\n\tUrl \"^/a\"\n\tPath -exact \"/b\"\n\tUrl -case "
+			   "\"^/c\"\n\tError 404\nEnd\n"
+			   "Service \"b\"\n\tUrl \"^/d\"\n\tIgnoreCase 0\n\tError 404\nEnd\n"
+			   "IgnoreCase 1\n");
+	s = r.cfg->services;
+	assert_int_equal(s->conds->icase, 1);
+	assert_true(regex_matches(s->conds, "/A"));
+	assert_int_equal(s->conds->next->icase, 1);
+	assert_int_equal(s->conds->next->next->icase, 0);
+	/* ...and a service's own IgnoreCase wins, wherever in the service it is. */
+	assert_int_equal(s->next->conds->icase, 0);
+	assert_false(regex_matches(s->next->conds, "/D"));
+	run_free(&r);
+}
+
+static void test_bad_regex(void **state)
+{
+	struct run r;
+
+	load_text(&r, LISTENER "Service\n\tHeader \"((\"\n\tUrl -re \"a[\"\n\tError 404\nEnd\n");
+	expect_err(&r, 6, 9, "invalid regular expression \"((\": ");
+	/* Url waits for IgnoreCase, so its error comes at the end, still at its own line. */
+	expect_err(&r, 7, 10, "invalid regular expression \"a[\": ");
+	expect_counts(&r, 2, 0);
+	run_free(&r);
+}
+
+static void test_match_option_errors(void **state)
+{
+#define SV LISTENER "Service\n"
+#define SV_END "\tError 404\nEnd\n"
+	only_error(SV "\tUrl -regex \"x\"\n" SV_END, 6, 6,
+		   "unknown match option \"-regex\" (expected -re, -exact, -beg, -end, -contain, "
+		   "-icase or -case)");
+	only_error(SV "\tHost -file \"hosts.txt\"\n" SV_END, 6, 7,
+		   "match option \"-file\" is a Pound feature pinfold does not implement yet");
+	only_error(SV "\tPath -pcre \"x\"\n" SV_END, 6, 7, "match option \"-pcre\"");
+	only_error(SV "\tUrl -beg\n" SV_END, 6, 6, "missing the quoted pattern after \"-beg\"");
+	only_error(SV "\tUrl /x\n" SV_END, 6, 6, "expected a quoted pattern, got \"/x\"");
+	only_error(SV "\tUrl \"a\" \"b\"\n" SV_END, 6, 6,
+		   "expected a match option (-re, -exact, -beg, -end, -contain, -icase, -case) or "
+		   "the pattern, got \"a\"");
+	only_error(SV "\tHeader\n" SV_END, 6, 2, "missing argument for \"Header\": expected a quoted "
+						"pattern");
+}
+
+static void test_not_errors(void **state)
+{
+	only_error(SV "\tNot Redirect \"https://x\"\n" SV_END, 6, 6,
+		   "\"Redirect\" cannot follow Not: expected a matching directive");
+	only_error(SV "\tNot Foo \"x\"\n" SV_END, 6, 6,
+		   "expected a matching directive after Not (Url, Path, Header, Host, HeadRequire, "
+		   "HeadDeny), got \"Foo\"");
+	only_error(SV "\tNot\n" SV_END, 6, 2,
+		   "missing argument for \"Not\": expected a matching directive");
+	only_error(SV "\tNot Host\n" SV_END, 6, 6,
+		   "missing argument for \"Host\": expected a quoted host name");
+	/* Not of a Pound block directive: reported once, the block skipped to its End. */
+	only_error(SV "\tNot Match OR\n\t\tHost \"a\"\n\t\tHost \"b\"\n\tEnd\n" SV_END, 6, 6,
+		   "\"Match\" is a Pound directive pinfold does not implement yet");
+	only_error(SV "\tNot ACL\n\t\t\"10.0.0.0/8\"\n\tEnd\n" SV_END, 6, 6,
+		   "\"ACL\" is a Pound directive pinfold does not implement yet");
+}
+
+static void test_redirect(void **state)
+{
+	static const struct {
+		const char *line;
+		int code, append;
+		const char *url;
+	} ok[] = {
+		{"Redirect \"https://h.example\"", 302, 1, "https://h.example"},
+		{"Redirect \"http://h.example:8443\"", 302, 1, "http://h.example:8443"},
+		{"Redirect 301 \"HTTPS://h.example\"", 301, 1, "HTTPS://h.example"},
+		{"Redirect 303 \"https://h.example/\"", 303, 0, "https://h.example/"},
+		{"Redirect 307 \"https://h.example/index.html\"", 307, 0,
+		 "https://h.example/index.html"},
+		{"Redirect 308 \"https://h.example?from=old\"", 308, 0, "https://h.example?from=old"},
+	};
+	char text[512];
+	struct run r;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), SV "\t%s\nEnd\n", ok[i].line);
+		clean(&r, text);
+		assert_int_equal(r.cfg->services->redirect_code, ok[i].code);
+		assert_int_equal(r.cfg->services->redirect_append, ok[i].append);
+		assert_string_equal(r.cfg->services->redirect_url, ok[i].url);
+		run_free(&r);
+	}
+	only_error(SV "\tRedirect 300 \"https://x\"\nEnd\n", 6, 11,
+		   "expected a redirect status 301, 302, 303, 307 or 308, got \"300\"");
+	only_error(SV "\tRedirect \"ftp://x\"\nEnd\n", 6, 11,
+		   "expected an absolute http:// or https:// URL, got \"ftp://x\"");
+	only_error(SV "\tRedirect \"https://\"\nEnd\n", 6, 11,
+		   "expected an absolute http:// or https:// URL, got \"https://\"");
+	only_error(SV "\tRedirect \"/relative\"\nEnd\n", 6, 11, "got \"/relative\"");
+	only_error(SV "\tRedirect https://x\nEnd\n", 6, 11,
+		   "expected the URL in quotes after Redirect, got \"https://x\"");
+	only_error(SV "\tRedirect \"https://x/a b\"\nEnd\n", 6, 11,
+		   "the Redirect URL must not contain spaces or control characters");
+	only_error(SV "\tUrl \".*\"\n\tRedirect \"https://x$0\"\nEnd\n", 7, 11,
+		   "$N and %[...] expansion in Redirect is a Pound feature pinfold does not "
+		   "implement yet");
+	only_error(SV "\tRedirect \"https://%[host]/\"\nEnd\n", 6, 11, "expansion in Redirect");
+	only_error(SV "\tRedirect 301 \"https://x\" extra\nEnd\n", 6, 27,
+		   "too many arguments for \"Redirect\" (it takes at most 2)");
+}
+
+static void test_error_action(void **state)
+{
+	struct run r;
+
+	clean(&r, SV "\tError 503\nEnd\n");
+	assert_int_equal(r.cfg->services->error_code, 503);
+	run_free(&r);
+	only_error(SV "\tError 200\nEnd\n", 6, 8,
+		   "expected an error status (400, 401, 403, 404, 405, 413, 414, 429, 500, 501 or "
+		   "503), got \"200\"");
+	only_error(SV "\tError x\nEnd\n", 6, 8, "expected an error status");
+	only_error(SV "\tError 404 \"/var/www/404.html\"\nEnd\n", 6, 12,
+		   "\"Error\" with a page file is a Pound feature pinfold does not implement yet");
+}
+
+static void test_service_actions_exclusive(void **state)
+{
+#define BE1 "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
+	only_error(SV BE1 "\tRedirect \"https://x\"\nEnd\n", 10, 2,
+		   "Redirect conflicts with the BackEnd at line 6: a Service has exactly one kind of "
+		   "action (BackEnds, a Redirect or an Error)");
+	only_error(SV "\tRedirect \"https://x\"\n" BE1 "End\n", 7, 2,
+		   "BackEnd conflicts with the Redirect at line 6");
+	only_error(SV "\tError 404\n\tRedirect \"https://x\"\nEnd\n", 7, 2,
+		   "Redirect conflicts with the Error at line 6");
+	only_error(SV "\tRedirect \"https://x\"\n\tError 404\nEnd\n", 7, 2,
+		   "Error conflicts with the Redirect at line 6");
+	only_error(SV "\tRedirect \"https://x\"\n\tRedirect \"https://y\"\nEnd\n", 7, 2,
+		   "second Redirect in this Service (the first is at line 6)");
+	only_error(SV "\tError 404\n\tError 500\nEnd\n", 7, 2,
+		   "second Error in this Service (the first is at line 6)");
+	only_error(SV "\tError 404\n\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 7,
+		   2, "Emergency conflicts with the Error at line 6");
+	only_error(SV "\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
+		      "\tEmergency\n\t\tAddress 127.0.0.3\n\t\tPort 1\n\tEnd\nEnd\n",
+		   10, 2, "second Emergency in this Service (the first is at line 6; only one is "
+			  "allowed)");
+	only_error(LISTENER "\nService \"idle\"\n\tUrl \"/\"\nEnd\n", 6, 1,
+		   "Service has no BackEnd, Emergency, Redirect or Error: it would answer nothing");
+}
+
+static void test_service_names(void **state)
+{
+	struct run r;
+
+	/* Same name in different lists is fine; twice in one list is not. */
+	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tService \"x\"\n\t\tError 404\n"
+		  "\tEnd\nEnd\nService \"x\"\n\tError 404\nEnd\n");
+	assert_string_equal(r.cfg->listeners->services->name, "x");
+	assert_string_equal(r.cfg->services->name, "x");
+	run_free(&r);
+	only_error(LISTENER "Service \"x\"\n\tError 404\nEnd\nService \"x\"\n\tError 404\nEnd\n", 8, 9,
+		   "a Service named \"x\" already exists here (line 5)");
+}
+
+static void test_service_header_edits(void **state)
+{
+	struct run r;
+	struct cfg_service *s;
+
+	clean(&r, SV "\tDeleteHeader \"^Cookie:\"\n\tSetHeader \"X-Svc: 1\"\n\tError 404\nEnd\n");
+	s = r.cfg->services;
+	assert_int_equal(count_conds(s->head_remove), 1);
+	assert_true(regex_matches(s->head_remove, "cookie: a=b"));
+	assert_string_equal(s->head_add->line, "X-Svc: 1");
+	assert_null(r.cfg->listeners->head_add);
+	run_free(&r);
+}
+
+/* ---- backends ------------------------------------------------------------------------------ */
+
+static void test_backend_ids_and_priorities(void **state)
+{
+	struct run r;
+	struct config *c;
+	struct cfg_service *s;
+
+	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n"
+		  "\tService\n"
+		  "\t\tBackEnd\n\t\t\tAddress 10.0.0.1\n\t\t\tPort 80\n\t\t\tPriority 0\n\t\tEnd\n"
+		  "\t\tEmergency\n\t\t\tAddress 10.0.0.2\n\t\t\tPort 80\n\t\tEnd\n"
+		  "\tEnd\n"
+		  "End\n"
+		  "Service\n"
+		  "\tBackEnd\n\t\tAddress 10.0.0.3\n\t\tPort 80\n\t\tPriority 9\n\tEnd\n"
+		  "\tBackEnd\n\t\tAddress 10.0.0.4\n\t\tPort 80\n\t\tDisabled 1\n\tEnd\n"
+		  "End\n");
+	c = r.cfg;
+	assert_int_equal(c->nbackends, 4);
+	s = c->listeners->services;
+	/* Ids follow the file, emergency backends included. */
+	assert_ptr_equal(c->backend_by_id[0], s->backends);
+	assert_ptr_equal(c->backend_by_id[1], s->emergency);
+	assert_ptr_equal(c->backend_by_id[2], c->services->backends);
+	assert_ptr_equal(c->backend_by_id[3], c->services->backends->next);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(c->backend_by_id[i]->id, i);
+	assert_int_equal(s->backends->priority, 0);
+	assert_int_equal(s->emergency->priority, CFG_DEFAULT_PRIORITY);
+	assert_int_equal(s->emergency->emergency, 1);
+	assert_int_equal(s->backends->emergency, 0);
+	assert_int_equal(c->backend_by_id[2]->priority, 9);
+	assert_int_equal(c->backend_by_id[3]->priority, CFG_DEFAULT_PRIORITY);
+	assert_int_equal(c->backend_by_id[3]->disabled, 1);
+	assert_string_equal(c->backend_by_id[1]->addr_text, "10.0.0.2:80");
+	run_free(&r);
+}
+
+static void test_backend_errors(void **state)
+{
+	struct run r;
+
+	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tPriority 10\n\tEnd\nEnd\n", 9,
+		   12, "expected a priority 0-9, got \"10\"");
+	only_error(SV "\tBackEnd\n\t\tPort 1\n\tEnd\nEnd\n", 6, 2,
+		   "BackEnd has no Address (both Address and Port are required)");
+	only_error(SV "\tEmergency\n\t\tAddress 127.0.0.2\n\tEnd\nEnd\n", 6, 2,
+		   "Emergency has no Port (both Address and Port are required)");
+	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tDisabled 3\n\tEnd\nEnd\n", 9,
+		   12, "expected a boolean (0 or 1), got \"3\"");
+	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tAddress 127.0.0.3\n\tEnd\n"
+		      "End\n",
+		   9, 3, "duplicate \"Address\" in BackEnd (first given at line 7)");
+	/* HTTPS is reported once; the Cert and Ciphers that go with it add nothing. */
+	load_text(&r, SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tHTTPS\n\t\tCert "
+			 "\"/c.pem\"\n\t\tCiphers \"HIGH\"\n\tEnd\nEnd\n");
+	expect_err(&r, 9, 3,
+		   "HTTPS backends need a TLS-enabled build (this pinfold was built with "
+		   "PINFOLD_TLS=none)");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tServerName \"x\"\n\tEnd\n"
+		      "End\n",
+		   9, 3, "\"ServerName\" needs a TLS-enabled build");
+	only_error(SV "\tBackEnd \"shared\"\n\t\tPriority 3\n\tEnd\n\tError 404\nEnd\n", 6, 10,
+		   "named backends (BackEnd \"shared\") are a Pound feature pinfold does not "
+		   "implement yet");
+	only_error(LISTENER "Backend \"shared\"\n\tAddress 127.0.0.2\n\tPort 1\nEnd\n", 5, 1,
+		   "\"BackEnd\" at top level (a named backend) is a Pound directive pinfold does not "
+		   "implement yet");
+	only_error(SV "\tDisabled 1\n\tError 404\nEnd\n", 6, 2,
+		   "\"Disabled\" in a Service is a Pound directive pinfold does not implement yet");
+	only_error(SV "\tEmergency extra\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 6, 12,
+		   "too many arguments for \"Emergency\" (it takes 0)");
+}
+
+static void test_backend_tls_in_listener(void **state)
+{
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tCert \"/x.pem\"\nEnd\n", 4, 2,
+		   "\"Cert\" is not valid in ListenHTTP (it belongs in ListenHTTPS, in BackEnd or in "
+		   "Emergency)");
+}
+
+/* ---- structure and recovery ------------------------------------------------------------------ */
+
+static void test_missing_end(void **state)
+{
+	struct run r;
+
+	load_text(&r, LISTENER "\nService\n\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n");
+	expect_err(&r, 11, 1, "missing End for Service opened at line 6");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+	/* Without a final newline the end of file is on the last line. */
+	load_text(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1");
+	expect_err(&r, 3, 8, "missing End for ListenHTTP opened at line 1");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+	load_text(&r, LISTENER "Session\n\tType IP\n");
+	expect_err(&r, 5, 1, "\"Session\" is a Pound directive pinfold does not implement yet");
+	expect_err(&r, 7, 1, "missing End for Session opened at line 5");
+	expect_counts(&r, 2, 0);
+	run_free(&r);
+}
+
+static void test_end_errors(void **state)
+{
+	only_error(LISTENER "End\n", 5, 1, "\"End\" without an open block");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\nEnd ListenHTTP\n", 4, 5,
+		   "\"End\" takes no arguments, got \"ListenHTTP\"");
+}
+
+static void test_unknown_directive_contexts(void **state)
+{
+	only_error("Frobnicate 1\n" LISTENER, 1, 1, "unknown directive \"Frobnicate\" at top level");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tFoo\nEnd\n", 4, 2,
+		   "unknown directive \"Foo\" in ListenHTTP");
+	only_error(SV "\tFoo\n\tError 404\nEnd\n", 6, 2, "unknown directive \"Foo\" in Service");
+	only_error(SV "\tBackEnd\n\t\tFoo\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 7, 3,
+		   "unknown directive \"Foo\" in BackEnd");
+	only_error(SV "\tEmergency\n\t\tFoo\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 7, 3,
+		   "unknown directive \"Foo\" in Emergency");
+}
+
+static void test_not_yet_directives(void **state)
+{
+	static const struct {
+		const char *text;
+		int line, col;
+	} cases[] = {
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewriteLocation 1\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewriteDestination 1\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tCheckURL \".*\"\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErr404 \"/x.html\"\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErrorFile 404 \"/x.html\"\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tMaxRequest 1000\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tSocketFrom \"/s\"\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tACME \"/var/acme\"\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tHeaderOption no-ssl\nEnd\n", 4, 2},
+		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewrite\n\t\tPath \"x\"\n\t\tSetPath "
+		 "\"y\"\n\tElse\n\t\tSetPath \"z\"\n\tEnd\nEnd\n",
+		 4, 2},
+		{LISTENER "Control \"/run/pound.sock\"\n", 5, 1},
+		{LISTENER "Control\n\tSocket \"/run/pound.sock\"\n\tMode 600\nEnd\n", 5, 1},
+		{LISTENER "TrustedIP\n\t\"10.0.0.0/8\"\nEnd\n", 5, 1},
+		{LISTENER "TrustedIP \"lan\"\n", 5, 1},
+		{LISTENER "ACL \"lan\"\n\t\"192.168.0.0/16\"\nEnd\n", 5, 1},
+		{LISTENER "LogFormat \"mine\" \"%a %r\"\n", 5, 1},
+		{LISTENER "WorkerMaxCount 8\n", 5, 1},
+		{LISTENER "CombineHeaders\n\t\"Accept\"\nEnd\n", 5, 1},
+		{SV "\tBasicAuth \"/etc/htpasswd\"\n\tError 401\nEnd\n", 6, 2},
+		{SV "\tUseBackend \"shared\"\n\tError 401\nEnd\n", 6, 2},
+		{SV "\tACL \"lan\"\n\tError 401\nEnd\n", 6, 2},
+		{SV "\tSession\n\t\tType COOKIE\n\t\tID \"sid\"\n\t\tTTL 300\n\tEnd\n\tError 401\nEnd\n",
+		 6, 2},
+		{SV "\tMatch OR\n\t\tHost \"a\"\n\t\tNot Match AND\n\t\t\tPath \"/b\"\n\t\tEnd\n\tEnd\n"
+		    "\tError 401\nEnd\n",
+		 6, 2},
+		{SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tResolve first\n\tEnd\nEnd\n", 9, 3},
+	};
+	struct run r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		load_text(&r, cases[i].text);
+		/* Reported once; any block it opens is skipped whole, End included. */
+		expect_err(&r, cases[i].line, cases[i].col,
+			   "is a Pound directive pinfold does not implement yet");
+		expect_counts(&r, 1, 0);
+		run_free(&r);
+	}
+}
+
+static void test_listenhttps_skipped(void **state)
+{
+	struct run r;
+
+	load_text(&r, "ListenHTTPS \"tls\"\n"
+		      "\tAddress 127.0.0.1\n"
+		      "\tPort 443\n"
+		      "\tCert \"/etc/x.pem\"\n"
+		      "\tService\n"
+		      "\t\tBackEnd\n\t\t\tAddress 127.0.0.2\n\t\t\tPort 1\n\t\tEnd\n"
+		      "\t\tSession\n\t\t\tType IP\n\t\tEnd\n"
+		      "\tEnd\n"
+		      "\tNonsense here is not looked at\n"
+		      "End\n" LISTENER);
+	expect_err(&r, 1, 1, "ListenHTTPS needs a TLS-enabled build");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+	/* A config with only a (skipped) ListenHTTPS is not also told it has no listener. */
+	load_text(&r, "ListenHTTPS\nEnd\n");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+}
+
+static void test_no_listener(void **state)
+{
+	only_error("Alive 5\n", 2, 1, "no ListenHTTP block: pinfold would have nothing to listen on");
+}
+
+static void test_several_errors_one_run(void **state)
+{
+	struct run r;
+
+	load_text(&r, "Alive 0\n"
+		      "Foo\n"
+		      "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 99999\n\txHTTP 9\nEnd\n"
+		      "Service\n\tUrl \"(\"\n\tRedirect \"nope\"\nEnd\n");
+	expect_err(&r, 1, 7, "expected a number of seconds");
+	expect_err(&r, 2, 1, "unknown directive \"Foo\" at top level");
+	expect_err(&r, 5, 7, "expected a port number 1-65535, got \"99999\"");
+	expect_err(&r, 6, 8, "expected an xHTTP level 0-4, got \"9\"");
+	expect_err(&r, 10, 11, "expected an absolute http:// or https:// URL, got \"nope\"");
+	expect_err(&r, 9, 6, "invalid regular expression \"(\"");
+	/* ...and no "Service has no action": its Redirect was there, only wrong. */
+	expect_counts(&r, 6, 0);
+	run_free(&r);
+}
+
+static void test_error_cap(void **state)
+{
+	struct run r;
+	char *text = malloc(200 * 8 + 1);
+
+	assert_non_null(text);
+	text[0] = '\0';
+	for (int i = 0; i < 200; i++)
+		strcat(text, "Bogus 1\n");
+	load_text(&r, text);
+	free(text);
+	assert_int_equal(r.rc, 101);
+	assert_true(strstr(r.msg[r.n - 1], ": too many errors (100), giving up") != NULL);
+	run_free(&r);
+}
+
+static int setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pinfold_test_config_XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char path[PATH_MAX];
+	static const char *const left[] = {"self.cfg", "twice.cfg", "deep_top.cfg", "across.cfg"};
+
+	for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, left[i]);
+		unlink(path);
+	}
+	return rmdir(tmpdir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seed003_verbatim),
+		cmocka_unit_test(test_seed003_structure),
+		cmocka_unit_test(test_lexer_quotes_and_comments),
+		cmocka_unit_test(test_lexer_crlf),
+		cmocka_unit_test(test_lexer_unterminated_string),
+		cmocka_unit_test(test_lexer_control_character),
+		cmocka_unit_test(test_lexer_tab_columns),
+		cmocka_unit_test(test_lexer_quoted_keyword),
+		cmocka_unit_test(test_lexer_too_many_words),
+		cmocka_unit_test(test_include_relative_nested),
+		cmocka_unit_test(test_include_cycle),
+		cmocka_unit_test(test_include_self),
+		cmocka_unit_test(test_include_same_file_twice_is_fine),
+		cmocka_unit_test(test_include_missing),
+		cmocka_unit_test(test_include_not_regular),
+		cmocka_unit_test(test_include_empty_name),
+		cmocka_unit_test(test_include_depth_limit),
+		cmocka_unit_test(test_include_block_across_files),
+		cmocka_unit_test(test_main_file_missing),
+		cmocka_unit_test(test_null_diag_callback),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_global_values),
+		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_log_facility),
+		cmocka_unit_test(test_log_level),
+		cmocka_unit_test(test_seconds_ranges),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_duplicate_directive),
+		cmocka_unit_test(test_connto_default_and_order),
+		cmocka_unit_test(test_balancer),
+		cmocka_unit_test(test_listener_addresses),
+		cmocka_unit_test(test_listener_bad_addresses),
+		cmocka_unit_test(test_listener_port),
+		cmocka_unit_test(test_listener_missing_address_or_port),
+		cmocka_unit_test(test_listener_duplicate),
+		cmocka_unit_test(test_listener_settings),
+		cmocka_unit_test(test_listener_header_removal),
+		cmocka_unit_test(test_set_header),
+		cmocka_unit_test(test_set_header_tab_ok),
+		cmocka_unit_test(test_wrong_place),
+		cmocka_unit_test(test_pound4_fixture),
+		cmocka_unit_test(test_match_defaults_and_options),
+		cmocka_unit_test(test_ignorecase_scopes),
+		cmocka_unit_test(test_bad_regex),
+		cmocka_unit_test(test_match_option_errors),
+		cmocka_unit_test(test_not_errors),
+		cmocka_unit_test(test_redirect),
+		cmocka_unit_test(test_error_action),
+		cmocka_unit_test(test_service_actions_exclusive),
+		cmocka_unit_test(test_service_names),
+		cmocka_unit_test(test_service_header_edits),
+		cmocka_unit_test(test_backend_ids_and_priorities),
+		cmocka_unit_test(test_backend_errors),
+		cmocka_unit_test(test_backend_tls_in_listener),
+		cmocka_unit_test(test_missing_end),
+		cmocka_unit_test(test_end_errors),
+		cmocka_unit_test(test_unknown_directive_contexts),
+		cmocka_unit_test(test_not_yet_directives),
+		cmocka_unit_test(test_listenhttps_skipped),
+		cmocka_unit_test(test_no_listener),
+		cmocka_unit_test(test_several_errors_one_run),
+		cmocka_unit_test(test_error_cap),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
