@@ -65,7 +65,7 @@ enum ctx {
 #define X_ANY (X_G | X_LI | X_SV | X_BE)
 
 static const char *const ctx_name[] = {
-	"top level", "ListenHTTP", "ListenHTTPS", "Service", "BackEnd", "Emergency", "skipped block",
+    "top level", "ListenHTTP", "ListenHTTPS", "Service", "BackEnd", "Emergency", "skipped block",
 };
 
 /* Directive flags */
@@ -139,8 +139,8 @@ struct frame {
 	struct svc_state *ss;
 	struct cfg_backend *b;
 	int have_addr;
-	int port;     /* 0: no valid Port yet */
-	int tls_said; /* a TLS complaint was already made for this backend */
+	int port;                         /* 0: no valid Port yet */
+	int tls_said;                     /* a TLS complaint was already made for this backend */
 	struct seen seen[MAX_DIRECTIVES]; /* first use of each directive in this block */
 };
 
@@ -169,10 +169,10 @@ static const struct directive *find_directive(const char *name);
 /* ---- diagnostics ---------------------------------------------------------------- */
 
 static void vreport(struct parser *p, int is_error, const struct cfg_tok *t, const char *fmt,
-		    va_list ap) __attribute__((format(printf, 4, 0)));
+                    va_list ap) __attribute__((format(printf, 4, 0)));
 
 static void vreport(struct parser *p, int is_error, const struct cfg_tok *t, const char *fmt,
-		    va_list ap)
+                    va_list ap)
 {
 	char msg[768];
 
@@ -181,7 +181,7 @@ static void vreport(struct parser *p, int is_error, const struct cfg_tok *t, con
 }
 
 static void err_at(struct parser *p, const struct cfg_tok *t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void err_at(struct parser *p, const struct cfg_tok *t, const char *fmt, ...)
 {
@@ -193,7 +193,7 @@ static void err_at(struct parser *p, const struct cfg_tok *t, const char *fmt, .
 }
 
 static void warn_at(struct parser *p, const struct cfg_tok *t, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void warn_at(struct parser *p, const struct cfg_tok *t, const char *fmt, ...)
 {
@@ -225,7 +225,7 @@ static void out_of_memory(struct parser *p)
 {
 	if (!p->oom_said)
 		cfg_report_at(&p->rep, 1, main_file(p), 0, 0,
-			      "out of memory while reading the configuration");
+		              "out of memory while reading the configuration");
 	p->oom_said = 1;
 	p->stop = 1;
 }
@@ -280,7 +280,7 @@ static int is_digits(const char *s)
 
 /* A decimal number in [min, max], or an error naming what was expected. */
 static int arg_number(struct parser *p, const struct cfg_tok *t, long min, long max,
-		      const char *what, long *out)
+                      const char *what, long *out)
 {
 	long v = 0;
 
@@ -317,7 +317,7 @@ static int arg_bool(struct parser *p, const struct cfg_tok *t, int *out)
 }
 
 static struct frame *push_frame(struct parser *p, enum ctx ctx, const struct directive *d,
-				const struct cfg_tok *kw)
+                                const struct cfg_tok *kw)
 {
 	struct frame *f;
 
@@ -366,7 +366,7 @@ static int opens_block(const struct directive *d, const struct stmt *st, enum ct
 }
 
 static void not_yet(struct parser *p, const struct directive *d, const struct stmt *st,
-		    enum ctx ctx)
+                    enum ctx ctx)
 {
 	err_at(p, &st->tok[0], "\"%s\" is a Pound directive pinfold does not implement yet",
 	       st->tok[0].text);
@@ -375,7 +375,7 @@ static void not_yet(struct parser *p, const struct directive *d, const struct st
 }
 
 static void wrong_place(struct parser *p, const struct directive *d, const struct stmt *st,
-			enum ctx ctx)
+                        enum ctx ctx)
 {
 	char list[200] = "";
 	int n = 0, total = 0;
@@ -389,8 +389,8 @@ static void wrong_place(struct parser *p, const struct directive *d, const struc
 			continue;
 		n++;
 		snprintf(list + used, sizeof(list) - used, "%s%s%s",
-			 n == 1 ? "" : (n == total ? " or " : ", "),
-			 c == CTX_GLOBAL ? "at " : "in ", ctx_name[c]);
+		         n == 1 ? "" : (n == total ? " or " : ", "),
+		         c == CTX_GLOBAL ? "at " : "in ", ctx_name[c]);
 	}
 	err_at(p, &st->tok[0], "\"%s\" is not valid %s%s (it belongs %s)", st->tok[0].text,
 	       ctx == CTX_GLOBAL ? "at " : "in ", ctx_name[ctx], list);
@@ -442,7 +442,7 @@ static int looks_like_hostname(const char *s)
 
 /* IPv4, IPv6 (bare or in brackets), or a host name resolved right now. */
 static int resolve_address(struct parser *p, const struct cfg_tok *t, struct sockaddr_storage *ss,
-			   socklen_t *sslen)
+                           socklen_t *sslen)
 {
 	struct addrinfo hints, *res = NULL;
 	const char *s = t->text;
@@ -451,8 +451,10 @@ static int resolve_address(struct parser *p, const struct cfg_tok *t, struct soc
 	int rc;
 
 	if (n > 0 && s[0] == '/') {
-		err_at(p, t, "UNIX socket addresses (\"%s\") are a Pound feature pinfold does not "
-			     "implement yet", s);
+		err_at(p, t,
+		       "UNIX socket addresses (\"%s\") are a Pound feature pinfold does not "
+		       "implement yet",
+		       s);
 		return -1;
 	}
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
@@ -572,8 +574,9 @@ static int compile_cond(struct parser *p, struct cfg_cond *c, int col)
  * rule: 0 or 1, or -1 to follow IgnoreCase (URL and Path).  Returns the new
  * condition, not yet linked anywhere, or NULL after reporting why.
  */
-static struct cfg_cond *parse_pattern(struct parser *p, const struct stmt *st, enum cfg_cond_kind kind,
-				      enum cfg_match_type type, int icase, int negate)
+static struct cfg_cond *parse_pattern(struct parser *p, const struct stmt *st,
+                                      enum cfg_cond_kind kind, enum cfg_match_type type, int icase,
+                                      int negate)
 {
 	const struct cfg_tok *pat = &st->tok[st->n - 1];
 	struct cfg_cond *c;
@@ -583,8 +586,10 @@ static struct cfg_cond *parse_pattern(struct parser *p, const struct stmt *st, e
 		const struct cfg_tok *o = &st->tok[i];
 
 		if (o->type != CFG_TOK_WORD || o->text[0] != '-') {
-			err_at(p, o, "expected a match option (-re, -exact, -beg, -end, -contain, "
-				     "-icase, -case) or the pattern, got \"%s\"", o->text);
+			err_at(p, o,
+			       "expected a match option (-re, -exact, -beg, -end, -contain, "
+			       "-icase, -case) or the pattern, got \"%s\"",
+			       o->text);
 			return NULL;
 		}
 		if (!strcasecmp(o->text, "-re") || !strcasecmp(o->text, "-posix"))
@@ -602,13 +607,17 @@ static struct cfg_cond *parse_pattern(struct parser *p, const struct stmt *st, e
 		else if (!strcasecmp(o->text, "-case"))
 			explicit_case = 0;
 		else if (!strcasecmp(o->text, "-file") || !strcasecmp(o->text, "-pcre") ||
-			 !strcasecmp(o->text, "-perl")) {
-			err_at(p, o, "match option \"%s\" is a Pound feature pinfold does not "
-				     "implement yet", o->text);
+		         !strcasecmp(o->text, "-perl")) {
+			err_at(p, o,
+			       "match option \"%s\" is a Pound feature pinfold does not "
+			       "implement yet",
+			       o->text);
 			return NULL;
 		} else {
-			err_at(p, o, "unknown match option \"%s\" (expected -re, -exact, -beg, -end, "
-				     "-contain, -icase or -case)", o->text);
+			err_at(p, o,
+			       "unknown match option \"%s\" (expected -re, -exact, -beg, -end, "
+			       "-contain, -icase or -case)",
+			       o->text);
 			return NULL;
 		}
 	}
@@ -681,10 +690,10 @@ static void h_string(struct parser *p, const struct stmt *st, const struct direc
 {
 	const struct cfg_tok *t = &st->tok[1];
 	struct config *cfg = p->cfg;
-	char **dst = d->arg == S_USER ? &cfg->user
-		     : d->arg == S_GROUP ? &cfg->group
-		     : d->arg == S_JAIL ? &cfg->root_jail
-		     : &cfg->pidfile;
+	char **dst = d->arg == S_USER    ? &cfg->user
+	             : d->arg == S_GROUP ? &cfg->group
+	             : d->arg == S_JAIL  ? &cfg->root_jail
+	                                 : &cfg->pidfile;
 
 	if (t->len == 0) {
 		err_at(p, t, "expected %s after %s, got an empty string", d->want, d->name);
@@ -695,6 +704,13 @@ static void h_string(struct parser *p, const struct stmt *st, const struct direc
 		return;
 	}
 	*dst = dupstr(p, t->text);
+	if (d->arg == S_USER) {
+		cfg->user_file = t->file;
+		cfg->user_line = t->line;
+	} else if (d->arg == S_GROUP) {
+		cfg->group_file = t->file;
+		cfg->group_line = t->line;
+	}
 }
 
 enum { B_DAEMON, B_STRIP };
@@ -726,8 +742,8 @@ static void h_ignorecase(struct parser *p, const struct stmt *st, const struct d
 /* LogLevel takes Pound's numbers or the names of its built-in formats. */
 static void h_loglevel(struct parser *p, const struct stmt *st, const struct directive *d)
 {
-	static const char *const names[] = {"null",	      "regular",  "extended",
-					    "vhost_combined", "combined", "detailed"};
+	static const char *const names[] = {"null",           "regular",  "extended",
+	                                    "vhost_combined", "combined", "detailed"};
 	const struct cfg_tok *t = &st->tok[1];
 	long v = -1;
 
@@ -736,9 +752,11 @@ static void h_loglevel(struct parser *p, const struct stmt *st, const struct dir
 			if (strcasecmp(t->text, names[i]) == 0)
 				v = (long)i;
 		if (v < 0) {
-			err_at(p, t, "unknown log format \"%s\" (built-in: null, regular, extended, "
-				     "vhost_combined, combined, detailed; LogFormat is not implemented "
-				     "yet)", t->text);
+			err_at(p, t,
+			       "unknown log format \"%s\" (built-in: null, regular, extended, "
+			       "vhost_combined, combined, detailed; LogFormat is not implemented "
+			       "yet)",
+			       t->text);
 			return;
 		}
 	} else if (arg_number(p, t, 0, 5, "a log level", &v) != 0) {
@@ -754,30 +772,19 @@ static const struct {
 	const char *name;
 	int value;
 } facilities[] = {
-	{"auth", LOG_AUTH},
+    {"auth", LOG_AUTH},
 #ifdef LOG_AUTHPRIV
-	{"authpriv", LOG_AUTHPRIV},
+    {"authpriv", LOG_AUTHPRIV},
 #endif
-	{"cron", LOG_CRON},
-	{"daemon", LOG_DAEMON},
+    {"cron", LOG_CRON},         {"daemon", LOG_DAEMON},
 #ifdef LOG_FTP
-	{"ftp", LOG_FTP},
+    {"ftp", LOG_FTP},
 #endif
-	{"kern", LOG_KERN},
-	{"lpr", LOG_LPR},
-	{"mail", LOG_MAIL},
-	{"news", LOG_NEWS},
-	{"syslog", LOG_SYSLOG},
-	{"user", LOG_USER},
-	{"uucp", LOG_UUCP},
-	{"local0", LOG_LOCAL0},
-	{"local1", LOG_LOCAL1},
-	{"local2", LOG_LOCAL2},
-	{"local3", LOG_LOCAL3},
-	{"local4", LOG_LOCAL4},
-	{"local5", LOG_LOCAL5},
-	{"local6", LOG_LOCAL6},
-	{"local7", LOG_LOCAL7},
+    {"kern", LOG_KERN},         {"lpr", LOG_LPR},       {"mail", LOG_MAIL},
+    {"news", LOG_NEWS},         {"syslog", LOG_SYSLOG}, {"user", LOG_USER},
+    {"uucp", LOG_UUCP},         {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2},     {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5},     {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 /*
@@ -798,9 +805,11 @@ static void h_logfacility(struct parser *p, const struct stmt *st, const struct 
 			return;
 		}
 	}
-	warn_at(p, t, "unknown LogFacility \"%s\", using \"daemon\" (known: auth, authpriv, cron, "
-		      "daemon, ftp, kern, lpr, mail, news, syslog, user, uucp, local0-local7, or - "
-		      "for stderr)", t->text);
+	warn_at(p, t,
+	        "unknown LogFacility \"%s\", using \"daemon\" (known: auth, authpriv, cron, "
+	        "daemon, ftp, kern, lpr, mail, news, syslog, user, uucp, local0-local7, or - "
+	        "for stderr)",
+	        t->text);
 	p->cfg->log_facility = LOG_DAEMON;
 }
 
@@ -814,7 +823,7 @@ static void h_seconds(struct parser *p, const struct stmt *st, const struct dire
 
 	/* Grace 0 is meaningful (stop at once); a zero timeout is not. */
 	if (arg_number(p, &st->tok[1], d->arg == SEC_GRACE ? 0 : 1, MAX_SECONDS,
-		       "a number of seconds", &v) != 0)
+	               "a number of seconds", &v) != 0)
 		return;
 	switch (d->arg) {
 	case SEC_ALIVE:
@@ -900,8 +909,9 @@ static void h_listen(struct parser *p, const struct stmt *st, const struct direc
 	if (st->n > 1) {
 		for (struct cfg_listener *o = p->cfg->listeners; o != l; o = o->next) {
 			if (o->name && strcmp(o->name, st->tok[1].text) == 0) {
-				err_at(p, &st->tok[1], "a listener named \"%s\" already exists (line %d)",
-				       o->name, o->line);
+				err_at(p, &st->tok[1],
+				       "a listener named \"%s\" already exists (line %d)", o->name,
+				       o->line);
 				break;
 			}
 		}
@@ -931,7 +941,8 @@ static void h_service(struct parser *p, const struct stmt *st, const struct dire
 	s->name = dupstr(p, st->n > 1 ? st->tok[1].text : "");
 	for (tail = list; *tail; tail = &(*tail)->next) {
 		if (st->n > 1 && st->tok[1].len && strcmp((*tail)->name, st->tok[1].text) == 0)
-			err_at(p, &st->tok[1], "a Service named \"%s\" already exists here (line %d)",
+			err_at(p, &st->tok[1],
+			       "a Service named \"%s\" already exists here (line %d)",
 			       st->tok[1].text, (*tail)->line);
 	}
 	*tail = s;
@@ -978,7 +989,7 @@ static struct cfg_backend *new_backend(struct parser *p, const struct cfg_tok *k
 
 /* A Service does one thing; say which earlier line this one collides with. */
 static int action_conflicts(struct parser *p, const struct cfg_tok *kw, const char *what,
-			    const struct svc_state *ss, int allow_backends)
+                            const struct svc_state *ss, int allow_backends)
 {
 	const char *other = NULL;
 	int line = 0;
@@ -1014,14 +1025,17 @@ static void h_backend(struct parser *p, const struct stmt *st, const struct dire
 	struct cfg_backend *b, **tail;
 
 	if (outer->ctx == CTX_GLOBAL) {
-		err_at(p, &st->tok[0], "\"BackEnd\" at top level (a named backend) is a Pound "
-				       "directive pinfold does not implement yet");
+		err_at(p, &st->tok[0],
+		       "\"BackEnd\" at top level (a named backend) is a Pound "
+		       "directive pinfold does not implement yet");
 		push_skip(p, d, &st->tok[0]);
 		return;
 	}
 	if (st->n > 1) {
-		err_at(p, &st->tok[1], "named backends (BackEnd \"%s\") are a Pound feature "
-				       "pinfold does not implement yet", st->tok[1].text);
+		err_at(p, &st->tok[1],
+		       "named backends (BackEnd \"%s\") are a Pound feature "
+		       "pinfold does not implement yet",
+		       st->tok[1].text);
 		push_skip(p, d, &st->tok[0]);
 		return;
 	}
@@ -1045,8 +1059,10 @@ static void h_emergency(struct parser *p, const struct stmt *st, const struct di
 	struct cfg_backend *b;
 
 	if (outer->ss->emerg_line) {
-		err_at(p, &st->tok[0], "second Emergency in this Service (the first is at line %d; "
-				       "only one is allowed)", outer->ss->emerg_line);
+		err_at(p, &st->tok[0],
+		       "second Emergency in this Service (the first is at line %d; "
+		       "only one is allowed)",
+		       outer->ss->emerg_line);
 		push_skip(p, d, &st->tok[0]);
 		return;
 	}
@@ -1116,8 +1132,9 @@ static void finish_service(struct parser *p, struct frame *f)
 	/* A Redirect or Error that was written but rejected was reported already. */
 	if (!ss->backend_line && !ss->emerg_line && !ss->redirect_line && !ss->error_line &&
 	    !was_given(f, "Redirect") && !was_given(f, "Error"))
-		err_at(p, &at, "Service has no BackEnd, Emergency, Redirect or Error: it would "
-			       "answer nothing");
+		err_at(p, &at,
+		       "Service has no BackEnd, Emergency, Redirect or Error: it would "
+		       "answer nothing");
 }
 
 static void close_block(struct parser *p, const struct stmt *st)
@@ -1200,9 +1217,9 @@ static int is_tchar(unsigned char c)
 /* Headers that decide how a message is framed or the connection is kept. */
 static int is_framing_header(const char *name, size_t len)
 {
-	static const char *const names[] = {"Content-Length", "Transfer-Encoding", "Connection",
-					    "Keep-Alive",     "TE",		   "Trailer",
-					    "Upgrade",	      "Proxy-Connection"};
+	static const char *const names[] = {
+	    "Content-Length", "Transfer-Encoding", "Connection",      "Keep-Alive", "TE",
+	    "Trailer",        "Upgrade",           "Proxy-Connection"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
@@ -1244,8 +1261,10 @@ static void h_set_header(struct parser *p, const struct stmt *st, const struct d
 	nlen = (size_t)(colon - t->text);
 	for (size_t i = 0; i < nlen; i++) {
 		if (!is_tchar((unsigned char)t->text[i])) {
-			err_at(p, t, "invalid header name \"%.*s\" in \"%s\" (letters, digits and "
-				     "!#$%%&'*+-.^_`|~ only)", (int)nlen, t->text, t->text);
+			err_at(p, t,
+			       "invalid header name \"%.*s\" in \"%s\" (letters, digits and "
+			       "!#$%%&'*+-.^_`|~ only)",
+			       (int)nlen, t->text, t->text);
 			return;
 		}
 	}
@@ -1258,13 +1277,17 @@ static void h_set_header(struct parser *p, const struct stmt *st, const struct d
 		}
 	}
 	if (is_framing_header(t->text, nlen)) {
-		err_at(p, t, "%s cannot set \"%.*s\": it controls message framing or the "
-			     "connection", d->name, (int)nlen, t->text);
+		err_at(p, t,
+		       "%s cannot set \"%.*s\": it controls message framing or the "
+		       "connection",
+		       d->name, (int)nlen, t->text);
 		return;
 	}
 	if (has_expansion(colon + 1)) {
-		err_at(p, t, "$N and %%[...] expansion in %s is a Pound feature pinfold does not "
-			     "implement yet", d->name);
+		err_at(p, t,
+		       "$N and %%[...] expansion in %s is a Pound feature pinfold does not "
+		       "implement yet",
+		       d->name);
 		return;
 	}
 	h = zalloc(p, sizeof(*h));
@@ -1293,8 +1316,9 @@ static void h_disabled(struct parser *p, const struct stmt *st, const struct dir
 	int v;
 
 	if (top(p)->ctx == CTX_SERVICE) {
-		err_at(p, &st->tok[0], "\"Disabled\" in a Service is a Pound directive pinfold does "
-				       "not implement yet");
+		err_at(p, &st->tok[0],
+		       "\"Disabled\" in a Service is a Pound directive pinfold does "
+		       "not implement yet");
 		return;
 	}
 	if (arg_bool(p, &st->tok[1], &v) == 0)
@@ -1306,7 +1330,8 @@ static void h_https_backend(struct parser *p, const struct stmt *st, const struc
 	struct frame *f = top(p);
 
 	if (!HAVE_TLS) {
-		err_at(p, &st->tok[0], "HTTPS backends need a TLS-enabled build (" NO_TLS_BUILD ")");
+		err_at(p, &st->tok[0],
+		       "HTTPS backends need a TLS-enabled build (" NO_TLS_BUILD ")");
 		f->tls_said = 1;
 		return;
 	}
@@ -1321,8 +1346,8 @@ static void h_tls(struct parser *p, const struct stmt *st, const struct directiv
 	if (!HAVE_TLS) {
 		/* After HTTPS was refused, its Cert/Ciphers lines add nothing new. */
 		if (!f->tls_said)
-			err_at(p, &st->tok[0], "\"%s\" needs a TLS-enabled build (" NO_TLS_BUILD ")",
-			       d->name);
+			err_at(p, &st->tok[0],
+			       "\"%s\" needs a TLS-enabled build (" NO_TLS_BUILD ")", d->name);
 		f->tls_said = 1;
 		return;
 	}
@@ -1369,8 +1394,10 @@ static void h_not(struct parser *p, const struct stmt *st, const struct directiv
 	const struct directive *inner;
 
 	if (kw->type != CFG_TOK_WORD || !(inner = find_directive(kw->text))) {
-		err_at(p, kw, "expected a matching directive after Not (Url, Path, Header, Host, "
-			      "HeadRequire, HeadDeny), got \"%s\"", kw->text);
+		err_at(p, kw,
+		       "expected a matching directive after Not (Url, Path, Header, Host, "
+		       "HeadRequire, HeadDeny), got \"%s\"",
+		       kw->text);
 		return;
 	}
 	if (inner->flags & F_NOTYET) {
@@ -1378,8 +1405,10 @@ static void h_not(struct parser *p, const struct stmt *st, const struct directiv
 		return;
 	}
 	if (!(inner->flags & F_COND)) {
-		err_at(p, kw, "\"%s\" cannot follow Not: expected a matching directive (Url, Path, "
-			      "Header, Host, HeadRequire, HeadDeny)", kw->text);
+		err_at(p, kw,
+		       "\"%s\" cannot follow Not: expected a matching directive (Url, Path, "
+		       "Header, Host, HeadRequire, HeadDeny)",
+		       kw->text);
 		return;
 	}
 	if (rest.n - 1 < inner->min) {
@@ -1411,13 +1440,15 @@ static int redirect_url_ok(struct parser *p, const struct cfg_tok *t, int *appen
 		goto bad;
 	for (const char *c = s; *c; c++) {
 		if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
-			err_at(p, t, "the Redirect URL must not contain spaces or control characters");
+			err_at(p, t,
+			       "the Redirect URL must not contain spaces or control characters");
 			return -1;
 		}
 	}
 	if (has_expansion(s)) {
-		err_at(p, t, "$N and %%[...] expansion in Redirect is a Pound feature pinfold does not "
-			     "implement yet");
+		err_at(p, t,
+		       "$N and %%[...] expansion in Redirect is a Pound feature pinfold does not "
+		       "implement yet");
 		return -1;
 	}
 	/* Pound: a URL that is only scheme://host gets the request's path+query appended. */
@@ -1442,7 +1473,8 @@ static void h_redirect(struct parser *p, const struct stmt *st, const struct dir
 		    !(strcmp(c->text, "301") == 0 || strcmp(c->text, "302") == 0 ||
 		      strcmp(c->text, "303") == 0 || strcmp(c->text, "307") == 0 ||
 		      strcmp(c->text, "308") == 0)) {
-			err_at(p, c, "expected a redirect status 301, 302, 303, 307 or 308, got \"%s\"",
+			err_at(p, c,
+			       "expected a redirect status 301, 302, 303, 307 or 308, got \"%s\"",
 			       c->text);
 			return;
 		}
@@ -1476,13 +1508,16 @@ static void h_error(struct parser *p, const struct stmt *st, const struct direct
 	for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++)
 		if (code == error_codes[i])
 			goto ok;
-	err_at(p, t, "expected an error status (400, 401, 403, 404, 405, 413, 414, 429, 500, 501 "
-		     "or 503), got \"%s\"", t->text);
+	err_at(p, t,
+	       "expected an error status (400, 401, 403, 404, 405, 413, 414, 429, 500, 501 "
+	       "or 503), got \"%s\"",
+	       t->text);
 	return;
 ok:
 	if (st->n > 2) {
-		err_at(p, &st->tok[2], "\"Error\" with a page file is a Pound feature pinfold does not "
-				       "implement yet");
+		err_at(p, &st->tok[2],
+		       "\"Error\" with a page file is a Pound feature pinfold does not "
+		       "implement yet");
 		return;
 	}
 	if (action_conflicts(p, &st->tok[0], "Error", f->ss, 0))
@@ -1494,149 +1529,155 @@ ok:
 /* ---- the directive table ---------------------------------------------------------- */
 
 #define ANYN 0, MAX_TOKS /* any number of arguments: not parsed, only reported */
-#define NOTYET(name, ctxmask, blk) {name, NULL, ctxmask, ANYN, F_NOTYET, blk, 0, NULL}
-#define TLSDIR(name, ctxmask)      {name, h_tls, ctxmask, ANYN, 0, BLK_NO, 0, NULL}
+#define NOTYET(name, ctxmask, blk)                                                                 \
+	{                                                                                          \
+		name, NULL, ctxmask, ANYN, F_NOTYET, blk, 0, NULL                                  \
+	}
+#define TLSDIR(name, ctxmask)                                                                      \
+	{                                                                                          \
+		name, h_tls, ctxmask, ANYN, 0, BLK_NO, 0, NULL                                     \
+	}
 
 static const struct directive directives[] = {
-	/* Everywhere */
-	{"Include", h_include, X_ANY, 1, 1, 0, BLK_NO, 0, "a file name"},
-	{"End", NULL, X_ANY, 0, 1, F_END, BLK_NO, 0, NULL},
+    /* Everywhere */
+    {"Include", h_include, X_ANY, 1, 1, 0, BLK_NO, 0, "a file name"},
+    {"End", NULL, X_ANY, 0, 1, F_END, BLK_NO, 0, NULL},
 
-	/* Global */
-	{"User", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_USER, "a user name"},
-	{"Group", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_GROUP, "a group name"},
-	{"RootJail", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_JAIL, "an absolute directory path"},
-	{"PIDFile", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_PIDFILE, "a file name"},
-	{"Daemon", h_bool, X_G, 1, 1, F_ONCE, BLK_NO, B_DAEMON, "a boolean (0 or 1)"},
-	{"LogFacility", h_logfacility, X_G, 1, 1, F_ONCE, BLK_NO, 0, "a syslog facility name"},
-	{"Alive", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_ALIVE, "a number of seconds"},
-	{"Grace", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_GRACE, "a number of seconds"},
-	{"ListenHTTP", h_listen, X_G, 0, 1, 0, BLK_YES, 0, NULL},
-	{"ListenHTTPS", h_listen, X_G, 0, 1, 0, BLK_YES, 1, NULL},
+    /* Global */
+    {"User", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_USER, "a user name"},
+    {"Group", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_GROUP, "a group name"},
+    {"RootJail", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_JAIL, "an absolute directory path"},
+    {"PIDFile", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_PIDFILE, "a file name"},
+    {"Daemon", h_bool, X_G, 1, 1, F_ONCE, BLK_NO, B_DAEMON, "a boolean (0 or 1)"},
+    {"LogFacility", h_logfacility, X_G, 1, 1, F_ONCE, BLK_NO, 0, "a syslog facility name"},
+    {"Alive", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_ALIVE, "a number of seconds"},
+    {"Grace", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_GRACE, "a number of seconds"},
+    {"ListenHTTP", h_listen, X_G, 0, 1, 0, BLK_YES, 0, NULL},
+    {"ListenHTTPS", h_listen, X_G, 0, 1, 0, BLK_YES, 1, NULL},
 
-	/* Shared by several blocks; the handler picks the target by block */
-	{"LogLevel", h_loglevel, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, 0, "a log level 0-5"},
-	{"IgnoreCase", h_ignorecase, X_G | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "a boolean (0 or 1)"},
-	{"Client", h_seconds, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, SEC_CLIENT, "a number of seconds"},
-	{"TimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_TIMEOUT, "a number of seconds"},
-	{"ConnTO", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_CONNTO, "a number of seconds"},
-	{"WSTimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_WSTIMEOUT,
-	 "a number of seconds"},
-	{"Balancer", h_balancer, X_G | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "random or iwrr"},
-	{"Service", h_service, X_G | X_LI, 0, 1, 0, BLK_YES, 0, NULL},
+    /* Shared by several blocks; the handler picks the target by block */
+    {"LogLevel", h_loglevel, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, 0, "a log level 0-5"},
+    {"IgnoreCase", h_ignorecase, X_G | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "a boolean (0 or 1)"},
+    {"Client", h_seconds, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, SEC_CLIENT, "a number of seconds"},
+    {"TimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_TIMEOUT, "a number of seconds"},
+    {"ConnTO", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_CONNTO, "a number of seconds"},
+    {"WSTimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_WSTIMEOUT,
+     "a number of seconds"},
+    {"Balancer", h_balancer, X_G | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "random or iwrr"},
+    {"Service", h_service, X_G | X_LI, 0, 1, 0, BLK_YES, 0, NULL},
 
-	/* Listeners */
-	{"Address", h_address, X_LI | X_BE, 1, 1, F_ONCE, BLK_NO, 0, "an IP address or host name"},
-	{"Port", h_port, X_LI | X_BE, 1, 1, F_ONCE, BLK_NO, 0, "a port number 1-65535"},
-	{"xHTTP", h_xhttp, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an xHTTP level 0-4"},
-	{"StripForwarded", h_bool, X_LI, 1, 1, F_ONCE, BLK_NO, B_STRIP, "a boolean (0 or 1)"},
-	{"HeadRemove", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
-	{"HeaderRemove", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
-	{"DeleteHeader", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
-	{"SetHeader", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
-	 "a quoted header line \"Name: value\""},
-	{"AddHeader", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
-	 "a quoted header line \"Name: value\""},
-	{"HeaderAdd", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
-	 "a quoted header line \"Name: value\""},
+    /* Listeners */
+    {"Address", h_address, X_LI | X_BE, 1, 1, F_ONCE, BLK_NO, 0, "an IP address or host name"},
+    {"Port", h_port, X_LI | X_BE, 1, 1, F_ONCE, BLK_NO, 0, "a port number 1-65535"},
+    {"xHTTP", h_xhttp, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an xHTTP level 0-4"},
+    {"StripForwarded", h_bool, X_LI, 1, 1, F_ONCE, BLK_NO, B_STRIP, "a boolean (0 or 1)"},
+    {"HeadRemove", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
+    {"HeaderRemove", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
+    {"DeleteHeader", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
+    {"SetHeader", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+     "a quoted header line \"Name: value\""},
+    {"AddHeader", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+     "a quoted header line \"Name: value\""},
+    {"HeaderAdd", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+     "a quoted header line \"Name: value\""},
 
-	/* Services */
-	{"URL", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_URL, "a quoted pattern"},
-	{"Path", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_PATH, "a quoted pattern"},
-	{"Header", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADER, "a quoted pattern"},
-	{"HeadRequire", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADER, "a quoted pattern"},
-	{"HeadDeny", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADDENY, "a quoted pattern"},
-	{"Host", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HOST, "a quoted host name"},
-	{"Not", h_not, X_SV, 1, MAX_TOKS, 0, BLK_NOT, 0, "a matching directive"},
-	{"Redirect", h_redirect, X_SV, 1, 2, 0, BLK_NO, 0, "a quoted URL"},
-	{"Error", h_error, X_SV, 1, 2, 0, BLK_NO, 0, "an HTTP status code"},
-	{"BackEnd", h_backend, X_G | X_SV, 0, 1, 0, BLK_YES, 0, NULL},
-	{"Emergency", h_emergency, X_SV, 0, 0, 0, BLK_YES, 0, NULL},
+    /* Services */
+    {"URL", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_URL, "a quoted pattern"},
+    {"Path", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_PATH, "a quoted pattern"},
+    {"Header", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADER, "a quoted pattern"},
+    {"HeadRequire", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADER, "a quoted pattern"},
+    {"HeadDeny", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADDENY, "a quoted pattern"},
+    {"Host", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HOST, "a quoted host name"},
+    {"Not", h_not, X_SV, 1, MAX_TOKS, 0, BLK_NOT, 0, "a matching directive"},
+    {"Redirect", h_redirect, X_SV, 1, 2, 0, BLK_NO, 0, "a quoted URL"},
+    {"Error", h_error, X_SV, 1, 2, 0, BLK_NO, 0, "an HTTP status code"},
+    {"BackEnd", h_backend, X_G | X_SV, 0, 1, 0, BLK_YES, 0, NULL},
+    {"Emergency", h_emergency, X_SV, 0, 0, 0, BLK_YES, 0, NULL},
 
-	/* Backends */
-	{"Priority", h_priority, X_BK, 1, 1, F_ONCE, BLK_NO, 0, "a priority 0-9"},
-	{"Disabled", h_disabled, X_BK | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "a boolean (0 or 1)"},
-	{"HTTPS", h_https_backend, X_BE, 0, 0, 0, BLK_NO, 0, NULL},
+    /* Backends */
+    {"Priority", h_priority, X_BK, 1, 1, F_ONCE, BLK_NO, 0, "a priority 0-9"},
+    {"Disabled", h_disabled, X_BK | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "a boolean (0 or 1)"},
+    {"HTTPS", h_https_backend, X_BE, 0, 0, 0, BLK_NO, 0, NULL},
 
-	/* TLS: ListenHTTPS and HTTPS backends */
-	TLSDIR("Cert", X_LS | X_BE),
-	TLSDIR("Ciphers", X_LS | X_BE),
-	TLSDIR("Disable", X_LS | X_BE),
-	TLSDIR("ServerName", X_BE),
-	TLSDIR("ClientCert", X_LS),
-	TLSDIR("SSLHonorCipherOrder", X_LS),
-	TLSDIR("SSLAllowClientRenegotiation", X_LS),
-	TLSDIR("CAlist", X_LS),
-	TLSDIR("VerifyList", X_LS),
-	TLSDIR("CRLlist", X_LS),
-	TLSDIR("NoHTTPS11", X_LS),
+    /* TLS: ListenHTTPS and HTTPS backends */
+    TLSDIR("Cert", X_LS | X_BE),
+    TLSDIR("Ciphers", X_LS | X_BE),
+    TLSDIR("Disable", X_LS | X_BE),
+    TLSDIR("ServerName", X_BE),
+    TLSDIR("ClientCert", X_LS),
+    TLSDIR("SSLHonorCipherOrder", X_LS),
+    TLSDIR("SSLAllowClientRenegotiation", X_LS),
+    TLSDIR("CAlist", X_LS),
+    TLSDIR("VerifyList", X_LS),
+    TLSDIR("CRLlist", X_LS),
+    TLSDIR("NoHTTPS11", X_LS),
 
-	/* Pound 4 (and a few Pound 2) directives pinfold does not have yet */
-	NOTYET("IncludeDir", X_G, BLK_NO),
-	NOTYET("Supervisor", X_G, BLK_NO),
-	NOTYET("WorkerMinCount", X_G, BLK_NO),
-	NOTYET("WorkerMaxCount", X_G, BLK_NO),
-	NOTYET("WorkerIdleTimeout", X_G, BLK_NO),
-	NOTYET("Threads", X_G, BLK_NO),
-	NOTYET("LogFormat", X_G, BLK_NO),
-	NOTYET("LogTag", X_G, BLK_NO),
-	NOTYET("HeaderOption", X_G | X_LI, BLK_NO),
-	NOTYET("ECDHCurve", X_G, BLK_NO),
-	NOTYET("SSLEngine", X_G, BLK_NO),
-	NOTYET("Control", X_G, BLK_NOARGS),
-	NOTYET("Anonymise", X_G, BLK_NO),
-	NOTYET("Anonymize", X_G, BLK_NO),
-	NOTYET("ACL", X_G | X_SV, BLK_TOP_OR_NOARGS),
-	NOTYET("BackendStats", X_G, BLK_NO),
-	NOTYET("ForwardedHeader", X_G | X_LI | X_SV, BLK_NO),
-	NOTYET("TrustedIP", X_G | X_LI | X_SV, BLK_NOARGS),
-	NOTYET("CombineHeaders", X_G, BLK_YES),
-	NOTYET("RegexType", X_G, BLK_NO),
-	NOTYET("Resolver", X_G, BLK_YES),
-	NOTYET("SocketFrom", X_LI, BLK_NO),
-	NOTYET("CheckURL", X_LI, BLK_NO),
-	NOTYET("ErrorFile", X_LI, BLK_NO),
-	NOTYET("Err400", X_LI, BLK_NO),
-	NOTYET("Err401", X_LI, BLK_NO),
-	NOTYET("Err403", X_LI, BLK_NO),
-	NOTYET("Err404", X_LI, BLK_NO),
-	NOTYET("Err405", X_LI, BLK_NO),
-	NOTYET("Err413", X_LI, BLK_NO),
-	NOTYET("Err414", X_LI, BLK_NO),
-	NOTYET("Err500", X_LI, BLK_NO),
-	NOTYET("Err501", X_LI, BLK_NO),
-	NOTYET("Err503", X_LI, BLK_NO),
-	NOTYET("MaxRequest", X_LI, BLK_NO),
-	NOTYET("MaxURI", X_LI, BLK_NO),
-	NOTYET("RewriteLocation", X_LI, BLK_NO),
-	NOTYET("RewriteDestination", X_LI, BLK_NO),
-	NOTYET("ACME", X_LI, BLK_NO),
-	NOTYET("Rewrite", X_LI | X_SV, BLK_YES),
-	NOTYET("Else", X_LI | X_SV, BLK_NO),
-	NOTYET("SetURL", X_LI | X_SV, BLK_NO),
-	NOTYET("SetPath", X_LI | X_SV, BLK_NO),
-	NOTYET("SetQuery", X_LI | X_SV, BLK_NO),
-	NOTYET("SetQueryParam", X_LI | X_SV, BLK_NO),
-	NOTYET("BasicAuth", X_SV, BLK_NO),
-	NOTYET("Query", X_SV, BLK_NO),
-	NOTYET("QueryParam", X_SV, BLK_NO),
-	NOTYET("StringMatch", X_SV, BLK_NO),
-	NOTYET("Match", X_SV, BLK_YES),
-	NOTYET("Session", X_SV, BLK_YES),
-	NOTYET("UseBackend", X_SV, BLK_NO),
-	NOTYET("Metrics", X_SV, BLK_NO),
-	NOTYET("LogSuppress", X_SV, BLK_NO),
-	NOTYET("Family", X_BE, BLK_NO),
-	NOTYET("Resolve", X_BE, BLK_NO),
-	NOTYET("RetryInterval", X_BE, BLK_NO),
-	NOTYET("HAport", X_BE, BLK_NO),
-	NOTYET("DynScale", X_G | X_SV, BLK_NO),
+    /* Pound 4 (and a few Pound 2) directives pinfold does not have yet */
+    NOTYET("IncludeDir", X_G, BLK_NO),
+    NOTYET("Supervisor", X_G, BLK_NO),
+    NOTYET("WorkerMinCount", X_G, BLK_NO),
+    NOTYET("WorkerMaxCount", X_G, BLK_NO),
+    NOTYET("WorkerIdleTimeout", X_G, BLK_NO),
+    NOTYET("Threads", X_G, BLK_NO),
+    NOTYET("LogFormat", X_G, BLK_NO),
+    NOTYET("LogTag", X_G, BLK_NO),
+    NOTYET("HeaderOption", X_G | X_LI, BLK_NO),
+    NOTYET("ECDHCurve", X_G, BLK_NO),
+    NOTYET("SSLEngine", X_G, BLK_NO),
+    NOTYET("Control", X_G, BLK_NOARGS),
+    NOTYET("Anonymise", X_G, BLK_NO),
+    NOTYET("Anonymize", X_G, BLK_NO),
+    NOTYET("ACL", X_G | X_SV, BLK_TOP_OR_NOARGS),
+    NOTYET("BackendStats", X_G, BLK_NO),
+    NOTYET("ForwardedHeader", X_G | X_LI | X_SV, BLK_NO),
+    NOTYET("TrustedIP", X_G | X_LI | X_SV, BLK_NOARGS),
+    NOTYET("CombineHeaders", X_G, BLK_YES),
+    NOTYET("RegexType", X_G, BLK_NO),
+    NOTYET("Resolver", X_G, BLK_YES),
+    NOTYET("SocketFrom", X_LI, BLK_NO),
+    NOTYET("CheckURL", X_LI, BLK_NO),
+    NOTYET("ErrorFile", X_LI, BLK_NO),
+    NOTYET("Err400", X_LI, BLK_NO),
+    NOTYET("Err401", X_LI, BLK_NO),
+    NOTYET("Err403", X_LI, BLK_NO),
+    NOTYET("Err404", X_LI, BLK_NO),
+    NOTYET("Err405", X_LI, BLK_NO),
+    NOTYET("Err413", X_LI, BLK_NO),
+    NOTYET("Err414", X_LI, BLK_NO),
+    NOTYET("Err500", X_LI, BLK_NO),
+    NOTYET("Err501", X_LI, BLK_NO),
+    NOTYET("Err503", X_LI, BLK_NO),
+    NOTYET("MaxRequest", X_LI, BLK_NO),
+    NOTYET("MaxURI", X_LI, BLK_NO),
+    NOTYET("RewriteLocation", X_LI, BLK_NO),
+    NOTYET("RewriteDestination", X_LI, BLK_NO),
+    NOTYET("ACME", X_LI, BLK_NO),
+    NOTYET("Rewrite", X_LI | X_SV, BLK_YES),
+    NOTYET("Else", X_LI | X_SV, BLK_NO),
+    NOTYET("SetURL", X_LI | X_SV, BLK_NO),
+    NOTYET("SetPath", X_LI | X_SV, BLK_NO),
+    NOTYET("SetQuery", X_LI | X_SV, BLK_NO),
+    NOTYET("SetQueryParam", X_LI | X_SV, BLK_NO),
+    NOTYET("BasicAuth", X_SV, BLK_NO),
+    NOTYET("Query", X_SV, BLK_NO),
+    NOTYET("QueryParam", X_SV, BLK_NO),
+    NOTYET("StringMatch", X_SV, BLK_NO),
+    NOTYET("Match", X_SV, BLK_YES),
+    NOTYET("Session", X_SV, BLK_YES),
+    NOTYET("UseBackend", X_SV, BLK_NO),
+    NOTYET("Metrics", X_SV, BLK_NO),
+    NOTYET("LogSuppress", X_SV, BLK_NO),
+    NOTYET("Family", X_BE, BLK_NO),
+    NOTYET("Resolve", X_BE, BLK_NO),
+    NOTYET("RetryInterval", X_BE, BLK_NO),
+    NOTYET("HAport", X_BE, BLK_NO),
+    NOTYET("DynScale", X_G | X_SV, BLK_NO),
 };
 
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 
 _Static_assert(NDIRECTIVES <= MAX_DIRECTIVES,
-	       "raise MAX_DIRECTIVES: struct frame tracks each directive once");
+               "raise MAX_DIRECTIVES: struct frame tracks each directive once");
 
 static const struct directive *find_directive(const char *name)
 {
@@ -1697,8 +1738,10 @@ static void dispatch(struct parser *p, const struct stmt *st)
 		return;
 	}
 	if (kw->type != CFG_TOK_WORD) {
-		err_at(p, kw, "expected a directive name at the start of the line, got the quoted "
-			      "string \"%s\"", kw->text);
+		err_at(p, kw,
+		       "expected a directive name at the start of the line, got the quoted "
+		       "string \"%s\"",
+		       kw->text);
 		return;
 	}
 	d = find_directive(kw->text);
@@ -1804,7 +1847,7 @@ static void parse_all(struct parser *p)
 			p->stop = 1;
 		if (!p->stop && p->rep.errors >= MAX_ERRORS) {
 			cfg_report_at(&p->rep, 1, main_file(p), 0, 0,
-				      "too many errors (%d), giving up", p->rep.errors);
+			              "too many errors (%d), giving up", p->rep.errors);
 			p->stop = 1;
 		}
 	} while (more && !p->stop);
@@ -1845,7 +1888,7 @@ static void resolve_defaults(struct parser *p)
 	}
 	for (struct svc_state *ss = p->svcs; ss; ss = ss->next)
 		ss->svc->balancer = ss->balancer >= 0 ? (enum cfg_balancer)ss->balancer
-						      : (enum cfg_balancer)p->balancer;
+		                                      : (enum cfg_balancer)p->balancer;
 }
 
 /* Url/Path patterns wait for IgnoreCase; compile them in the order they were read. */
@@ -1862,8 +1905,8 @@ static void compile_pending(struct parser *p)
 	}
 	p->pend = rev;
 	for (struct pending *pd = p->pend; pd; pd = pd->next) {
-		pd->c->icase = pd->ss && pd->ss->ignore_case >= 0 ? pd->ss->ignore_case
-								  : p->cfg->ignore_case;
+		pd->c->icase =
+		    pd->ss && pd->ss->ignore_case >= 0 ? pd->ss->ignore_case : p->cfg->ignore_case;
 		if (pd->col > 0)
 			compile_cond(p, pd->c, pd->col);
 	}
@@ -1876,8 +1919,9 @@ static void finish(struct parser *p)
 	if (!p->stop) {
 		report_unclosed(p);
 		if (!cfg->listeners && !p->https_seen)
-			err_at(p, &p->eof, "no ListenHTTP block: pinfold would have nothing to "
-					   "listen on");
+			err_at(p, &p->eof,
+			       "no ListenHTTP block: pinfold would have nothing to "
+			       "listen on");
 	}
 	resolve_defaults(p);
 	if (!p->stop)

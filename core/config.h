@@ -140,6 +140,12 @@ struct config {
 	char **files; /* every file read (main + Include), owns the names used in `file` */
 	int nfiles;
 	int log_stderr; /* LogFacility -: log to stderr instead of syslog; added by config.c */
+	/* Where User and Group were written, so "no such user" can name FILE:LINE (the
+	 * lookup itself belongs before the chroot, not in a reload); added by config.c */
+	const char *user_file;
+	int user_line;
+	const char *group_file;
+	int group_line;
 };
 
 /*

@@ -33,7 +33,7 @@ struct cfg_input {
 };
 
 void cfg_report_at(struct cfg_report *r, int is_error, const char *file, int line, int col,
-		   const char *fmt, ...)
+                   const char *fmt, ...)
 {
 	char msg[1024];
 	char where[512];
@@ -161,8 +161,8 @@ int cfg_lex_open(struct cfg_lex *lx, const char *path, const struct cfg_tok *fro
 	}
 	if (lx->depth >= CFG_MAX_INCLUDE_DEPTH) {
 		cfg_report_at(lx->rep, 1, efile, eline, ecol,
-			      "Include nested too deeply (more than %d files open)",
-			      CFG_MAX_INCLUDE_DEPTH);
+		              "Include nested too deeply (more than %d files open)",
+		              CFG_MAX_INCLUDE_DEPTH);
 		goto out;
 	}
 	/* O_NONBLOCK so that naming a FIFO cannot hang the daemon at startup. */
@@ -173,12 +173,12 @@ int cfg_lex_open(struct cfg_lex *lx, const char *path, const struct cfg_tok *fro
 	}
 	if (fd < 0) {
 		cfg_report_at(lx->rep, 1, efile, eline, ecol, "cannot open \"%s\": %s", full,
-			      strerror(errno));
+		              strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0) {
 		cfg_report_at(lx->rep, 1, efile, eline, ecol, "cannot stat \"%s\": %s", full,
-			      strerror(errno));
+		              strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -188,14 +188,14 @@ int cfg_lex_open(struct cfg_lex *lx, const char *path, const struct cfg_tok *fro
 	for (struct cfg_input *o = lx->top; o; o = o->prev) {
 		if (o->dev == st.st_dev && o->ino == st.st_ino) {
 			cfg_report_at(lx->rep, 1, efile, eline, ecol,
-				      "Include cycle: \"%s\" is already being read", full);
+			              "Include cycle: \"%s\" is already being read", full);
 			goto out;
 		}
 	}
 	if (st.st_size > CFG_MAX_FILE_SIZE) {
 		cfg_report_at(lx->rep, 1, efile, eline, ecol,
-			      "\"%s\" is too large for a configuration file (limit %d bytes)", full,
-			      CFG_MAX_FILE_SIZE);
+		              "\"%s\" is too large for a configuration file (limit %d bytes)", full,
+		              CFG_MAX_FILE_SIZE);
 		goto out;
 	}
 	in = calloc(1, sizeof(*in));
@@ -208,8 +208,8 @@ int cfg_lex_open(struct cfg_lex *lx, const char *path, const struct cfg_tok *fro
 		if (e == ENOMEM)
 			lx->oom = 1;
 		else
-			cfg_report_at(lx->rep, 1, efile, eline, ecol, "cannot read \"%s\": %s", full,
-				      strerror(e));
+			cfg_report_at(lx->rep, 1, efile, eline, ecol, "cannot read \"%s\": %s",
+			              full, strerror(e));
 		goto out;
 	}
 	in->name = remember_name(lx, full);
@@ -331,7 +331,7 @@ static void lex_string(struct cfg_lex *lx, struct cfg_input *in, struct cfg_tok 
 		c = peek(in);
 		if (c < 0 || c == '\n') {
 			cfg_report_at(lx->rep, 1, t->file, t->line, t->col,
-				      "unterminated quoted string (no closing \" on this line)");
+			              "unterminated quoted string (no closing \" on this line)");
 			break;
 		}
 		if (c == '"') {
@@ -354,7 +354,7 @@ static void lex_string(struct cfg_lex *lx, struct cfg_input *in, struct cfg_tok 
 		}
 		if (is_bad_control(c)) {
 			cfg_report_at(lx->rep, 1, in->name, in->line, in->col,
-				      "invalid control character 0x%02x in quoted string", c);
+			              "invalid control character 0x%02x in quoted string", c);
 			advance(in);
 			continue;
 		}
@@ -404,7 +404,7 @@ enum cfg_tok_type cfg_lex_next(struct cfg_lex *lx, struct cfg_tok *t)
 		}
 		if (is_bad_control(c)) {
 			cfg_report_at(lx->rep, 1, in->name, in->line, in->col,
-				      "invalid control character 0x%02x", c);
+			              "invalid control character 0x%02x", c);
 			advance(in);
 			continue;
 		}

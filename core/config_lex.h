@@ -28,7 +28,7 @@ struct cfg_report {
  * means the message is about the file as a whole: "FILE: msg".
  */
 void cfg_report_at(struct cfg_report *r, int is_error, const char *file, int line, int col,
-		   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 enum cfg_tok_type {
 	CFG_TOK_WORD,   /* bare word or number */

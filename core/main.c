@@ -74,6 +74,29 @@ static void diag_stderr(void *ctx, int is_error, const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/*
+ * Look User and Group up now, while /etc/passwd is visible, and report a
+ * missing one at the line that names it.  Also run by -c.
+ */
+static int check_ids(const struct config *cfg, struct priv *pv)
+{
+	char err[256];
+
+	if (cfg->user && priv_prepare(pv, cfg->user, NULL, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s:%d: %s\n", cfg->user_file, cfg->user_line, err);
+		return -1;
+	}
+	if (cfg->group && priv_prepare(pv, NULL, cfg->group, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s:%d: %s\n", cfg->group_file, cfg->group_line, err);
+		return -1;
+	}
+	if (priv_prepare(pv, cfg->user, cfg->group, cfg->root_jail, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", cfg->files[0], err);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
@@ -125,6 +148,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pinfold: %s: %d error(s), not started\n", o.file, nerr);
 		return 1;
 	}
+	if (check_ids(cfg, &pv) < 0) {
+		fprintf(stderr, "pinfold: %s: 1 error(s), not started\n", o.file);
+		config_free(cfg);
+		return 1;
+	}
 	if (o.check) {
 		printf("%s: configuration OK\n", o.file);
 		config_free(cfg);
@@ -133,11 +161,6 @@ int main(int argc, char **argv)
 	if (!cfg->daemon)
 		o.foreground = 1;
 	log_init(o.to_stderr || cfg->log_stderr, cfg->log_facility, o.verbose);
-	if (priv_prepare(&pv, cfg->user, cfg->group, cfg->root_jail, err, sizeof(err)) < 0) {
-		log_msg(LOG_ERR, "%s", err);
-		fprintf(stderr, "pinfold: %s\n", err);
-		goto out;
-	}
 	if (proxy_init(&px, cfg) < 0) {
 		fprintf(stderr, "pinfold: cannot start (see the log)\n");
 		proxy_free(&px);

@@ -34,8 +34,8 @@
 enum tls_verify {
 	TLS_VERIFY_NONE,     /* don't ask (ClientCert 0) */
 	TLS_VERIFY_OPTIONAL, /* ask; a missing or bad cert still completes the handshake, and
-			      * tls_peer_cert() tells which (ClientCert 1 answers 403 on a bad
-			      * one, ClientCert 3 ignores the result) */
+	                      * tls_peer_cert() tells which (ClientCert 1 answers 403 on a bad
+	                      * one, ClientCert 3 ignores the result) */
 	TLS_VERIFY_REQUIRED, /* ask; no cert or a bad one fails the handshake (ClientCert 2) */
 };
 
@@ -65,12 +65,12 @@ struct tls_server_opts {
 };
 
 struct tls_client_opts {
-	const char *ca_file;  /* PEM CAs to verify the server against, or NULL */
-	int verify;           /* 1: verify the server (needs ca_file), 0: don't */
-	const char *cert;     /* PEM with key + chain to present as a client, or NULL */
-	int min_version;      /* as for the server */
+	const char *ca_file; /* PEM CAs to verify the server against, or NULL */
+	int verify;          /* 1: verify the server (needs ca_file), 0: don't */
+	const char *cert;    /* PEM with key + chain to present as a client, or NULL */
+	int min_version;     /* as for the server */
 	int max_version;
-	const char *ciphers;  /* as for the server */
+	const char *ciphers; /* as for the server */
 };
 
 /* ---- process ---------------------------------------------------------------------- */
@@ -91,11 +91,16 @@ const char *tls_backend_version(void);
 int tls_max_version(void);
 
 /*
- * Map an OpenSSL-style cipher string onto the library's TLS 1.2 suites.
- * Returns how many it selects (only forward-secret AEAD suites are ever offered, so 0
- * means: no TLS 1.2 client can connect, only TLS 1.3 ones - `pinfold -c` warns), with
- * their names in buf; or -1 with the reason (an unknown token) in buf.  NULL = DEFAULT.
- * TLS 1.3 suites are not affected by the string, as in OpenSSL.
+ * Map an OpenSSL-style cipher string onto the library's TLS 1.2 suites.  Returns how
+ * many it selects, with their names (':'-separated, cut to fit) in buf; or -1 with the
+ * reason (the unknown token) in buf.  NULL or "" = DEFAULT.
+ *
+ * Only forward-secret AEAD suites (ECDHE/DHE with AES-GCM, ChaCha20-Poly1305, AES-CCM,
+ * ARIA/Camellia-GCM) are ever offered, whatever the string says; so 0 means no TLS 1.2
+ * client can connect: only TLS 1.3 ones, or, in a build without TLS 1.3, the context
+ * cannot be made.  `pinfold -c` warns about it.  "!ECDH" / "!DH" exclude static and
+ * anonymous (EC)DH only, never ECDHE/DHE.  TLS 1.3 suites are not affected by the string,
+ * as in OpenSSL.
  */
 int tls_cipher_check(const char *ciphers, char *buf, size_t buflen);
 
@@ -123,7 +128,8 @@ void tls_ctx_unref(struct tls_ctx *ctx);
 struct tls_conn *tls_new_server(struct tls_ctx *ctx, int fd);
 struct tls_conn *tls_new_client(struct tls_ctx *ctx, int fd, const char *servername);
 
-/* Drive the handshake: TLS_OK when done, else TLS_WANT_* / TLS_ERR / TLS_EOF. */
+/* Drive the handshake: TLS_OK when done, else TLS_WANT_* or TLS_ERR (a peer that leaves
+ * half way is an error here, not an end). */
 int tls_handshake(struct tls_conn *c);
 /*
  * Decrypted bytes (> 0), or TLS_WANT_* / TLS_EOF / TLS_ERR.  After a TLS_WANT_* call
@@ -132,8 +138,9 @@ int tls_handshake(struct tls_conn *c);
 ssize_t tls_read(struct tls_conn *c, void *buf, size_t len);
 ssize_t tls_write(struct tls_conn *c, const void *buf, size_t len);
 /*
- * Decrypted bytes already inside the library.  poll() cannot see them, so the loop
- * must tls_read() until this is 0 before it polls the fd for reading again.
+ * Non-zero when the library holds received data (decrypted bytes, or a whole record
+ * not yet decrypted) that poll() cannot see: the loop must tls_read() until this is 0
+ * before it polls the fd for reading again.
  */
 size_t tls_pending(const struct tls_conn *c);
 /* Send close_notify: TLS_OK once sent, else TLS_WANT_* / TLS_ERR.  Does not wait for

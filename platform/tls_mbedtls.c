@@ -42,7 +42,7 @@
 
 #include "tls.h"
 
-#if MBEDTLS_VERSION_NUMBER < 0x021C0000
+#if defined(MBEDTLS_VERSION_NUMBER) && MBEDTLS_VERSION_NUMBER < 0x021C0000
 #error "pinfold needs mbedTLS 2.28 or later"
 #endif
 
@@ -51,14 +51,14 @@
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 /* 3.x made the suite table's fields private; reading them is still the only way to
  * learn a suite's key exchange and cipher. */
-#define SUITE_FIELD(info, f) ((info)->MBEDTLS_PRIVATE(f))
-#define SUITE_IS_TLS13(info) (SUITE_FIELD(info, min_tls_version) >= 0x0304)
-#define PK_PARSE(pk, buf, len) mbedtls_pk_parse_key(pk, buf, len, NULL, 0, rng_fn, &rng.drbg)
+#define SUITE_FIELD(info, f)    ((info)->MBEDTLS_PRIVATE(f))
+#define SUITE_IS_TLS13(info)    (SUITE_FIELD(info, min_tls_version) >= 0x0304)
+#define PK_PARSE(pk, buf, len)  mbedtls_pk_parse_key(pk, buf, len, NULL, 0, rng_fn, &rng.drbg)
 #define PK_CHECK_PAIR(pub, prv) mbedtls_pk_check_pair(pub, prv, rng_fn, &rng.drbg)
 #else
-#define SUITE_FIELD(info, f) ((info)->f)
-#define SUITE_IS_TLS13(info) ((info)->min_minor_ver >= 4)
-#define PK_PARSE(pk, buf, len) mbedtls_pk_parse_key(pk, buf, len, NULL, 0)
+#define SUITE_FIELD(info, f)    ((info)->f)
+#define SUITE_IS_TLS13(info)    ((info)->min_minor_ver >= 4)
+#define PK_PARSE(pk, buf, len)  mbedtls_pk_parse_key(pk, buf, len, NULL, 0)
 #define PK_CHECK_PAIR(pub, prv) mbedtls_pk_check_pair(pub, prv)
 #endif
 
@@ -66,8 +66,8 @@
  * Server-side TLS 1.3 first became complete in the 3.6 LTS; the 3.1..3.5 code had
  * gaps (and 2.28's is an experimental client), so only 3.6+ offers it.
  */
-#if MBEDTLS_VERSION_NUMBER >= 0x03060000 && defined(MBEDTLS_SSL_PROTO_TLS1_3) &&                 \
-	defined(MBEDTLS_SSL_SRV_C) && defined(MBEDTLS_SSL_CLI_C)
+#if MBEDTLS_VERSION_NUMBER >= 0x03060000 && defined(MBEDTLS_SSL_PROTO_TLS1_3) &&                   \
+    defined(MBEDTLS_SSL_SRV_C) && defined(MBEDTLS_SSL_CLI_C)
 #define HAVE_TLS13 1
 #else
 #define HAVE_TLS13 0
@@ -126,7 +126,7 @@ int tls_init(char *err, size_t errlen)
 	mbedtls_entropy_init(&rng.entropy);
 	mbedtls_ctr_drbg_init(&rng.drbg);
 	ret = mbedtls_ctr_drbg_seed(&rng.drbg, mbedtls_entropy_func, &rng.entropy,
-				    (const unsigned char *)"pinfold", 7);
+	                            (const unsigned char *)"pinfold", 7);
 	if (ret != 0) {
 		mbed_strerror(ret, why, sizeof(why));
 		snprintf(err, errlen, "TLS: seeding the random generator failed: %s", why);
@@ -176,11 +176,11 @@ int tls_max_version(void)
 /* ---- cipher strings ---------------------------------------------------------------- */
 
 /* What a TLS 1.2 suite is made of. */
-#define AT_KECDHE   (1ull << 0)  /* ephemeral ECDH */
-#define AT_KDHE     (1ull << 1)  /* ephemeral finite-field DH */
-#define AT_KECDH    (1ull << 2)  /* static ECDH (ECDH-ECDSA, ECDH-RSA) */
-#define AT_KRSA     (1ull << 3)  /* RSA key transport */
-#define AT_KPSK     (1ull << 4)  /* any PSK exchange */
+#define AT_KECDHE   (1ull << 0) /* ephemeral ECDH */
+#define AT_KDHE     (1ull << 1) /* ephemeral finite-field DH */
+#define AT_KECDH    (1ull << 2) /* static ECDH (ECDH-ECDSA, ECDH-RSA) */
+#define AT_KRSA     (1ull << 3) /* RSA key transport */
+#define AT_KPSK     (1ull << 4) /* any PSK exchange */
 #define AT_KOTHER   (1ull << 5)
 #define AT_AECDSA   (1ull << 6)
 #define AT_ARSA     (1ull << 7)
@@ -359,7 +359,7 @@ static int suite_acceptable(const mbedtls_ssl_ciphersuite_t *info, uint64_t at)
 static struct suite *suite_universe(size_t *n)
 {
 	static const uint64_t groups[] = {AT_KECDHE | AT_AECDSA, AT_KECDHE | AT_ARSA,
-					  AT_KDHE | AT_ARSA};
+	                                  AT_KDHE | AT_ARSA};
 	const int *ids = mbedtls_ssl_list_ciphersuites();
 	size_t total = 0, i, g;
 	struct suite *u;
@@ -373,7 +373,7 @@ static struct suite *suite_universe(size_t *n)
 	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
 		for (i = 0; i < total; i++) {
 			const mbedtls_ssl_ciphersuite_t *info =
-				mbedtls_ssl_ciphersuite_from_id(ids[i]);
+			    mbedtls_ssl_ciphersuite_from_id(ids[i]);
 			uint64_t at;
 			int bits;
 
@@ -391,9 +391,9 @@ static struct suite *suite_universe(size_t *n)
 	return u;
 }
 
-#define W_KX     1 /* a key exchange word: next to it, "RSA" means RSA authentication */
-#define W_RSA    2 /* "RSA": kRSA alone (OpenSSL), aRSA in "ECDHE+RSA" (what is meant) */
-#define W_TLS13  4 /* a TLS 1.3 suite name: accepted, selects nothing (as in OpenSSL) */
+#define W_KX    1 /* a key exchange word: next to it, "RSA" means RSA authentication */
+#define W_RSA   2 /* "RSA": kRSA alone (OpenSSL), aRSA in "ECDHE+RSA" (what is meant) */
+#define W_TLS13 4 /* a TLS 1.3 suite name: accepted, selects nothing (as in OpenSSL) */
 
 /*
  * OpenSSL's words.  A suite is selected when, for each non-zero need[i], it has one of
@@ -406,108 +406,108 @@ static const struct cipher_word {
 	uint64_t neg;
 	int flags;
 } cipher_words[] = {
-	{"ALL", {0}, 0, 0},
-	{"DEFAULT", {0}, 0, 0},
-	{"HIGH", {0}, 0, 0},
-	{"TLSv1.2", {0}, 0, 0},
-	{"AEAD", {0}, 0, 0},
-	{"FIPS", {AT_AES}, 0, 0},
-	{"COMPLEMENTOFDEFAULT", {AT_NEVER}, 0, 0},
-	{"COMPLEMENTOFALL", {AT_NEVER}, 0, 0},
-	{"MEDIUM", {AT_NEVER}, 0, 0},
-	{"LOW", {AT_NEVER}, 0, 0},
-	{"EXPORT", {AT_NEVER}, 0, 0},
-	{"EXPORT40", {AT_NEVER}, 0, 0},
-	{"EXPORT56", {AT_NEVER}, 0, 0},
-	{"EXP", {AT_NEVER}, 0, 0},
-	{"SSLv3", {AT_NEVER}, 0, 0},
-	{"TLSv1", {AT_NEVER}, 0, 0},
-	{"TLSv1.0", {AT_NEVER}, 0, 0},
-	{"eNULL", {AT_ENULL}, 0, 0},
-	{"NULL", {AT_ENULL}, 0, 0},
-	{"aNULL", {AT_NEVER}, 0, 0},
-	{"ADH", {AT_NEVER}, 0, 0},
-	{"AECDH", {AT_NEVER}, 0, 0},
-	/* key exchange */
-	{"kECDHE", {AT_KECDHE}, 0, W_KX},
-	{"kEECDH", {AT_KECDHE}, 0, W_KX},
-	{"ECDHE", {AT_KECDHE}, 0, W_KX},
-	{"EECDH", {AT_KECDHE}, 0, W_KX},
-	{"kDHE", {AT_KDHE}, 0, W_KX},
-	{"kEDH", {AT_KDHE}, 0, W_KX},
-	{"DHE", {AT_KDHE}, 0, W_KX},
-	{"EDH", {AT_KDHE}, 0, W_KX},
-	{"ECDH", {AT_KECDHE | AT_KECDH}, AT_KECDH, W_KX},
-	{"DH", {AT_KDHE}, AT_NEVER, W_KX},
-	{"kECDH", {AT_KECDH}, 0, 0},
-	{"kECDHr", {AT_KECDH | AT_ARSA}, 0, 0},
-	{"kECDHe", {AT_KECDH | AT_AECDSA}, 0, 0},
-	{"aECDH", {AT_KECDH}, 0, 0},
-	{"kDH", {AT_NEVER}, 0, 0},
-	{"kDHr", {AT_NEVER}, 0, 0},
-	{"kDHd", {AT_NEVER}, 0, 0},
-	{"aDH", {AT_NEVER}, 0, 0},
-	{"kRSA", {AT_KRSA}, 0, 0},
-	{"RSA", {AT_KRSA}, 0, W_RSA},
-	{"PSK", {AT_KPSK}, 0, 0},
-	{"kPSK", {AT_KPSK}, 0, 0},
-	{"aPSK", {AT_APSK}, 0, 0},
-	{"kECDHEPSK", {AT_KPSK}, 0, 0},
-	{"kDHEPSK", {AT_KPSK}, 0, 0},
-	{"kRSAPSK", {AT_KPSK}, 0, 0},
-	{"SRP", {AT_NEVER}, 0, 0},
-	{"kSRP", {AT_NEVER}, 0, 0},
-	{"aSRP", {AT_NEVER}, 0, 0},
-	{"kGOST", {AT_NEVER}, 0, 0},
-	{"aGOST", {AT_NEVER}, 0, 0},
-	{"aGOST01", {AT_NEVER}, 0, 0},
-	{"GOST94", {AT_NEVER}, 0, 0},
-	{"GOST89MAC", {AT_NEVER}, 0, 0},
-	/* authentication */
-	{"aRSA", {AT_ARSA}, 0, 0},
-	{"aECDSA", {AT_AECDSA}, 0, 0},
-	{"ECDSA", {AT_AECDSA}, 0, 0},
-	{"aDSS", {AT_NEVER}, 0, 0},
-	{"DSS", {AT_NEVER}, 0, 0},
-	/* encryption */
-	{"AES", {AT_AES}, 0, 0},
-	{"AES128", {AT_AES, AT_B128}, 0, 0},
-	{"AES256", {AT_AES, AT_B256}, 0, 0},
-	{"AESGCM", {AT_AES, AT_GCM}, 0, 0},
-	{"AESCCM", {AT_AES, AT_CCM | AT_CCM8}, 0, 0},
-	{"AESCCM8", {AT_AES, AT_CCM8}, 0, 0},
-	{"CHACHA20", {AT_CHACHA20}, 0, 0},
-	{"CAMELLIA", {AT_CAMELLIA}, 0, 0},
-	{"CAMELLIA128", {AT_CAMELLIA, AT_B128}, 0, 0},
-	{"CAMELLIA256", {AT_CAMELLIA, AT_B256}, 0, 0},
-	{"ARIA", {AT_ARIA}, 0, 0},
-	{"ARIA128", {AT_ARIA, AT_B128}, 0, 0},
-	{"ARIA256", {AT_ARIA, AT_B256}, 0, 0},
-	{"ARIAGCM", {AT_ARIA, AT_GCM}, 0, 0},
-	{"3DES", {AT_3DES}, 0, 0},
-	{"DES", {AT_NEVER}, 0, 0},
-	{"RC4", {AT_RC4}, 0, 0},
-	{"RC2", {AT_NEVER}, 0, 0},
-	{"IDEA", {AT_NEVER}, 0, 0},
-	{"SEED", {AT_NEVER}, 0, 0},
-	{"CBC", {AT_CBC}, 0, 0},
-	/* MAC (of an AEAD suite: the PRF hash) */
-	{"MD5", {AT_MD5}, 0, 0},
-	{"SHA1", {AT_SHA1}, 0, 0},
-	{"SHA", {AT_SHA1}, 0, 0},
-	{"SHA256", {AT_SHA256}, 0, 0},
-	{"SHA384", {AT_SHA384}, 0, 0},
-	/* Suite B */
-	{"SUITEB128", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
-	{"SUITEB128ONLY", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
-	{"SUITEB128C2", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
-	{"SUITEB192", {AT_KECDHE, AT_AECDSA, AT_B256}, 0, 0},
-	/* TLS 1.3 suites are not set by this string */
-	{"TLS_AES_128_GCM_SHA256", {AT_NEVER}, 0, W_TLS13},
-	{"TLS_AES_256_GCM_SHA384", {AT_NEVER}, 0, W_TLS13},
-	{"TLS_CHACHA20_POLY1305_SHA256", {AT_NEVER}, 0, W_TLS13},
-	{"TLS_AES_128_CCM_SHA256", {AT_NEVER}, 0, W_TLS13},
-	{"TLS_AES_128_CCM_8_SHA256", {AT_NEVER}, 0, W_TLS13},
+    {"ALL", {0}, 0, 0},
+    {"DEFAULT", {0}, 0, 0},
+    {"HIGH", {0}, 0, 0},
+    {"TLSv1.2", {0}, 0, 0},
+    {"AEAD", {0}, 0, 0},
+    {"FIPS", {AT_AES}, 0, 0},
+    {"COMPLEMENTOFDEFAULT", {AT_NEVER}, 0, 0},
+    {"COMPLEMENTOFALL", {AT_NEVER}, 0, 0},
+    {"MEDIUM", {AT_NEVER}, 0, 0},
+    {"LOW", {AT_NEVER}, 0, 0},
+    {"EXPORT", {AT_NEVER}, 0, 0},
+    {"EXPORT40", {AT_NEVER}, 0, 0},
+    {"EXPORT56", {AT_NEVER}, 0, 0},
+    {"EXP", {AT_NEVER}, 0, 0},
+    {"SSLv3", {AT_NEVER}, 0, 0},
+    {"TLSv1", {AT_NEVER}, 0, 0},
+    {"TLSv1.0", {AT_NEVER}, 0, 0},
+    {"eNULL", {AT_ENULL}, 0, 0},
+    {"NULL", {AT_ENULL}, 0, 0},
+    {"aNULL", {AT_NEVER}, 0, 0},
+    {"ADH", {AT_NEVER}, 0, 0},
+    {"AECDH", {AT_NEVER}, 0, 0},
+    /* key exchange */
+    {"kECDHE", {AT_KECDHE}, 0, W_KX},
+    {"kEECDH", {AT_KECDHE}, 0, W_KX},
+    {"ECDHE", {AT_KECDHE}, 0, W_KX},
+    {"EECDH", {AT_KECDHE}, 0, W_KX},
+    {"kDHE", {AT_KDHE}, 0, W_KX},
+    {"kEDH", {AT_KDHE}, 0, W_KX},
+    {"DHE", {AT_KDHE}, 0, W_KX},
+    {"EDH", {AT_KDHE}, 0, W_KX},
+    {"ECDH", {AT_KECDHE | AT_KECDH}, AT_KECDH, W_KX},
+    {"DH", {AT_KDHE}, AT_NEVER, W_KX},
+    {"kECDH", {AT_KECDH}, 0, 0},
+    {"kECDHr", {AT_KECDH | AT_ARSA}, 0, 0},
+    {"kECDHe", {AT_KECDH | AT_AECDSA}, 0, 0},
+    {"aECDH", {AT_KECDH}, 0, 0},
+    {"kDH", {AT_NEVER}, 0, 0},
+    {"kDHr", {AT_NEVER}, 0, 0},
+    {"kDHd", {AT_NEVER}, 0, 0},
+    {"aDH", {AT_NEVER}, 0, 0},
+    {"kRSA", {AT_KRSA}, 0, 0},
+    {"RSA", {AT_KRSA}, 0, W_RSA},
+    {"PSK", {AT_KPSK}, 0, 0},
+    {"kPSK", {AT_KPSK}, 0, 0},
+    {"aPSK", {AT_APSK}, 0, 0},
+    {"kECDHEPSK", {AT_KPSK}, 0, 0},
+    {"kDHEPSK", {AT_KPSK}, 0, 0},
+    {"kRSAPSK", {AT_KPSK}, 0, 0},
+    {"SRP", {AT_NEVER}, 0, 0},
+    {"kSRP", {AT_NEVER}, 0, 0},
+    {"aSRP", {AT_NEVER}, 0, 0},
+    {"kGOST", {AT_NEVER}, 0, 0},
+    {"aGOST", {AT_NEVER}, 0, 0},
+    {"aGOST01", {AT_NEVER}, 0, 0},
+    {"GOST94", {AT_NEVER}, 0, 0},
+    {"GOST89MAC", {AT_NEVER}, 0, 0},
+    /* authentication */
+    {"aRSA", {AT_ARSA}, 0, 0},
+    {"aECDSA", {AT_AECDSA}, 0, 0},
+    {"ECDSA", {AT_AECDSA}, 0, 0},
+    {"aDSS", {AT_NEVER}, 0, 0},
+    {"DSS", {AT_NEVER}, 0, 0},
+    /* encryption */
+    {"AES", {AT_AES}, 0, 0},
+    {"AES128", {AT_AES, AT_B128}, 0, 0},
+    {"AES256", {AT_AES, AT_B256}, 0, 0},
+    {"AESGCM", {AT_AES, AT_GCM}, 0, 0},
+    {"AESCCM", {AT_AES, AT_CCM | AT_CCM8}, 0, 0},
+    {"AESCCM8", {AT_AES, AT_CCM8}, 0, 0},
+    {"CHACHA20", {AT_CHACHA20}, 0, 0},
+    {"CAMELLIA", {AT_CAMELLIA}, 0, 0},
+    {"CAMELLIA128", {AT_CAMELLIA, AT_B128}, 0, 0},
+    {"CAMELLIA256", {AT_CAMELLIA, AT_B256}, 0, 0},
+    {"ARIA", {AT_ARIA}, 0, 0},
+    {"ARIA128", {AT_ARIA, AT_B128}, 0, 0},
+    {"ARIA256", {AT_ARIA, AT_B256}, 0, 0},
+    {"ARIAGCM", {AT_ARIA, AT_GCM}, 0, 0},
+    {"3DES", {AT_3DES}, 0, 0},
+    {"DES", {AT_NEVER}, 0, 0},
+    {"RC4", {AT_RC4}, 0, 0},
+    {"RC2", {AT_NEVER}, 0, 0},
+    {"IDEA", {AT_NEVER}, 0, 0},
+    {"SEED", {AT_NEVER}, 0, 0},
+    {"CBC", {AT_CBC}, 0, 0},
+    /* MAC (of an AEAD suite: the PRF hash) */
+    {"MD5", {AT_MD5}, 0, 0},
+    {"SHA1", {AT_SHA1}, 0, 0},
+    {"SHA", {AT_SHA1}, 0, 0},
+    {"SHA256", {AT_SHA256}, 0, 0},
+    {"SHA384", {AT_SHA384}, 0, 0},
+    /* Suite B */
+    {"SUITEB128", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
+    {"SUITEB128ONLY", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
+    {"SUITEB128C2", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
+    {"SUITEB192", {AT_KECDHE, AT_AECDSA, AT_B256}, 0, 0},
+    /* TLS 1.3 suites are not set by this string */
+    {"TLS_AES_128_GCM_SHA256", {AT_NEVER}, 0, W_TLS13},
+    {"TLS_AES_256_GCM_SHA384", {AT_NEVER}, 0, W_TLS13},
+    {"TLS_CHACHA20_POLY1305_SHA256", {AT_NEVER}, 0, W_TLS13},
+    {"TLS_AES_128_CCM_SHA256", {AT_NEVER}, 0, W_TLS13},
+    {"TLS_AES_128_CCM_8_SHA256", {AT_NEVER}, 0, W_TLS13},
 };
 
 /* OpenSSL's names of the suites we may offer (their IANA numbers). */
@@ -515,16 +515,25 @@ static const struct {
 	const char *name;
 	int id;
 } openssl_names[] = {
-	{"ECDHE-ECDSA-AES128-GCM-SHA256", 0xC02B},  {"ECDHE-ECDSA-AES256-GCM-SHA384", 0xC02C},
-	{"ECDHE-RSA-AES128-GCM-SHA256", 0xC02F},    {"ECDHE-RSA-AES256-GCM-SHA384", 0xC030},
-	{"ECDHE-ECDSA-CHACHA20-POLY1305", 0xCCA9},  {"ECDHE-RSA-CHACHA20-POLY1305", 0xCCA8},
-	{"DHE-RSA-CHACHA20-POLY1305", 0xCCAA},      {"DHE-RSA-AES128-GCM-SHA256", 0x009E},
-	{"DHE-RSA-AES256-GCM-SHA384", 0x009F},      {"ECDHE-ECDSA-AES128-CCM", 0xC0AC},
-	{"ECDHE-ECDSA-AES256-CCM", 0xC0AD},         {"DHE-RSA-AES128-CCM", 0xC09E},
-	{"DHE-RSA-AES256-CCM", 0xC09F},             {"ECDHE-ECDSA-ARIA128-GCM-SHA256", 0xC05C},
-	{"ECDHE-ECDSA-ARIA256-GCM-SHA384", 0xC05D}, {"ECDHE-ARIA128-GCM-SHA256", 0xC060},
-	{"ECDHE-ARIA256-GCM-SHA384", 0xC061},       {"DHE-RSA-ARIA128-GCM-SHA256", 0xC052},
-	{"DHE-RSA-ARIA256-GCM-SHA384", 0xC053},
+    {"ECDHE-ECDSA-AES128-GCM-SHA256", 0xC02B},
+    {"ECDHE-ECDSA-AES256-GCM-SHA384", 0xC02C},
+    {"ECDHE-RSA-AES128-GCM-SHA256", 0xC02F},
+    {"ECDHE-RSA-AES256-GCM-SHA384", 0xC030},
+    {"ECDHE-ECDSA-CHACHA20-POLY1305", 0xCCA9},
+    {"ECDHE-RSA-CHACHA20-POLY1305", 0xCCA8},
+    {"DHE-RSA-CHACHA20-POLY1305", 0xCCAA},
+    {"DHE-RSA-AES128-GCM-SHA256", 0x009E},
+    {"DHE-RSA-AES256-GCM-SHA384", 0x009F},
+    {"ECDHE-ECDSA-AES128-CCM", 0xC0AC},
+    {"ECDHE-ECDSA-AES256-CCM", 0xC0AD},
+    {"DHE-RSA-AES128-CCM", 0xC09E},
+    {"DHE-RSA-AES256-CCM", 0xC09F},
+    {"ECDHE-ECDSA-ARIA128-GCM-SHA256", 0xC05C},
+    {"ECDHE-ECDSA-ARIA256-GCM-SHA384", 0xC05D},
+    {"ECDHE-ARIA128-GCM-SHA256", 0xC060},
+    {"ECDHE-ARIA256-GCM-SHA384", 0xC061},
+    {"DHE-RSA-ARIA128-GCM-SHA256", 0xC052},
+    {"DHE-RSA-ARIA256-GCM-SHA384", 0xC053},
 };
 
 /*
@@ -533,20 +542,20 @@ static const struct {
  * else is a typo and an error.
  */
 static const char *const openssl_name_parts[] = {
-	"ECDHE", "ECDH",  "DHE",      "EDH",      "DH",          "ADH",         "AECDH",
-	"RSA",   "DSS",   "ECDSA",    "PSK",      "SRP",         "KRB5",        "EXP",
-	"EXP1024", "NULL", "AES",     "AES128",   "AES256",      "GCM",         "CCM",
-	"CCM8",  "CBC",   "CBC3",     "DES",      "3DES",        "RC4",         "RC2",
-	"IDEA",  "SEED",  "CAMELLIA", "CAMELLIA128", "CAMELLIA256", "ARIA",     "ARIA128",
-	"ARIA256", "CHACHA20", "POLY1305", "SHA",  "SHA256",      "SHA384",      "MD5",
-	"GOST94", "GOST89", "GOST2001", "GOST2012", "GOST89MAC", "IMIT",      "CNT",
-	"40",    "56",    "1024",     "anon",
+    "ECDHE",   "ECDH",     "DHE",      "EDH",         "DH",          "ADH",    "AECDH",
+    "RSA",     "DSS",      "ECDSA",    "PSK",         "SRP",         "KRB5",   "EXP",
+    "EXP1024", "NULL",     "AES",      "AES128",      "AES256",      "GCM",    "CCM",
+    "CCM8",    "CBC",      "CBC3",     "DES",         "3DES",        "RC4",    "RC2",
+    "IDEA",    "SEED",     "CAMELLIA", "CAMELLIA128", "CAMELLIA256", "ARIA",   "ARIA128",
+    "ARIA256", "CHACHA20", "POLY1305", "SHA",         "SHA256",      "SHA384", "MD5",
+    "GOST94",  "GOST89",   "GOST2001", "GOST2012",    "GOST89MAC",   "IMIT",   "CNT",
+    "40",      "56",       "1024",     "anon",
 };
 
 /* One '+'-separated part of an element: either a set of needs or one suite id. */
 struct cipher_atom {
 	uint64_t need[3];
-	int id;    /* > 0: exactly this suite */
+	int id; /* > 0: exactly this suite */
 	int flags;
 };
 
@@ -656,8 +665,8 @@ static void list_move_to_end(int *list, size_t n, const unsigned char *sel)
  * chosen indices into u (in order) and the count is returned; -1 with a message on an
  * unknown word.
  */
-static int cipher_select(const char *str, const struct suite *u, size_t nu, int **out,
-			 char *err, size_t errlen)
+static int cipher_select(const char *str, const struct suite *u, size_t nu, int **out, char *err,
+                         size_t errlen)
 {
 	unsigned char *killed = NULL, *in = NULL, *sel = NULL;
 	int *list = NULL;
@@ -665,7 +674,7 @@ static int cipher_select(const char *str, const struct suite *u, size_t nu, int 
 	const char *p;
 	int ret = -1;
 
-	if (str == NULL || *str == '\0')
+	if (str == NULL || str[strspn(str, ":, ")] == '\0')
 		str = "DEFAULT";
 	killed = calloc(nu + 1, 1);
 	in = calloc(nu + 1, 1);
@@ -724,7 +733,7 @@ static int cipher_select(const char *str, const struct suite *u, size_t nu, int 
 			if (alen == 0 || natoms == sizeof(atoms) / sizeof(atoms[0]) ||
 			    atom_parse(e, alen, op == '!' || op == '-', &atoms[natoms]) != 0) {
 				snprintf(err, errlen, "unknown cipher token \"%.*s\"",
-					 (int)(alen ? alen : elen), e);
+				         (int)(alen ? alen : elen), e);
 				goto fail;
 			}
 			has_kx |= (atoms[natoms].flags & W_KX) != 0;
@@ -760,7 +769,8 @@ static int cipher_select(const char *str, const struct suite *u, size_t nu, int 
 			}
 			for (i = 0; i < n;) {
 				if (sel[list[i]]) {
-					memmove(list + i, list + i + 1, (n - i - 1) * sizeof(*list));
+					memmove(list + i, list + i + 1,
+					        (n - i - 1) * sizeof(*list));
 					n--;
 				} else {
 					i++;
@@ -865,19 +875,19 @@ int tls_cipher_check(const char *ciphers, char *buf, size_t buflen)
 struct tls_cert {
 	mbedtls_x509_crt chain; /* leaf first */
 	mbedtls_pk_context key;
-	char **names;           /* DNS SANs and CN of the leaf, for SNI */
+	char **names; /* DNS SANs and CN of the leaf, for SNI */
 	size_t nnames;
 };
 
 struct tls_ctx {
 	int refs;
 	int is_server;
-	int verifies;           /* peer certificates are checked against ca */
+	int verifies; /* peer certificates are checked against ca */
 	mbedtls_ssl_config conf;
 	struct tls_cert *certs; /* server: the Cert files; client: at most one */
 	size_t ncerts;
 	mbedtls_x509_crt ca;
-	int *suites;            /* the config points into this */
+	int *suites; /* the config points into this */
 };
 
 /* The whole file, NUL-terminated: the PEM parsers want the NUL counted in the length. */
@@ -898,8 +908,8 @@ static unsigned char *pem_read(const char *path, size_t *len, char *err, size_t 
 			unsigned char *nb;
 
 			if (cap >= PEM_MAX_SIZE) {
-				snprintf(err, errlen, "%s: larger than %d bytes, not a PEM file?", path,
-					 PEM_MAX_SIZE);
+				snprintf(err, errlen, "%s: larger than %d bytes, not a PEM file?",
+				         path, PEM_MAX_SIZE);
 				goto fail;
 			}
 			cap = cap ? cap * 2 : 8192;
@@ -1005,7 +1015,8 @@ static int cert_load(struct tls_cert *tc, const char *path, char *err, size_t er
 	ret = mbedtls_x509_crt_parse(&tc->chain, buf, len);
 	if (ret != 0) {
 		if (ret > 0)
-			snprintf(why, sizeof(why), "%d of its certificates could not be parsed", ret);
+			snprintf(why, sizeof(why), "%d of its certificates could not be parsed",
+			         ret);
 		else
 			mbed_strerror(ret, why, sizeof(why));
 		snprintf(err, errlen, "%s: bad certificate: %s", path, why);
@@ -1013,9 +1024,9 @@ static int cert_load(struct tls_cert *tc, const char *path, char *err, size_t er
 	}
 	if (strstr((char *)buf, "PRIVATE KEY-----") == NULL) {
 		snprintf(err, errlen,
-			 "%s: no private key in the file (it must hold the key and the "
-			 "certificate chain)",
-			 path);
+		         "%s: no private key in the file (it must hold the key and the "
+		         "certificate chain)",
+		         path);
 		goto fail;
 	}
 	ret = PK_PARSE(&tc->key, buf, len);
@@ -1030,9 +1041,9 @@ static int cert_load(struct tls_cert *tc, const char *path, char *err, size_t er
 	}
 	if (PK_CHECK_PAIR(&tc->chain.pk, &tc->key) != 0) {
 		snprintf(err, errlen,
-			 "%s: the private key does not match the first certificate (the "
-			 "server's own certificate must come first)",
-			 path);
+		         "%s: the private key does not match the first certificate (the "
+		         "server's own certificate must come first)",
+		         path);
 		goto fail;
 	}
 	if (cert_collect_names(tc) != 0) {
@@ -1105,9 +1116,9 @@ struct tls_conn {
 	mbedtls_ssl_context ssl; /* first: the SNI callback is handed only this */
 	struct tls_ctx *ctx;
 	int fd;
-	int err;      /* the library's code for the last failure, or 0 */
-	int sys_err;  /* errno of the last failed send/recv, or 0 */
-	char *sni;    /* server side: the name the client asked for */
+	int err;     /* the library's code for the last failure, or 0 */
+	int sys_err; /* errno of the last failed send/recv, or 0 */
+	char *sni;   /* server side: the name the client asked for */
 };
 
 /*
@@ -1196,7 +1207,7 @@ static void ctx_free(struct tls_ctx *ctx)
 
 /* What servers and clients share: defaults, RNG, versions, suites. */
 static struct tls_ctx *ctx_new(int endpoint, int min, int max, const char *ciphers, char *err,
-			       size_t errlen)
+                               size_t errlen)
 {
 	struct tls_ctx *ctx;
 	int vmin, vmax, ret;
@@ -1224,16 +1235,16 @@ static struct tls_ctx *ctx_new(int endpoint, int min, int max, const char *ciphe
 	}
 	if (n12 == 0 && vmax < TLS_V1_3) {
 		snprintf(err, errlen,
-			 "Ciphers \"%s\" leaves no forward-secret TLS 1.2 suite, and TLS 1.3 is "
-			 "not available",
-			 ciphers ? ciphers : "");
+		         "Ciphers \"%s\" leaves no forward-secret TLS 1.2 suite, and TLS 1.3 is "
+		         "not available",
+		         ciphers ? ciphers : "");
 		goto fail;
 	}
 	if (n12 == 0 && vmin < TLS_V1_3)
 		vmin = TLS_V1_3; /* nothing to offer a TLS 1.2 peer */
 
 	ret = mbedtls_ssl_config_defaults(&ctx->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
-					  MBEDTLS_SSL_PRESET_DEFAULT);
+	                                  MBEDTLS_SSL_PRESET_DEFAULT);
 	if (ret != 0) {
 		mbed_strerror(ret, why, sizeof(why));
 		snprintf(err, errlen, "TLS setup: %s", why);
@@ -1262,8 +1273,8 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 		snprintf(err, errlen, "requiring client certificates needs a CA file (VerifyList)");
 		return NULL;
 	}
-	ctx = ctx_new(MBEDTLS_SSL_IS_SERVER, o->min_version, o->max_version, o->ciphers, err,
-		      errlen);
+	ctx =
+	    ctx_new(MBEDTLS_SSL_IS_SERVER, o->min_version, o->max_version, o->ciphers, err, errlen);
 	if (ctx == NULL)
 		return NULL;
 	ctx->certs = calloc(o->ncerts, sizeof(*ctx->certs));
@@ -1315,8 +1326,8 @@ struct tls_ctx *tls_client_ctx_new(const struct tls_client_opts *o, char *err, s
 		snprintf(err, errlen, "verifying the server needs a CA file");
 		return NULL;
 	}
-	ctx = ctx_new(MBEDTLS_SSL_IS_CLIENT, o->min_version, o->max_version, o->ciphers, err,
-		      errlen);
+	ctx =
+	    ctx_new(MBEDTLS_SSL_IS_CLIENT, o->min_version, o->max_version, o->ciphers, err, errlen);
 	if (ctx == NULL)
 		return NULL;
 	if (o->ca_file != NULL) {
@@ -1324,8 +1335,8 @@ struct tls_ctx *tls_client_ctx_new(const struct tls_client_opts *o, char *err, s
 			goto fail;
 		mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
 	}
-	mbedtls_ssl_conf_authmode(&ctx->conf,
-				  o->verify ? MBEDTLS_SSL_VERIFY_REQUIRED : MBEDTLS_SSL_VERIFY_NONE);
+	mbedtls_ssl_conf_authmode(&ctx->conf, o->verify ? MBEDTLS_SSL_VERIFY_REQUIRED
+	                                                : MBEDTLS_SSL_VERIFY_NONE);
 	ctx->verifies = o->verify != 0;
 	if (o->cert != NULL) {
 		ctx->certs = calloc(1, sizeof(*ctx->certs));
@@ -1337,7 +1348,7 @@ struct tls_ctx *tls_client_ctx_new(const struct tls_client_opts *o, char *err, s
 			goto fail;
 		ctx->ncerts = 1;
 		if (mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->certs[0].chain,
-					      &ctx->certs[0].key) != 0) {
+		                              &ctx->certs[0].key) != 0) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -1377,7 +1388,7 @@ static int bio_send(void *arg, const unsigned char *buf, size_t len)
 		return MBEDTLS_ERR_SSL_WANT_WRITE;
 	c->sys_err = errno;
 	return errno == EPIPE || errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET
-						     : MBEDTLS_ERR_NET_SEND_FAILED;
+	                                             : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 static int bio_recv(void *arg, unsigned char *buf, size_t len)

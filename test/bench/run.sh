@@ -185,18 +185,39 @@ PF_RSS_IDLE=$(rss_kib "$PF_PID")
 HA_RSS_IDLE=$(rss_kib "$HA_PID")
 
 # ---- the runs ------------------------------------------------------------------------------------------
-declare -A RPS ERRS
+# CPU time used by anything that is not part of this benchmark (compilers, fuzzers, ... of
+# other people on a shared machine), so a disturbed round shows up in the table:
+# all user+system time (/proc/stat) minus that of nginx, pinfold, haproxy and wrk.
+TICK=$(getconf CLK_TCK)
+total_ticks() { awk '/^cpu / {print $2 + $3 + $4}' /proc/stat; }
+ours_ticks() {
+	local p pids
+	pids="$NGX_PID $(cat "/proc/$NGX_PID/task/$NGX_PID/children" 2>/dev/null) $PF_PID $HA_PID"
+	for p in $pids; do cat "/proc/$p/stat" 2>/dev/null; done | awk '{
+		i = index($0, ") "); split(substr($0, i + 2), f, " "); t += f[12] + f[13]
+	} END { printf "%d\n", t }'
+}
+declare -A RPS ERRS OTHER
 run_wrk() { # name port seconds -> appends req/s to RPS[name], errors to ERRS[name]
-	local name=$1 port=$2 secs=$3 out rps non2xx sockerr
-	out=$(timeout $((secs + 30)) $PIN_LOAD wrk -c "$CONNS" -t 1 -d "${secs}s" \
-		"http://$HOST:$port/1k.bin" 2>&1) || die "wrk against $name failed: $out"
+	local name=$1 port=$2 secs=$3 out rps non2xx sockerr a0 o0 a1 o1 wrk_s other
+	a0=$(total_ticks); o0=$(ours_ticks)
+	# `times` in the subshell reports the CPU time of its children: wrk's
+	out=$( (timeout $((secs + 30)) $PIN_LOAD wrk -c "$CONNS" -t 1 -d "${secs}s" \
+		"http://$HOST:$port/1k.bin" 2>&1 || echo "WRK-FAILED"; times) )
+	a1=$(total_ticks); o1=$(ours_ticks)
+	case "$out" in *WRK-FAILED*) die "wrk against $name failed: $out";; esac
+	wrk_s=$(tail -1 <<<"$out" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, m, /[ms]/); t += m[1] * 60 + m[2] } print t }')
+	other=$(awk -v a=$((a1 - a0)) -v o=$((o1 - o0)) -v w="$wrk_s" -v hz="$TICK" -v s="$secs" \
+		'BEGIN { v = 100 * ((a - o) / hz - w) / s; printf "%.0f", v < 0 ? 0 : v }')
+	[ "$other" -gt "${OTHER[$name]:-0}" ] && OTHER[$name]=$other
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
 	[ -n "$rps" ] || die "no Requests/sec from wrk against $name: $out"
 	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
 	sockerr=$(awk -F'[ ,]+' '/Socket errors:/ {print $4+$6+$8+$10}' <<<"$out")
 	RPS[$name]="${RPS[$name]:-} $rps"
 	ERRS[$name]=$(( ${ERRS[$name]:-0} + ${non2xx:-0} + ${sockerr:-0} ))
-	echo "bench: $name round: $rps req/s (non-2xx ${non2xx:-0}, socket errors ${sockerr:-0})" >&2
+	echo "bench: $name round: $rps req/s (non-2xx ${non2xx:-0}, socket errors ${sockerr:-0}," \
+		"other processes: ${other}% of a CPU)" >&2
 }
 
 median() {
@@ -245,11 +266,13 @@ $BUSY_NOTE.
 - $(nginx -v 2>&1 | sed 's/^nginx version: //'), 1 worker, as backend
 - $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
 
-| target | req/s (median) | rounds | vs direct | non-2xx + socket errors |
-|---|---:|---|---:|---:|
-| nginx direct | $D | ${RPS[direct]# } | 1.00 | ${ERRS[direct]} |
-| pinfold | $P | ${RPS[pinfold]# } | $(ratio "$P" "$D") | ${ERRS[pinfold]} |
-| HAProxy 2.6 | $H | ${RPS[haproxy]# } | $(ratio "$H" "$D") | ${ERRS[haproxy]} |
+| target | req/s (median) | rounds | vs direct | non-2xx + socket errors | other processes (max % of a CPU) |
+|---|---:|---|---:|---:|---:|
+| nginx direct | $D | ${RPS[direct]# } | 1.00 | ${ERRS[direct]} | ${OTHER[direct]:-0} |
+| pinfold | $P | ${RPS[pinfold]# } | $(ratio "$P" "$D") | ${ERRS[pinfold]} | ${OTHER[pinfold]:-0} |
+| HAProxy 2.6 | $H | ${RPS[haproxy]# } | $(ratio "$H" "$D") | ${ERRS[haproxy]} | ${OTHER[haproxy]:-0} |
+
+Rounds where other processes took more than ~10% of a CPU were disturbed; compare those with care.
 
 | measure | pinfold | HAProxy | aim (issue 2) |
 |---|---|---|---|

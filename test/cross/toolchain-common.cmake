@@ -39,6 +39,10 @@ if(PINFOLD_CROSS_QEMU)
   if(NOT PINFOLD_QEMU_PROGRAM)
     message(FATAL_ERROR "${PINFOLD_CROSS_QEMU} not found (Debian: apt-get install qemu-user)")
   endif()
-  # -L: the target's dynamic loader and libc come from its sysroot.
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${PINFOLD_QEMU_PROGRAM} -L ${PINFOLD_CROSS_SYSROOT})
+  # -L: the target's dynamic loader comes from its sysroot.  LD_LIBRARY_PATH: so does its
+  # libc.  Without it the guest's loader follows the host's ld.so.cache to a multiarch
+  # libc6:mipsel (pulled in by libmbedtls-dev:mipsel) of another build than the cross
+  # ld.so.1, and the two do not mix: the child of every fork() dies of SIGSEGV.
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${PINFOLD_QEMU_PROGRAM} -L ${PINFOLD_CROSS_SYSROOT}
+      -E LD_LIBRARY_PATH=${PINFOLD_CROSS_SYSROOT}/lib)
 endif()

@@ -80,8 +80,8 @@ static int needs_dns(const uint8_t *data, size_t size)
 				if (c == ':')
 					colon = 1;
 				else if (!(isdigit(c) || c == '.' || c == ' ' || c == '\t' ||
-					   c == '"' || c == '[' || c == ']' || c == '\r' ||
-					   (isxdigit(c) && colon)))
+				           c == '"' || c == '[' || c == ']' || c == '\r' ||
+				           (isxdigit(c) && colon)))
 					other = 1;
 			}
 			/* Numeric IPv4, or hex-and-colons IPv6; anything else may be a name. */
@@ -101,8 +101,9 @@ static void check_services(const struct cfg_service *s)
 		check(kinds == 1);
 		check(!s->redirect_code || s->redirect_url);
 		for (const struct cfg_backend *b = s->backends; b; b = b->next)
-			check(b->priority >= 0 && b->priority <= CFG_MAX_PRIORITY && b->timeout > 0 &&
-			      b->conn_to > 0 && b->ws_timeout > 0 && !b->emergency);
+			check(b->priority >= 0 && b->priority <= CFG_MAX_PRIORITY &&
+			      b->timeout > 0 && b->conn_to > 0 && b->ws_timeout > 0 &&
+			      !b->emergency);
 		check(!s->emergency || s->emergency->emergency);
 	}
 }

@@ -22,6 +22,8 @@ Scripts use it like this:
 
 Run one script alone: /usr/bin/python3 test_x.py --binary build/pinfold [-v] [--keep]
 (PINFOLD=path works too; default <repo>/build/pinfold).  Exit 77 = skipped.
+A cross-built binary runs under an emulator named in PINFOLD_EMULATOR (shell words, e.g.
+"qemu-mips -L /usr/mips-linux-gnu"; test/cross/ sets it for ctest).
 """
 import atexit
 import fcntl
@@ -30,6 +32,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -61,7 +64,27 @@ _live = []             # every process we started, killed at exit no matter what
 
 
 def binary():
-    return _binary or os.environ.get("PINFOLD") or os.path.join(REPO, "build", "pinfold")
+    path = _binary or os.environ.get("PINFOLD") or os.path.join(REPO, "build", "pinfold")
+    emulator = os.environ.get("PINFOLD_EMULATOR", "").strip()
+    return _emulated(emulator, path) if emulator else path
+
+
+_wrappers = {}
+
+
+def _emulated(emulator, path):
+    """A wrapper script that execs `EMULATOR PATH "$@"`: every caller, and the pid it sees,
+    get one program, as with a native binary (qemu-user runs the guest in its own process)."""
+    if path not in _wrappers:
+        d = tempfile.mkdtemp(prefix="pftest-emu-")
+        os.chmod(d, 0o755)
+        atexit.register(shutil.rmtree, d, True)
+        w = os.path.join(d, os.path.basename(path))
+        with open(w, "w") as f:
+            f.write('#!/bin/sh\nexec %s %s "$@"\n' % (emulator, shlex.quote(path)))
+        os.chmod(w, 0o755)
+        _wrappers[path] = w
+    return _wrappers[path]
 
 
 def _kill_leftovers():

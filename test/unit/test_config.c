@@ -126,17 +126,17 @@ static void dump(const struct run *r)
 {
 	for (int i = 0; i < r->n; i++)
 		print_message("  diag[%d] %s: %s\n", i, r->is_err[i] ? "error" : "warning",
-			      r->msg[i]);
+		              r->msg[i]);
 }
 
 /* Is there a diagnostic "FILE:LINE:COL: [warning: ]...frag..."? */
 static void expect_at(const struct run *r, int is_err, const char *file, int line, int col,
-		      const char *frag)
+                      const char *frag)
 {
 	char prefix[PATH_MAX + 64];
 
 	snprintf(prefix, sizeof(prefix), "%s:%d:%d: %s", file, line, col,
-		 is_err ? "" : "warning: ");
+	         is_err ? "" : "warning: ");
 	for (int i = 0; i < r->n; i++) {
 		if (r->is_err[i] != is_err || strncmp(r->msg[i], prefix, strlen(prefix)) != 0)
 			continue;
@@ -166,7 +166,7 @@ static void expect_counts(const struct run *r, int errors, int warnings)
 	if (e != errors || w != warnings || r->rc != errors) {
 		dump(r);
 		fail_msg("expected %d errors / %d warnings, got %d / %d (rc %d)", errors, warnings,
-			 e, w, r->rc);
+		         e, w, r->rc);
 	}
 }
 
@@ -215,8 +215,8 @@ static void test_seed003_verbatim(void **state)
 	/* The deamon typo only warns; ListenHTTPS cannot run in this (TLS-less) build. */
 	expect_warn(&r, 7, 13, "unknown LogFacility \"deamon\", using \"daemon\"");
 	expect_err(&r, 27, 1,
-		   "ListenHTTPS needs a TLS-enabled build (this pinfold was built with "
-		   "PINFOLD_TLS=none)");
+	           "ListenHTTPS needs a TLS-enabled build (this pinfold was built with "
+	           "PINFOLD_TLS=none)");
 	/* Its Cert, Disable SSLv3 and Ciphers lines are skipped, not reported one by one. */
 	expect_counts(&r, 1, 1);
 	run_free(&r);
@@ -237,6 +237,10 @@ static void test_seed003_structure(void **state)
 	assert_string_equal(c->user, "nobody");
 	assert_string_equal(c->group, "nobody");
 	assert_string_equal(c->root_jail, "/var/jail/pound/");
+	assert_ptr_equal(c->user_file, c->files[0]);
+	assert_int_equal(c->user_line, 4);
+	assert_ptr_equal(c->group_file, c->files[0]);
+	assert_int_equal(c->group_line, 5);
 	assert_null(c->pidfile);
 	assert_int_equal(c->log_level, 0);
 	assert_int_equal(c->log_facility, LOG_DAEMON);
@@ -323,15 +327,15 @@ static void test_lexer_quotes_and_comments(void **state)
 	struct cfg_service *s;
 
 	clean(&r, "listenhttp # keywords are case-insensitive\n"
-		  "\taddress 127.0.0.1\n"
-		  "\tPORT 8080#comment right after a word\n"
-		  "\tSERVICE\n"
-		  "\t\turl \"^/a#b\" # '#' inside quotes is not a comment\n"
-		  "\t\tHeader \"X-Q: say \\\"hi\\\" \\\\ back\"\n"
-		  "\t\tPath \"\\.jpg$\"\n"
-		  "\t\tredirect \"https://x.example\"\n"
-		  "\teNd\n"
-		  "END\n");
+	          "\taddress 127.0.0.1\n"
+	          "\tPORT 8080#comment right after a word\n"
+	          "\tSERVICE\n"
+	          "\t\turl \"^/a#b\" # '#' inside quotes is not a comment\n"
+	          "\t\tHeader \"X-Q: say \\\"hi\\\" \\\\ back\"\n"
+	          "\t\tPath \"\\.jpg$\"\n"
+	          "\t\tredirect \"https://x.example\"\n"
+	          "\teNd\n"
+	          "END\n");
 	s = r.cfg->listeners->services;
 	assert_string_equal(s->conds->str, "^/a#b");
 	assert_string_equal(s->conds->next->str, "X-Q: say \"hi\" \\ back");
@@ -362,7 +366,7 @@ static void test_lexer_unterminated_string(void **state)
 
 	/* The error points at the opening quote; parsing goes on to the next line. */
 	load_text(&r, "User \"nobody\n"
-		      "Alive 0\n" LISTENER);
+	              "Alive 0\n" LISTENER);
 	expect_err(&r, 1, 6, "unterminated quoted string");
 	expect_err(&r, 2, 7, "expected a number of seconds 1-86400, got \"0\"");
 	expect_counts(&r, 2, 0);
@@ -374,7 +378,7 @@ static void test_lexer_control_character(void **state)
 	struct run r;
 
 	load_text(&r, "Alive 1\001\n"
-		      "User \"a\002b\"\n" LISTENER);
+	              "User \"a\002b\"\n" LISTENER);
 	expect_err(&r, 1, 8, "invalid control character 0x01");
 	expect_err(&r, 2, 8, "invalid control character 0x02 in quoted string");
 	expect_counts(&r, 2, 0);
@@ -385,14 +389,14 @@ static void test_lexer_tab_columns(void **state)
 {
 	/* A tab is one column: "\t\tPort" puts the value at column 8. */
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\t\tPort 0\nEnd\n", 3, 8,
-		   "expected a port number 1-65535, got \"0\"");
+	           "expected a port number 1-65535, got \"0\"");
 }
 
 static void test_lexer_quoted_keyword(void **state)
 {
 	only_error("\"Alive\" 5\n" LISTENER, 1, 1,
-		   "expected a directive name at the start of the line, got the quoted string "
-		   "\"Alive\"");
+	           "expected a directive name at the start of the line, got the quoted string "
+	           "\"Alive\"");
 }
 
 static void test_lexer_too_many_words(void **state)
@@ -468,7 +472,7 @@ static void test_include_same_file_twice_is_fine(void **state)
 	run_free(&r);
 	/* A second Include of it is a duplicate Alive, not a cycle. */
 	load_named(&r, "twice.cfg",
-		   "Include \"twice_inc.cfg\"\nInclude \"twice_inc.cfg\"\n" LISTENER);
+	           "Include \"twice_inc.cfg\"\nInclude \"twice_inc.cfg\"\n" LISTENER);
 	expect_at(&r, 1, path, 1, 1, "duplicate \"Alive\" in top level (first given at line 1)");
 	expect_counts(&r, 1, 0);
 	run_free(&r);
@@ -499,7 +503,7 @@ static void test_include_not_regular(void **state)
 static void test_include_empty_name(void **state)
 {
 	only_error(LISTENER "Include \"\"\n", 5, 9,
-		   "expected a file name after Include, got an empty string");
+	           "expected a file name after Include, got an empty string");
 }
 
 static void test_include_depth_limit(void **state)
@@ -534,8 +538,9 @@ static void test_include_block_across_files(void **state)
 	/* Include works inside blocks, as in Pound. */
 	snprintf(path, sizeof(path), "%s/backend_body.cfg", tmpdir);
 	write_file(path, "Address 127.0.0.9\nPort 9000\n");
-	load_named(&r, "across.cfg", LISTENER "Service\n\tBackEnd\n\t\tInclude "
-					      "\"backend_body.cfg\"\n\tEnd\nEnd\n");
+	load_named(&r, "across.cfg",
+	           LISTENER "Service\n\tBackEnd\n\t\tInclude "
+	                    "\"backend_body.cfg\"\n\tEnd\nEnd\n");
 	expect_counts(&r, 0, 0);
 	assert_string_equal(r.cfg->services->backends->addr_text, "127.0.0.9:9000");
 	run_free(&r);
@@ -583,6 +588,9 @@ static void test_defaults(void **state)
 	c = r.cfg;
 	assert_null(c->user);
 	assert_null(c->group);
+	assert_null(c->user_file);
+	assert_int_equal(c->user_line, 0);
+	assert_null(c->group_file);
 	assert_null(c->root_jail);
 	assert_null(c->pidfile);
 	assert_int_equal(c->daemon, 1);
@@ -614,8 +622,8 @@ static void test_global_values(void **state)
 	struct config *c;
 
 	clean(&r, "User nobody\nGroup \"nogroup\"\nRootJail /var/empty\nPIDFile "
-		  "\"/run/pinfold.pid\"\nDaemon off\nLogLevel 3\nAlive 5\nClient 7\nTimeOut 40\n"
-		  "WSTimeOut 900\nGrace 0\n" LISTENER);
+	          "\"/run/pinfold.pid\"\nDaemon off\nLogLevel 3\nAlive 5\nClient 7\nTimeOut 40\n"
+	          "WSTimeOut 900\nGrace 0\n" LISTENER);
 	c = r.cfg;
 	assert_string_equal(c->user, "nobody");
 	assert_string_equal(c->group, "nogroup");
@@ -650,7 +658,8 @@ static void test_booleans(void **state)
 		run_free(&r);
 	}
 	only_error("Daemon 2\n" LISTENER, 1, 8, "expected a boolean (0 or 1), got \"2\"");
-	only_error("IgnoreCase maybe\n" LISTENER, 1, 12, "expected a boolean (0 or 1), got \"maybe\"");
+	only_error("IgnoreCase maybe\n" LISTENER, 1, 12,
+	           "expected a boolean (0 or 1), got \"maybe\"");
 }
 
 static void test_log_facility(void **state)
@@ -682,9 +691,9 @@ static void test_log_level(void **state)
 	struct cfg_listener *l;
 
 	clean(&r, "LogLevel \"detailed\"\n"
-		  "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tLogLevel \"null\"\nEnd\n"
-		  "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 2\n\tLogLevel 2\nEnd\n"
-		  "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 3\nEnd\n");
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tLogLevel \"null\"\nEnd\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 2\n\tLogLevel 2\nEnd\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 3\nEnd\n");
 	assert_int_equal(r.cfg->log_level, 5);
 	l = r.cfg->listeners;
 	assert_int_equal(config_log_level(r.cfg, l), 0);
@@ -694,36 +703,39 @@ static void test_log_level(void **state)
 	only_error("LogLevel 6\n" LISTENER, 1, 10, "expected a log level 0-5, got \"6\"");
 	only_error("LogLevel -1\n" LISTENER, 1, 10, "expected a log level 0-5, got \"-1\"");
 	only_error("LogLevel \"fancy\"\n" LISTENER, 1, 10,
-		   "unknown log format \"fancy\" (built-in: null, regular, extended");
+	           "unknown log format \"fancy\" (built-in: null, regular, extended");
 }
 
 static void test_seconds_ranges(void **state)
 {
 	only_error("Alive 0\n" LISTENER, 1, 7, "expected a number of seconds 1-86400, got \"0\"");
 	only_error("TimeOut 86401\n" LISTENER, 1, 9,
-		   "expected a number of seconds 1-86400, got \"86401\"");
-	only_error("Client abc\n" LISTENER, 1, 8, "expected a number of seconds 1-86400, got \"abc\"");
+	           "expected a number of seconds 1-86400, got \"86401\"");
+	only_error("Client abc\n" LISTENER, 1, 8,
+	           "expected a number of seconds 1-86400, got \"abc\"");
 	only_error("ConnTO 99999999999999\n" LISTENER, 1, 8,
-		   "expected a number of seconds 1-86400, got \"99999999999999\"");
+	           "expected a number of seconds 1-86400, got \"99999999999999\"");
 	only_error("Grace -1\n" LISTENER, 1, 7, "expected a number of seconds 0-86400, got \"-1\"");
 	only_error("WSTimeOut +5\n" LISTENER, 1, 11, "expected a number of seconds 1-86400");
 }
 
 static void test_strings(void **state)
 {
-	only_error("User \"\"\n" LISTENER, 1, 6, "expected a user name after User, got an empty string");
+	only_error("User \"\"\n" LISTENER, 1, 6,
+	           "expected a user name after User, got an empty string");
 	only_error("RootJail \"var/jail\"\n" LISTENER, 1, 10,
-		   "expected an absolute directory path after RootJail, got \"var/jail\"");
-	only_error("PIDFile\n" LISTENER, 1, 1, "missing argument for \"PIDFile\": expected a file name");
+	           "expected an absolute directory path after RootJail, got \"var/jail\"");
+	only_error("PIDFile\n" LISTENER, 1, 1,
+	           "missing argument for \"PIDFile\": expected a file name");
 	only_error("Group a b\n" LISTENER, 1, 9, "too many arguments for \"Group\" (it takes 1)");
 }
 
 static void test_duplicate_directive(void **state)
 {
 	only_error("Alive 5\n\nalive 6\n" LISTENER, 3, 1,
-		   "duplicate \"alive\" in top level (first given at line 1)");
+	           "duplicate \"alive\" in top level (first given at line 1)");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\txHTTP 1\n\txHTTP 2\nEnd\n", 5, 2,
-		   "duplicate \"xHTTP\" in ListenHTTP (first given at line 4)");
+	           "duplicate \"xHTTP\" in ListenHTTP (first given at line 4)");
 }
 
 static void test_connto_default_and_order(void **state)
@@ -732,12 +744,13 @@ static void test_connto_default_and_order(void **state)
 	struct cfg_backend *b1, *b2, *b3;
 
 	/* Globals apply wherever they are written, even after the backends. */
-	clean(&r, LISTENER "Service\n"
-			   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
-			   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 2\n\t\tTimeOut 50\n\tEnd\n"
-			   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 3\n\t\tConnTO 3\n\t\tWSTimeOut "
-			   "4\n\tEnd\nEnd\n"
-			   "TimeOut 25\nWSTimeOut 30\n");
+	clean(&r,
+	      LISTENER "Service\n"
+	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
+	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 2\n\t\tTimeOut 50\n\tEnd\n"
+	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 3\n\t\tConnTO 3\n\t\tWSTimeOut "
+	               "4\n\tEnd\nEnd\n"
+	               "TimeOut 25\nWSTimeOut 30\n");
 	b1 = r.cfg->services->backends;
 	b2 = b1->next;
 	b3 = b2->next;
@@ -754,7 +767,7 @@ static void test_connto_default_and_order(void **state)
 	run_free(&r);
 
 	clean(&r, "TimeOut 25\nConnTO 6\n" LISTENER
-		  "Service\n\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n");
+	          "Service\n\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n");
 	assert_int_equal(r.cfg->conn_to, 6);
 	assert_int_equal(r.cfg->services->backends->conn_to, 6);
 	run_free(&r);
@@ -765,13 +778,13 @@ static void test_balancer(void **state)
 	struct run r;
 
 	clean(&r, LISTENER "Service \"a\"\n\tError 404\nEnd\n"
-			   "Service \"b\"\n\tBalancer random\n\tError 404\nEnd\n"
-			   "Balancer IWRR\n");
+	                   "Service \"b\"\n\tBalancer random\n\tError 404\nEnd\n"
+	                   "Balancer IWRR\n");
 	assert_int_equal(r.cfg->services->balancer, BAL_IWRR);
 	assert_int_equal(r.cfg->services->next->balancer, BAL_RANDOM);
 	run_free(&r);
 	only_error("Balancer roundrobin\n" LISTENER, 1, 10,
-		   "expected random or iwrr after Balancer, got \"roundrobin\"");
+	           "expected random or iwrr after Balancer, got \"roundrobin\"");
 }
 
 /* ---- listeners -------------------------------------------------------------------------- */
@@ -782,9 +795,9 @@ static void test_listener_addresses(void **state)
 	struct cfg_listener *l;
 
 	clean(&r, "ListenHTTP \"v6\"\n\tAddress ::1\n\tPort 8080\nEnd\n"
-		  "ListenHTTP\n\tAddress \"[::1]\"\n\tPort 8081\nEnd\n"
-		  "ListenHTTP\n\tPort 8082\n\tAddress localhost\nEnd\n"
-		  "ListenHTTP\n\tAddress 0.0.0.0\n\tPort 65535\nEnd\n");
+	          "ListenHTTP\n\tAddress \"[::1]\"\n\tPort 8081\nEnd\n"
+	          "ListenHTTP\n\tPort 8082\n\tAddress localhost\nEnd\n"
+	          "ListenHTTP\n\tAddress 0.0.0.0\n\tPort 65535\nEnd\n");
 	l = r.cfg->listeners;
 	assert_string_equal(l->name, "v6");
 	assert_string_equal(l->addr_text, "[::1]:8080");
@@ -794,7 +807,7 @@ static void test_listener_addresses(void **state)
 	assert_string_equal(l->next->addr_text, "[::1]:8081");
 	/* "localhost" is resolved at load time (v4 or v6, whichever comes first). */
 	assert_true(strcmp(l->next->next->addr_text, "127.0.0.1:8082") == 0 ||
-		    strcmp(l->next->next->addr_text, "[::1]:8082") == 0);
+	            strcmp(l->next->next->addr_text, "[::1]:8082") == 0);
 	assert_string_equal(l->next->next->next->addr_text, "0.0.0.0:65535");
 	run_free(&r);
 }
@@ -805,15 +818,14 @@ static void test_listener_bad_addresses(void **state)
 
 	/* A rejected Address is not then also reported as missing at End. */
 	only_error("ListenHTTP\n\tAddress 1.2.3\n\tPort 80\nEnd\n", 2, 10,
-		   "expected an IPv4 address, an IPv6 address or a host name, got \"1.2.3\"");
-	only_error("ListenHTTP\n\tAddress 999.1.1.1\n\tPort 80\nEnd\n", 2, 10,
-		   "got \"999.1.1.1\"");
+	           "expected an IPv4 address, an IPv6 address or a host name, got \"1.2.3\"");
+	only_error("ListenHTTP\n\tAddress 999.1.1.1\n\tPort 80\nEnd\n", 2, 10, "got \"999.1.1.1\"");
 	only_error("ListenHTTP\n\tAddress \"bad host\"\n\tPort 80\nEnd\n", 2, 10,
-		   "got \"bad host\"");
+	           "got \"bad host\"");
 	only_error("ListenHTTP\n\tAddress \"\"\n\tPort 80\nEnd\n", 2, 10, "got \"\"");
 	only_error("ListenHTTP\n\tAddress /run/pinfold.sock\n\tPort 80\nEnd\n", 2, 10,
-		   "UNIX socket addresses (\"/run/pinfold.sock\") are a Pound feature pinfold does "
-		   "not implement yet");
+	           "UNIX socket addresses (\"/run/pinfold.sock\") are a Pound feature pinfold does "
+	           "not implement yet");
 	load_text(&r, "ListenHTTP\n\tAddress no-such-host.invalid\n\tPort 80\nEnd\n");
 	expect_err(&r, 2, 10, "cannot resolve host name \"no-such-host.invalid\": ");
 	expect_counts(&r, 1, 0);
@@ -823,32 +835,32 @@ static void test_listener_bad_addresses(void **state)
 static void test_listener_port(void **state)
 {
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 99999\nEnd\n", 3, 7,
-		   "expected a port number 1-65535, got \"99999\"");
+	           "expected a port number 1-65535, got \"99999\"");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 0\nEnd\n", 3, 7,
-		   "expected a port number 1-65535, got \"0\"");
+	           "expected a port number 1-65535, got \"0\"");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort http\nEnd\n", 3, 7,
-		   "expected a port number 1-65535, got \"http\"");
+	           "expected a port number 1-65535, got \"http\"");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort\nEnd\n", 3, 2,
-		   "missing argument for \"Port\": expected a port number 1-65535");
+	           "missing argument for \"Port\": expected a port number 1-65535");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80 81\nEnd\n", 3, 10,
-		   "too many arguments for \"Port\" (it takes 1)");
+	           "too many arguments for \"Port\" (it takes 1)");
 }
 
 static void test_listener_missing_address_or_port(void **state)
 {
 	only_error("\nListenHTTP\n\tPort 80\nEnd\n", 2, 1,
-		   "ListenHTTP has no Address (both Address and Port are required)");
+	           "ListenHTTP has no Address (both Address and Port are required)");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\nEnd\n", 1, 1,
-		   "ListenHTTP has no Port (both Address and Port are required)");
+	           "ListenHTTP has no Port (both Address and Port are required)");
 }
 
 static void test_listener_duplicate(void **state)
 {
 	only_error(LISTENER "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\nEnd\n", 5, 1,
-		   "another listener already uses 127.0.0.1:8080 (line 1)");
+	           "another listener already uses 127.0.0.1:8080 (line 1)");
 	only_error("ListenHTTP \"a\"\n\tAddress 127.0.0.1\n\tPort 1\nEnd\n"
-		   "ListenHTTP \"a\"\n\tAddress 127.0.0.1\n\tPort 2\nEnd\n",
-		   5, 12, "a listener named \"a\" already exists (line 1)");
+	           "ListenHTTP \"a\"\n\tAddress 127.0.0.1\n\tPort 2\nEnd\n",
+	           5, 12, "a listener named \"a\" already exists (line 1)");
 }
 
 static void test_listener_settings(void **state)
@@ -857,16 +869,16 @@ static void test_listener_settings(void **state)
 	struct cfg_listener *l;
 
 	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\txHTTP 4\n\tClient 3\n"
-		  "\tStripForwarded 0\nEnd\n");
+	          "\tStripForwarded 0\nEnd\n");
 	l = r.cfg->listeners;
 	assert_int_equal(l->xhttp, 4);
 	assert_int_equal(l->client_to, 3);
 	assert_int_equal(l->strip_forwarded, 0);
 	run_free(&r);
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\txHTTP 5\nEnd\n", 4, 8,
-		   "expected an xHTTP level 0-4, got \"5\"");
+	           "expected an xHTTP level 0-4, got \"5\"");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tStripForwarded yes please\nEnd\n",
-		   4, 21, "too many arguments for \"StripForwarded\"");
+	           4, 21, "too many arguments for \"StripForwarded\"");
 }
 
 static void test_listener_header_removal(void **state)
@@ -875,10 +887,10 @@ static void test_listener_header_removal(void **state)
 	struct cfg_cond *c;
 
 	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n"
-		  "\tHeadRemove \"^X-Forwarded\"\n"
-		  "\tHeaderRemove -exact \"Via: 1.1 x\"\n"
-		  "\tDeleteHeader -beg -case \"X-Secret\"\n"
-		  "End\n");
+	          "\tHeadRemove \"^X-Forwarded\"\n"
+	          "\tHeaderRemove -exact \"Via: 1.1 x\"\n"
+	          "\tDeleteHeader -beg -case \"X-Secret\"\n"
+	          "End\n");
 	c = r.cfg->listeners->head_remove;
 	assert_int_equal(count_conds(c), 3);
 	assert_int_equal(c->kind, COND_HEADER);
@@ -899,10 +911,10 @@ static void test_set_header(void **state)
 	struct cfg_hdr *h;
 
 	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n"
-		  "\tSetHeader \"X-Proxy: pinfold\"\n"
-		  "\tAddHeader \"X-Empty:\"\n"
-		  "\tHeaderAdd \"Host: internal.lan\"\n"
-		  "End\n");
+	          "\tSetHeader \"X-Proxy: pinfold\"\n"
+	          "\tAddHeader \"X-Empty:\"\n"
+	          "\tHeaderAdd \"Host: internal.lan\"\n"
+	          "End\n");
 	h = r.cfg->listeners->head_add;
 	assert_string_equal(h->line, "X-Proxy: pinfold");
 	assert_int_equal(h->len, 16);
@@ -915,20 +927,20 @@ static void test_set_header(void **state)
 
 #define L3 "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n"
 	only_error(L3 "\tSetHeader \"no colon here\"\nEnd\n", 4, 12,
-		   "expected a header line \"Name: value\", got \"no colon here\"");
+	           "expected a header line \"Name: value\", got \"no colon here\"");
 	only_error(L3 "\tSetHeader \": value\"\nEnd\n", 4, 12,
-		   "expected a header line \"Name: value\", got \": value\"");
+	           "expected a header line \"Name: value\", got \": value\"");
 	only_error(L3 "\tSetHeader \"Bad Name: x\"\nEnd\n", 4, 12,
-		   "invalid header name \"Bad Name\" in \"Bad Name: x\"");
+	           "invalid header name \"Bad Name\" in \"Bad Name: x\"");
 	only_error(L3 "\tAddHeader \"Transfer-Encoding: chunked\"\nEnd\n", 4, 12,
-		   "AddHeader cannot set \"Transfer-Encoding\": it controls message framing");
+	           "AddHeader cannot set \"Transfer-Encoding\": it controls message framing");
 	only_error(L3 "\tSetHeader \"content-length: 0\"\nEnd\n", 4, 12,
-		   "cannot set \"content-length\"");
+	           "cannot set \"content-length\"");
 	only_error(L3 "\tSetHeader \"X-Host: %[host]\"\nEnd\n", 4, 12,
-		   "$N and %[...] expansion in SetHeader is a Pound feature pinfold does not "
-		   "implement yet");
+	           "$N and %[...] expansion in SetHeader is a Pound feature pinfold does not "
+	           "implement yet");
 	only_error(L3 "\tSetHeader X-A:b\nEnd\n", 4, 12,
-		   "expected a quoted header line \"Name: value\" after SetHeader, got \"X-A:b\"");
+	           "expected a quoted header line \"Name: value\" after SetHeader, got \"X-A:b\"");
 }
 
 /* A tab is allowed inside a header value (it is not a line break). */
@@ -944,24 +956,26 @@ static void test_set_header_tab_ok(void **state)
 static void test_wrong_place(void **state)
 {
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tUrl \"/x\"\nEnd\n", 4, 2,
-		   "\"Url\" is not valid in ListenHTTP (it belongs in Service)");
+	           "\"Url\" is not valid in ListenHTTP (it belongs in Service)");
 	only_error("Port 80\n" LISTENER, 1, 1,
-		   "\"Port\" is not valid at top level (it belongs in ListenHTTP, in ListenHTTPS, "
-		   "in BackEnd or in Emergency)");
-	only_error(LISTENER "Service\n\tError 404\n\tLogLevel 1\nEnd\n", 7, 2,
-		   "\"LogLevel\" is not valid in Service (it belongs at top level, in ListenHTTP or "
-		   "in ListenHTTPS)");
+	           "\"Port\" is not valid at top level (it belongs in ListenHTTP, in ListenHTTPS, "
+	           "in BackEnd or in Emergency)");
+	only_error(
+	    LISTENER "Service\n\tError 404\n\tLogLevel 1\nEnd\n", 7, 2,
+	    "\"LogLevel\" is not valid in Service (it belongs at top level, in ListenHTTP or "
+	    "in ListenHTTPS)");
 	only_error(LISTENER "Service\n\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\txHTTP 1\n"
-			    "\tEnd\nEnd\n",
-		   9, 3, "\"xHTTP\" is not valid in BackEnd");
+	                    "\tEnd\nEnd\n",
+	           9, 3, "\"xHTTP\" is not valid in BackEnd");
 	only_error(LISTENER "Service\n\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tPriority "
-			    "1\n\tEnd\nEnd\n",
-		   9, 3, "\"Priority\" is not valid in Emergency (it belongs in BackEnd)");
+	                    "1\n\tEnd\nEnd\n",
+	           9, 3, "\"Priority\" is not valid in Emergency (it belongs in BackEnd)");
 	/* A misplaced block is skipped whole: its End does not close the wrong block. */
 	only_error(LISTENER "Service\n\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tService\n"
-			    "\t\t\tUrl \"x\"\n\t\tEnd\n\tEnd\nEnd\n",
-		   9, 3, "\"Service\" is not valid in BackEnd (it belongs at top level, in ListenHTTP "
-			 "or in ListenHTTPS)");
+	                    "\t\t\tUrl \"x\"\n\t\tEnd\n\tEnd\nEnd\n",
+	           9, 3,
+	           "\"Service\" is not valid in BackEnd (it belongs at top level, in ListenHTTP "
+	           "or in ListenHTTPS)");
 }
 
 /* ---- services ----------------------------------------------------------------------------- */
@@ -1049,17 +1063,17 @@ static void test_match_defaults_and_options(void **state)
 	struct cfg_cond *k;
 
 	clean(&r, LISTENER "Service\n"
-			   "\tUrl \"^/API\"\n"
-			   "\tPath -exact \"/x\"\n"
-			   "\tUrl -icase \"^/q\"\n"
-			   "\tHost -re \"^(www\\.)?example\\.org$\"\n"
-			   "\tHost -case -end \".Example.org\"\n"
-			   "\tHeader -contain \"gzip\"\n"
-			   "\tHeadDeny \"^X-Evil:\"\n"
-			   "\tNot HeadDeny \"^X-Good:\"\n"
-			   "\tNot Url -posix \"^/private\"\n"
-			   "\tError 403\n"
-			   "End\n");
+	                   "\tUrl \"^/API\"\n"
+	                   "\tPath -exact \"/x\"\n"
+	                   "\tUrl -icase \"^/q\"\n"
+	                   "\tHost -re \"^(www\\.)?example\\.org$\"\n"
+	                   "\tHost -case -end \".Example.org\"\n"
+	                   "\tHeader -contain \"gzip\"\n"
+	                   "\tHeadDeny \"^X-Evil:\"\n"
+	                   "\tNot HeadDeny \"^X-Good:\"\n"
+	                   "\tNot Url -posix \"^/private\"\n"
+	                   "\tError 403\n"
+	                   "End\n");
 	k = r.cfg->services->conds;
 	assert_int_equal(count_conds(k), 9);
 	/* Url is case-sensitive unless IgnoreCase or -icase. */
@@ -1105,9 +1119,9 @@ static void test_ignorecase_scopes(void **state)
 
 	/* The global IgnoreCase counts even when written after the service... */
 	clean(&r, LISTENER "Service \"a\"\n\tUrl \"^/a\"\n\tPath -exact \"/b\"\n\tUrl -case "
-			   "\"^/c\"\n\tError 404\nEnd\n"
-			   "Service \"b\"\n\tUrl \"^/d\"\n\tIgnoreCase 0\n\tError 404\nEnd\n"
-			   "IgnoreCase 1\n");
+	                   "\"^/c\"\n\tError 404\nEnd\n"
+	                   "Service \"b\"\n\tUrl \"^/d\"\n\tIgnoreCase 0\n\tError 404\nEnd\n"
+	                   "IgnoreCase 1\n");
 	s = r.cfg->services;
 	assert_int_equal(s->conds->icase, 1);
 	assert_true(regex_matches(s->conds, "/A"));
@@ -1133,39 +1147,40 @@ static void test_bad_regex(void **state)
 
 static void test_match_option_errors(void **state)
 {
-#define SV LISTENER "Service\n"
+#define SV     LISTENER "Service\n"
 #define SV_END "\tError 404\nEnd\n"
 	only_error(SV "\tUrl -regex \"x\"\n" SV_END, 6, 6,
-		   "unknown match option \"-regex\" (expected -re, -exact, -beg, -end, -contain, "
-		   "-icase or -case)");
+	           "unknown match option \"-regex\" (expected -re, -exact, -beg, -end, -contain, "
+	           "-icase or -case)");
 	only_error(SV "\tHost -file \"hosts.txt\"\n" SV_END, 6, 7,
-		   "match option \"-file\" is a Pound feature pinfold does not implement yet");
+	           "match option \"-file\" is a Pound feature pinfold does not implement yet");
 	only_error(SV "\tPath -pcre \"x\"\n" SV_END, 6, 7, "match option \"-pcre\"");
 	only_error(SV "\tUrl -beg\n" SV_END, 6, 6, "missing the quoted pattern after \"-beg\"");
 	only_error(SV "\tUrl /x\n" SV_END, 6, 6, "expected a quoted pattern, got \"/x\"");
 	only_error(SV "\tUrl \"a\" \"b\"\n" SV_END, 6, 6,
-		   "expected a match option (-re, -exact, -beg, -end, -contain, -icase, -case) or "
-		   "the pattern, got \"a\"");
-	only_error(SV "\tHeader\n" SV_END, 6, 2, "missing argument for \"Header\": expected a quoted "
-						"pattern");
+	           "expected a match option (-re, -exact, -beg, -end, -contain, -icase, -case) or "
+	           "the pattern, got \"a\"");
+	only_error(SV "\tHeader\n" SV_END, 6, 2,
+	           "missing argument for \"Header\": expected a quoted "
+	           "pattern");
 }
 
 static void test_not_errors(void **state)
 {
 	only_error(SV "\tNot Redirect \"https://x\"\n" SV_END, 6, 6,
-		   "\"Redirect\" cannot follow Not: expected a matching directive");
+	           "\"Redirect\" cannot follow Not: expected a matching directive");
 	only_error(SV "\tNot Foo \"x\"\n" SV_END, 6, 6,
-		   "expected a matching directive after Not (Url, Path, Header, Host, HeadRequire, "
-		   "HeadDeny), got \"Foo\"");
+	           "expected a matching directive after Not (Url, Path, Header, Host, HeadRequire, "
+	           "HeadDeny), got \"Foo\"");
 	only_error(SV "\tNot\n" SV_END, 6, 2,
-		   "missing argument for \"Not\": expected a matching directive");
+	           "missing argument for \"Not\": expected a matching directive");
 	only_error(SV "\tNot Host\n" SV_END, 6, 6,
-		   "missing argument for \"Host\": expected a quoted host name");
+	           "missing argument for \"Host\": expected a quoted host name");
 	/* Not of a Pound block directive: reported once, the block skipped to its End. */
 	only_error(SV "\tNot Match OR\n\t\tHost \"a\"\n\t\tHost \"b\"\n\tEnd\n" SV_END, 6, 6,
-		   "\"Match\" is a Pound directive pinfold does not implement yet");
+	           "\"Match\" is a Pound directive pinfold does not implement yet");
 	only_error(SV "\tNot ACL\n\t\t\"10.0.0.0/8\"\n\tEnd\n" SV_END, 6, 6,
-		   "\"ACL\" is a Pound directive pinfold does not implement yet");
+	           "\"ACL\" is a Pound directive pinfold does not implement yet");
 }
 
 static void test_redirect(void **state)
@@ -1175,13 +1190,13 @@ static void test_redirect(void **state)
 		int code, append;
 		const char *url;
 	} ok[] = {
-		{"Redirect \"https://h.example\"", 302, 1, "https://h.example"},
-		{"Redirect \"http://h.example:8443\"", 302, 1, "http://h.example:8443"},
-		{"Redirect 301 \"HTTPS://h.example\"", 301, 1, "HTTPS://h.example"},
-		{"Redirect 303 \"https://h.example/\"", 303, 0, "https://h.example/"},
-		{"Redirect 307 \"https://h.example/index.html\"", 307, 0,
-		 "https://h.example/index.html"},
-		{"Redirect 308 \"https://h.example?from=old\"", 308, 0, "https://h.example?from=old"},
+	    {"Redirect \"https://h.example\"", 302, 1, "https://h.example"},
+	    {"Redirect \"http://h.example:8443\"", 302, 1, "http://h.example:8443"},
+	    {"Redirect 301 \"HTTPS://h.example\"", 301, 1, "HTTPS://h.example"},
+	    {"Redirect 303 \"https://h.example/\"", 303, 0, "https://h.example/"},
+	    {"Redirect 307 \"https://h.example/index.html\"", 307, 0,
+	     "https://h.example/index.html"},
+	    {"Redirect 308 \"https://h.example?from=old\"", 308, 0, "https://h.example?from=old"},
 	};
 	char text[512];
 	struct run r;
@@ -1195,22 +1210,22 @@ static void test_redirect(void **state)
 		run_free(&r);
 	}
 	only_error(SV "\tRedirect 300 \"https://x\"\nEnd\n", 6, 11,
-		   "expected a redirect status 301, 302, 303, 307 or 308, got \"300\"");
+	           "expected a redirect status 301, 302, 303, 307 or 308, got \"300\"");
 	only_error(SV "\tRedirect \"ftp://x\"\nEnd\n", 6, 11,
-		   "expected an absolute http:// or https:// URL, got \"ftp://x\"");
+	           "expected an absolute http:// or https:// URL, got \"ftp://x\"");
 	only_error(SV "\tRedirect \"https://\"\nEnd\n", 6, 11,
-		   "expected an absolute http:// or https:// URL, got \"https://\"");
+	           "expected an absolute http:// or https:// URL, got \"https://\"");
 	only_error(SV "\tRedirect \"/relative\"\nEnd\n", 6, 11, "got \"/relative\"");
 	only_error(SV "\tRedirect https://x\nEnd\n", 6, 11,
-		   "expected the URL in quotes after Redirect, got \"https://x\"");
+	           "expected the URL in quotes after Redirect, got \"https://x\"");
 	only_error(SV "\tRedirect \"https://x/a b\"\nEnd\n", 6, 11,
-		   "the Redirect URL must not contain spaces or control characters");
+	           "the Redirect URL must not contain spaces or control characters");
 	only_error(SV "\tUrl \".*\"\n\tRedirect \"https://x$0\"\nEnd\n", 7, 11,
-		   "$N and %[...] expansion in Redirect is a Pound feature pinfold does not "
-		   "implement yet");
+	           "$N and %[...] expansion in Redirect is a Pound feature pinfold does not "
+	           "implement yet");
 	only_error(SV "\tRedirect \"https://%[host]/\"\nEnd\n", 6, 11, "expansion in Redirect");
 	only_error(SV "\tRedirect 301 \"https://x\" extra\nEnd\n", 6, 27,
-		   "too many arguments for \"Redirect\" (it takes at most 2)");
+	           "too many arguments for \"Redirect\" (it takes at most 2)");
 }
 
 static void test_error_action(void **state)
@@ -1221,37 +1236,39 @@ static void test_error_action(void **state)
 	assert_int_equal(r.cfg->services->error_code, 503);
 	run_free(&r);
 	only_error(SV "\tError 200\nEnd\n", 6, 8,
-		   "expected an error status (400, 401, 403, 404, 405, 413, 414, 429, 500, 501 or "
-		   "503), got \"200\"");
+	           "expected an error status (400, 401, 403, 404, 405, 413, 414, 429, 500, 501 or "
+	           "503), got \"200\"");
 	only_error(SV "\tError x\nEnd\n", 6, 8, "expected an error status");
 	only_error(SV "\tError 404 \"/var/www/404.html\"\nEnd\n", 6, 12,
-		   "\"Error\" with a page file is a Pound feature pinfold does not implement yet");
+	           "\"Error\" with a page file is a Pound feature pinfold does not implement yet");
 }
 
 static void test_service_actions_exclusive(void **state)
 {
 #define BE1 "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
-	only_error(SV BE1 "\tRedirect \"https://x\"\nEnd\n", 10, 2,
-		   "Redirect conflicts with the BackEnd at line 6: a Service has exactly one kind of "
-		   "action (BackEnds, a Redirect or an Error)");
+	only_error(
+	    SV BE1 "\tRedirect \"https://x\"\nEnd\n", 10, 2,
+	    "Redirect conflicts with the BackEnd at line 6: a Service has exactly one kind of "
+	    "action (BackEnds, a Redirect or an Error)");
 	only_error(SV "\tRedirect \"https://x\"\n" BE1 "End\n", 7, 2,
-		   "BackEnd conflicts with the Redirect at line 6");
+	           "BackEnd conflicts with the Redirect at line 6");
 	only_error(SV "\tError 404\n\tRedirect \"https://x\"\nEnd\n", 7, 2,
-		   "Redirect conflicts with the Error at line 6");
+	           "Redirect conflicts with the Error at line 6");
 	only_error(SV "\tRedirect \"https://x\"\n\tError 404\nEnd\n", 7, 2,
-		   "Error conflicts with the Redirect at line 6");
+	           "Error conflicts with the Redirect at line 6");
 	only_error(SV "\tRedirect \"https://x\"\n\tRedirect \"https://y\"\nEnd\n", 7, 2,
-		   "second Redirect in this Service (the first is at line 6)");
+	           "second Redirect in this Service (the first is at line 6)");
 	only_error(SV "\tError 404\n\tError 500\nEnd\n", 7, 2,
-		   "second Error in this Service (the first is at line 6)");
-	only_error(SV "\tError 404\n\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 7,
-		   2, "Emergency conflicts with the Error at line 6");
+	           "second Error in this Service (the first is at line 6)");
+	only_error(SV "\tError 404\n\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n",
+	           7, 2, "Emergency conflicts with the Error at line 6");
 	only_error(SV "\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
-		      "\tEmergency\n\t\tAddress 127.0.0.3\n\t\tPort 1\n\tEnd\nEnd\n",
-		   10, 2, "second Emergency in this Service (the first is at line 6; only one is "
-			  "allowed)");
+	              "\tEmergency\n\t\tAddress 127.0.0.3\n\t\tPort 1\n\tEnd\nEnd\n",
+	           10, 2,
+	           "second Emergency in this Service (the first is at line 6; only one is "
+	           "allowed)");
 	only_error(LISTENER "\nService \"idle\"\n\tUrl \"/\"\nEnd\n", 6, 1,
-		   "Service has no BackEnd, Emergency, Redirect or Error: it would answer nothing");
+	           "Service has no BackEnd, Emergency, Redirect or Error: it would answer nothing");
 }
 
 static void test_service_names(void **state)
@@ -1260,12 +1277,12 @@ static void test_service_names(void **state)
 
 	/* Same name in different lists is fine; twice in one list is not. */
 	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tService \"x\"\n\t\tError 404\n"
-		  "\tEnd\nEnd\nService \"x\"\n\tError 404\nEnd\n");
+	          "\tEnd\nEnd\nService \"x\"\n\tError 404\nEnd\n");
 	assert_string_equal(r.cfg->listeners->services->name, "x");
 	assert_string_equal(r.cfg->services->name, "x");
 	run_free(&r);
-	only_error(LISTENER "Service \"x\"\n\tError 404\nEnd\nService \"x\"\n\tError 404\nEnd\n", 8, 9,
-		   "a Service named \"x\" already exists here (line 5)");
+	only_error(LISTENER "Service \"x\"\n\tError 404\nEnd\nService \"x\"\n\tError 404\nEnd\n", 8,
+	           9, "a Service named \"x\" already exists here (line 5)");
 }
 
 static void test_service_header_edits(void **state)
@@ -1291,15 +1308,15 @@ static void test_backend_ids_and_priorities(void **state)
 	struct cfg_service *s;
 
 	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n"
-		  "\tService\n"
-		  "\t\tBackEnd\n\t\t\tAddress 10.0.0.1\n\t\t\tPort 80\n\t\t\tPriority 0\n\t\tEnd\n"
-		  "\t\tEmergency\n\t\t\tAddress 10.0.0.2\n\t\t\tPort 80\n\t\tEnd\n"
-		  "\tEnd\n"
-		  "End\n"
-		  "Service\n"
-		  "\tBackEnd\n\t\tAddress 10.0.0.3\n\t\tPort 80\n\t\tPriority 9\n\tEnd\n"
-		  "\tBackEnd\n\t\tAddress 10.0.0.4\n\t\tPort 80\n\t\tDisabled 1\n\tEnd\n"
-		  "End\n");
+	          "\tService\n"
+	          "\t\tBackEnd\n\t\t\tAddress 10.0.0.1\n\t\t\tPort 80\n\t\t\tPriority 0\n\t\tEnd\n"
+	          "\t\tEmergency\n\t\t\tAddress 10.0.0.2\n\t\t\tPort 80\n\t\tEnd\n"
+	          "\tEnd\n"
+	          "End\n"
+	          "Service\n"
+	          "\tBackEnd\n\t\tAddress 10.0.0.3\n\t\tPort 80\n\t\tPriority 9\n\tEnd\n"
+	          "\tBackEnd\n\t\tAddress 10.0.0.4\n\t\tPort 80\n\t\tDisabled 1\n\tEnd\n"
+	          "End\n");
 	c = r.cfg;
 	assert_int_equal(c->nbackends, 4);
 	s = c->listeners->services;
@@ -1325,45 +1342,48 @@ static void test_backend_errors(void **state)
 {
 	struct run r;
 
-	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tPriority 10\n\tEnd\nEnd\n", 9,
-		   12, "expected a priority 0-9, got \"10\"");
+	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tPriority 10\n\tEnd\nEnd\n",
+	           9, 12, "expected a priority 0-9, got \"10\"");
 	only_error(SV "\tBackEnd\n\t\tPort 1\n\tEnd\nEnd\n", 6, 2,
-		   "BackEnd has no Address (both Address and Port are required)");
+	           "BackEnd has no Address (both Address and Port are required)");
 	only_error(SV "\tEmergency\n\t\tAddress 127.0.0.2\n\tEnd\nEnd\n", 6, 2,
-		   "Emergency has no Port (both Address and Port are required)");
-	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tDisabled 3\n\tEnd\nEnd\n", 9,
-		   12, "expected a boolean (0 or 1), got \"3\"");
+	           "Emergency has no Port (both Address and Port are required)");
+	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tDisabled 3\n\tEnd\nEnd\n",
+	           9, 12, "expected a boolean (0 or 1), got \"3\"");
 	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tAddress 127.0.0.3\n\tEnd\n"
-		      "End\n",
-		   9, 3, "duplicate \"Address\" in BackEnd (first given at line 7)");
+	              "End\n",
+	           9, 3, "duplicate \"Address\" in BackEnd (first given at line 7)");
 	/* HTTPS is reported once; the Cert and Ciphers that go with it add nothing. */
 	load_text(&r, SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tHTTPS\n\t\tCert "
-			 "\"/c.pem\"\n\t\tCiphers \"HIGH\"\n\tEnd\nEnd\n");
+	                 "\"/c.pem\"\n\t\tCiphers \"HIGH\"\n\tEnd\nEnd\n");
 	expect_err(&r, 9, 3,
-		   "HTTPS backends need a TLS-enabled build (this pinfold was built with "
-		   "PINFOLD_TLS=none)");
+	           "HTTPS backends need a TLS-enabled build (this pinfold was built with "
+	           "PINFOLD_TLS=none)");
 	expect_counts(&r, 1, 0);
 	run_free(&r);
-	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tServerName \"x\"\n\tEnd\n"
-		      "End\n",
-		   9, 3, "\"ServerName\" needs a TLS-enabled build");
+	only_error(SV
+	           "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tServerName \"x\"\n\tEnd\n"
+	           "End\n",
+	           9, 3, "\"ServerName\" needs a TLS-enabled build");
 	only_error(SV "\tBackEnd \"shared\"\n\t\tPriority 3\n\tEnd\n\tError 404\nEnd\n", 6, 10,
-		   "named backends (BackEnd \"shared\") are a Pound feature pinfold does not "
-		   "implement yet");
-	only_error(LISTENER "Backend \"shared\"\n\tAddress 127.0.0.2\n\tPort 1\nEnd\n", 5, 1,
-		   "\"BackEnd\" at top level (a named backend) is a Pound directive pinfold does not "
-		   "implement yet");
+	           "named backends (BackEnd \"shared\") are a Pound feature pinfold does not "
+	           "implement yet");
+	only_error(
+	    LISTENER "Backend \"shared\"\n\tAddress 127.0.0.2\n\tPort 1\nEnd\n", 5, 1,
+	    "\"BackEnd\" at top level (a named backend) is a Pound directive pinfold does not "
+	    "implement yet");
 	only_error(SV "\tDisabled 1\n\tError 404\nEnd\n", 6, 2,
-		   "\"Disabled\" in a Service is a Pound directive pinfold does not implement yet");
+	           "\"Disabled\" in a Service is a Pound directive pinfold does not implement yet");
 	only_error(SV "\tEmergency extra\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 6, 12,
-		   "too many arguments for \"Emergency\" (it takes 0)");
+	           "too many arguments for \"Emergency\" (it takes 0)");
 }
 
 static void test_backend_tls_in_listener(void **state)
 {
-	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tCert \"/x.pem\"\nEnd\n", 4, 2,
-		   "\"Cert\" is not valid in ListenHTTP (it belongs in ListenHTTPS, in BackEnd or in "
-		   "Emergency)");
+	only_error(
+	    "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tCert \"/x.pem\"\nEnd\n", 4, 2,
+	    "\"Cert\" is not valid in ListenHTTP (it belongs in ListenHTTPS, in BackEnd or in "
+	    "Emergency)");
 }
 
 /* ---- structure and recovery ------------------------------------------------------------------ */
@@ -1392,19 +1412,20 @@ static void test_end_errors(void **state)
 {
 	only_error(LISTENER "End\n", 5, 1, "\"End\" without an open block");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\nEnd ListenHTTP\n", 4, 5,
-		   "\"End\" takes no arguments, got \"ListenHTTP\"");
+	           "\"End\" takes no arguments, got \"ListenHTTP\"");
 }
 
 static void test_unknown_directive_contexts(void **state)
 {
-	only_error("Frobnicate 1\n" LISTENER, 1, 1, "unknown directive \"Frobnicate\" at top level");
+	only_error("Frobnicate 1\n" LISTENER, 1, 1,
+	           "unknown directive \"Frobnicate\" at top level");
 	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tFoo\nEnd\n", 4, 2,
-		   "unknown directive \"Foo\" in ListenHTTP");
+	           "unknown directive \"Foo\" in ListenHTTP");
 	only_error(SV "\tFoo\n\tError 404\nEnd\n", 6, 2, "unknown directive \"Foo\" in Service");
 	only_error(SV "\tBackEnd\n\t\tFoo\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 7, 3,
-		   "unknown directive \"Foo\" in BackEnd");
+	           "unknown directive \"Foo\" in BackEnd");
 	only_error(SV "\tEmergency\n\t\tFoo\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 7, 3,
-		   "unknown directive \"Foo\" in Emergency");
+	           "unknown directive \"Foo\" in Emergency");
 }
 
 static void test_not_yet_directives(void **state)
@@ -1413,35 +1434,37 @@ static void test_not_yet_directives(void **state)
 		const char *text;
 		int line, col;
 	} cases[] = {
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewriteLocation 1\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewriteDestination 1\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tCheckURL \".*\"\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErr404 \"/x.html\"\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErrorFile 404 \"/x.html\"\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tMaxRequest 1000\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tSocketFrom \"/s\"\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tACME \"/var/acme\"\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tHeaderOption no-ssl\nEnd\n", 4, 2},
-		{"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewrite\n\t\tPath \"x\"\n\t\tSetPath "
-		 "\"y\"\n\tElse\n\t\tSetPath \"z\"\n\tEnd\nEnd\n",
-		 4, 2},
-		{LISTENER "Control \"/run/pound.sock\"\n", 5, 1},
-		{LISTENER "Control\n\tSocket \"/run/pound.sock\"\n\tMode 600\nEnd\n", 5, 1},
-		{LISTENER "TrustedIP\n\t\"10.0.0.0/8\"\nEnd\n", 5, 1},
-		{LISTENER "TrustedIP \"lan\"\n", 5, 1},
-		{LISTENER "ACL \"lan\"\n\t\"192.168.0.0/16\"\nEnd\n", 5, 1},
-		{LISTENER "LogFormat \"mine\" \"%a %r\"\n", 5, 1},
-		{LISTENER "WorkerMaxCount 8\n", 5, 1},
-		{LISTENER "CombineHeaders\n\t\"Accept\"\nEnd\n", 5, 1},
-		{SV "\tBasicAuth \"/etc/htpasswd\"\n\tError 401\nEnd\n", 6, 2},
-		{SV "\tUseBackend \"shared\"\n\tError 401\nEnd\n", 6, 2},
-		{SV "\tACL \"lan\"\n\tError 401\nEnd\n", 6, 2},
-		{SV "\tSession\n\t\tType COOKIE\n\t\tID \"sid\"\n\t\tTTL 300\n\tEnd\n\tError 401\nEnd\n",
-		 6, 2},
-		{SV "\tMatch OR\n\t\tHost \"a\"\n\t\tNot Match AND\n\t\t\tPath \"/b\"\n\t\tEnd\n\tEnd\n"
-		    "\tError 401\nEnd\n",
-		 6, 2},
-		{SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tResolve first\n\tEnd\nEnd\n", 9, 3},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewriteLocation 1\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewriteDestination 1\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tCheckURL \".*\"\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErr404 \"/x.html\"\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErrorFile 404 \"/x.html\"\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tMaxRequest 1000\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tSocketFrom \"/s\"\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tACME \"/var/acme\"\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tHeaderOption no-ssl\nEnd\n", 4, 2},
+	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewrite\n\t\tPath \"x\"\n\t\tSetPath "
+	     "\"y\"\n\tElse\n\t\tSetPath \"z\"\n\tEnd\nEnd\n",
+	     4, 2},
+	    {LISTENER "Control \"/run/pound.sock\"\n", 5, 1},
+	    {LISTENER "Control\n\tSocket \"/run/pound.sock\"\n\tMode 600\nEnd\n", 5, 1},
+	    {LISTENER "TrustedIP\n\t\"10.0.0.0/8\"\nEnd\n", 5, 1},
+	    {LISTENER "TrustedIP \"lan\"\n", 5, 1},
+	    {LISTENER "ACL \"lan\"\n\t\"192.168.0.0/16\"\nEnd\n", 5, 1},
+	    {LISTENER "LogFormat \"mine\" \"%a %r\"\n", 5, 1},
+	    {LISTENER "WorkerMaxCount 8\n", 5, 1},
+	    {LISTENER "CombineHeaders\n\t\"Accept\"\nEnd\n", 5, 1},
+	    {SV "\tBasicAuth \"/etc/htpasswd\"\n\tError 401\nEnd\n", 6, 2},
+	    {SV "\tUseBackend \"shared\"\n\tError 401\nEnd\n", 6, 2},
+	    {SV "\tACL \"lan\"\n\tError 401\nEnd\n", 6, 2},
+	    {SV
+	     "\tSession\n\t\tType COOKIE\n\t\tID \"sid\"\n\t\tTTL 300\n\tEnd\n\tError 401\nEnd\n",
+	     6, 2},
+	    {SV "\tMatch OR\n\t\tHost \"a\"\n\t\tNot Match AND\n\t\t\tPath \"/b\"\n\t\tEnd\n\tEnd\n"
+	        "\tError 401\nEnd\n",
+	     6, 2},
+	    {SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tResolve first\n\tEnd\nEnd\n", 9,
+	     3},
 	};
 	struct run r;
 
@@ -1449,7 +1472,7 @@ static void test_not_yet_directives(void **state)
 		load_text(&r, cases[i].text);
 		/* Reported once; any block it opens is skipped whole, End included. */
 		expect_err(&r, cases[i].line, cases[i].col,
-			   "is a Pound directive pinfold does not implement yet");
+		           "is a Pound directive pinfold does not implement yet");
 		expect_counts(&r, 1, 0);
 		run_free(&r);
 	}
@@ -1460,15 +1483,15 @@ static void test_listenhttps_skipped(void **state)
 	struct run r;
 
 	load_text(&r, "ListenHTTPS \"tls\"\n"
-		      "\tAddress 127.0.0.1\n"
-		      "\tPort 443\n"
-		      "\tCert \"/etc/x.pem\"\n"
-		      "\tService\n"
-		      "\t\tBackEnd\n\t\t\tAddress 127.0.0.2\n\t\t\tPort 1\n\t\tEnd\n"
-		      "\t\tSession\n\t\t\tType IP\n\t\tEnd\n"
-		      "\tEnd\n"
-		      "\tNonsense here is not looked at\n"
-		      "End\n" LISTENER);
+	              "\tAddress 127.0.0.1\n"
+	              "\tPort 443\n"
+	              "\tCert \"/etc/x.pem\"\n"
+	              "\tService\n"
+	              "\t\tBackEnd\n\t\t\tAddress 127.0.0.2\n\t\t\tPort 1\n\t\tEnd\n"
+	              "\t\tSession\n\t\t\tType IP\n\t\tEnd\n"
+	              "\tEnd\n"
+	              "\tNonsense here is not looked at\n"
+	              "End\n" LISTENER);
 	expect_err(&r, 1, 1, "ListenHTTPS needs a TLS-enabled build");
 	expect_counts(&r, 1, 0);
 	run_free(&r);
@@ -1480,7 +1503,8 @@ static void test_listenhttps_skipped(void **state)
 
 static void test_no_listener(void **state)
 {
-	only_error("Alive 5\n", 2, 1, "no ListenHTTP block: pinfold would have nothing to listen on");
+	only_error("Alive 5\n", 2, 1,
+	           "no ListenHTTP block: pinfold would have nothing to listen on");
 }
 
 static void test_several_errors_one_run(void **state)
@@ -1488,9 +1512,9 @@ static void test_several_errors_one_run(void **state)
 	struct run r;
 
 	load_text(&r, "Alive 0\n"
-		      "Foo\n"
-		      "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 99999\n\txHTTP 9\nEnd\n"
-		      "Service\n\tUrl \"(\"\n\tRedirect \"nope\"\nEnd\n");
+	              "Foo\n"
+	              "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 99999\n\txHTTP 9\nEnd\n"
+	              "Service\n\tUrl \"(\"\n\tRedirect \"nope\"\nEnd\n");
 	expect_err(&r, 1, 7, "expected a number of seconds");
 	expect_err(&r, 2, 1, "unknown directive \"Foo\" at top level");
 	expect_err(&r, 5, 7, "expected a port number 1-65535, got \"99999\"");
@@ -1539,68 +1563,68 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seed003_verbatim),
-		cmocka_unit_test(test_seed003_structure),
-		cmocka_unit_test(test_lexer_quotes_and_comments),
-		cmocka_unit_test(test_lexer_crlf),
-		cmocka_unit_test(test_lexer_unterminated_string),
-		cmocka_unit_test(test_lexer_control_character),
-		cmocka_unit_test(test_lexer_tab_columns),
-		cmocka_unit_test(test_lexer_quoted_keyword),
-		cmocka_unit_test(test_lexer_too_many_words),
-		cmocka_unit_test(test_include_relative_nested),
-		cmocka_unit_test(test_include_cycle),
-		cmocka_unit_test(test_include_self),
-		cmocka_unit_test(test_include_same_file_twice_is_fine),
-		cmocka_unit_test(test_include_missing),
-		cmocka_unit_test(test_include_not_regular),
-		cmocka_unit_test(test_include_empty_name),
-		cmocka_unit_test(test_include_depth_limit),
-		cmocka_unit_test(test_include_block_across_files),
-		cmocka_unit_test(test_main_file_missing),
-		cmocka_unit_test(test_null_diag_callback),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_global_values),
-		cmocka_unit_test(test_booleans),
-		cmocka_unit_test(test_log_facility),
-		cmocka_unit_test(test_log_level),
-		cmocka_unit_test(test_seconds_ranges),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_duplicate_directive),
-		cmocka_unit_test(test_connto_default_and_order),
-		cmocka_unit_test(test_balancer),
-		cmocka_unit_test(test_listener_addresses),
-		cmocka_unit_test(test_listener_bad_addresses),
-		cmocka_unit_test(test_listener_port),
-		cmocka_unit_test(test_listener_missing_address_or_port),
-		cmocka_unit_test(test_listener_duplicate),
-		cmocka_unit_test(test_listener_settings),
-		cmocka_unit_test(test_listener_header_removal),
-		cmocka_unit_test(test_set_header),
-		cmocka_unit_test(test_set_header_tab_ok),
-		cmocka_unit_test(test_wrong_place),
-		cmocka_unit_test(test_pound4_fixture),
-		cmocka_unit_test(test_match_defaults_and_options),
-		cmocka_unit_test(test_ignorecase_scopes),
-		cmocka_unit_test(test_bad_regex),
-		cmocka_unit_test(test_match_option_errors),
-		cmocka_unit_test(test_not_errors),
-		cmocka_unit_test(test_redirect),
-		cmocka_unit_test(test_error_action),
-		cmocka_unit_test(test_service_actions_exclusive),
-		cmocka_unit_test(test_service_names),
-		cmocka_unit_test(test_service_header_edits),
-		cmocka_unit_test(test_backend_ids_and_priorities),
-		cmocka_unit_test(test_backend_errors),
-		cmocka_unit_test(test_backend_tls_in_listener),
-		cmocka_unit_test(test_missing_end),
-		cmocka_unit_test(test_end_errors),
-		cmocka_unit_test(test_unknown_directive_contexts),
-		cmocka_unit_test(test_not_yet_directives),
-		cmocka_unit_test(test_listenhttps_skipped),
-		cmocka_unit_test(test_no_listener),
-		cmocka_unit_test(test_several_errors_one_run),
-		cmocka_unit_test(test_error_cap),
+	    cmocka_unit_test(test_seed003_verbatim),
+	    cmocka_unit_test(test_seed003_structure),
+	    cmocka_unit_test(test_lexer_quotes_and_comments),
+	    cmocka_unit_test(test_lexer_crlf),
+	    cmocka_unit_test(test_lexer_unterminated_string),
+	    cmocka_unit_test(test_lexer_control_character),
+	    cmocka_unit_test(test_lexer_tab_columns),
+	    cmocka_unit_test(test_lexer_quoted_keyword),
+	    cmocka_unit_test(test_lexer_too_many_words),
+	    cmocka_unit_test(test_include_relative_nested),
+	    cmocka_unit_test(test_include_cycle),
+	    cmocka_unit_test(test_include_self),
+	    cmocka_unit_test(test_include_same_file_twice_is_fine),
+	    cmocka_unit_test(test_include_missing),
+	    cmocka_unit_test(test_include_not_regular),
+	    cmocka_unit_test(test_include_empty_name),
+	    cmocka_unit_test(test_include_depth_limit),
+	    cmocka_unit_test(test_include_block_across_files),
+	    cmocka_unit_test(test_main_file_missing),
+	    cmocka_unit_test(test_null_diag_callback),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_global_values),
+	    cmocka_unit_test(test_booleans),
+	    cmocka_unit_test(test_log_facility),
+	    cmocka_unit_test(test_log_level),
+	    cmocka_unit_test(test_seconds_ranges),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_duplicate_directive),
+	    cmocka_unit_test(test_connto_default_and_order),
+	    cmocka_unit_test(test_balancer),
+	    cmocka_unit_test(test_listener_addresses),
+	    cmocka_unit_test(test_listener_bad_addresses),
+	    cmocka_unit_test(test_listener_port),
+	    cmocka_unit_test(test_listener_missing_address_or_port),
+	    cmocka_unit_test(test_listener_duplicate),
+	    cmocka_unit_test(test_listener_settings),
+	    cmocka_unit_test(test_listener_header_removal),
+	    cmocka_unit_test(test_set_header),
+	    cmocka_unit_test(test_set_header_tab_ok),
+	    cmocka_unit_test(test_wrong_place),
+	    cmocka_unit_test(test_pound4_fixture),
+	    cmocka_unit_test(test_match_defaults_and_options),
+	    cmocka_unit_test(test_ignorecase_scopes),
+	    cmocka_unit_test(test_bad_regex),
+	    cmocka_unit_test(test_match_option_errors),
+	    cmocka_unit_test(test_not_errors),
+	    cmocka_unit_test(test_redirect),
+	    cmocka_unit_test(test_error_action),
+	    cmocka_unit_test(test_service_actions_exclusive),
+	    cmocka_unit_test(test_service_names),
+	    cmocka_unit_test(test_service_header_edits),
+	    cmocka_unit_test(test_backend_ids_and_priorities),
+	    cmocka_unit_test(test_backend_errors),
+	    cmocka_unit_test(test_backend_tls_in_listener),
+	    cmocka_unit_test(test_missing_end),
+	    cmocka_unit_test(test_end_errors),
+	    cmocka_unit_test(test_unknown_directive_contexts),
+	    cmocka_unit_test(test_not_yet_directives),
+	    cmocka_unit_test(test_listenhttps_skipped),
+	    cmocka_unit_test(test_no_listener),
+	    cmocka_unit_test(test_several_errors_one_run),
+	    cmocka_unit_test(test_error_cap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

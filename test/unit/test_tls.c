@@ -59,43 +59,43 @@ static const char *P(const char *name)
 /* ---- fixtures -------------------------------------------------------------------- */
 
 static const char gen_script[] =
-	"set -e\n"
-	"cd \"$1\"\n"
-	"o() { openssl \"$@\" >>gen.log 2>&1; }\n"
-	"ca() { o ecparam -name prime256v1 -genkey -noout -out $1.key\n"
-	"       o req -x509 -new -key $1.key -subj \"/CN=$2\" -days 2 -out $1.crt; }\n"
-	/* leaf NAME KEY CA SAN */
-	"leaf() { o req -new -key $2 -subj \"/CN=$1\" -addext \"subjectAltName=$4\" -out $1.csr\n"
-	"         o x509 -req -in $1.csr -CA $3.crt -CAkey $3.key -CAcreateserial -days 2 \\\n"
-	"           -copy_extensions copy -out $1.crt; }\n"
-	"ca ca 'pinfold test CA'\n"
-	"ca wrongca 'pinfold wrong CA'\n"
-	"ca clientca 'pinfold client CA'\n"
-	/* SEC1 EC key (openssl ecparam), the default certificate */
-	"o ecparam -name prime256v1 -genkey -noout -out ha.key\n"
-	"leaf ha.test ha.key ca DNS:ha.test\n"
-	"cat ha.key ha.test.crt ca.crt >ecdsa.pem\n"
-	/* PKCS#8 EC key, a second name and a wildcard */
-	"o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key\n"
-	"leaf other.test other.key ca 'DNS:other.test,DNS:*.wild.test,DNS:both.test'\n"
-	"cat other.test.crt ca.crt other.key >other.pem\n"
-	/* RSA-2048 */
-	"o genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key\n"
-	"leaf rsa.test rsa.key ca 'DNS:rsa.test,DNS:both.test'\n"
-	"cat rsa.key rsa.test.crt >rsa.pem\n"
-	/* client certificates: a good one and one from a CA the server does not trust */
-	"o ecparam -name prime256v1 -genkey -noout -out alice.key\n"
-	"leaf alice alice.key clientca email:alice@home.test\n"
-	"cat alice.key alice.crt >alice.pem\n"
-	"o ecparam -name prime256v1 -genkey -noout -out mallory.key\n"
-	"leaf mallory mallory.key wrongca email:mallory@evil.test\n"
-	"cat mallory.key mallory.crt >mallory.pem\n"
-	/* broken ones */
-	"printf -- '-----BEGIN CERTIFICATE-----\\nbm90IGEgY2VydA==\\n-----END CERTIFICATE-----\\n'"
-	" >broken.pem\n"
-	"cat ha.key >>broken.pem\n"
-	"cp ha.test.crt nokey.pem\n"
-	"cat other.key ha.test.crt >mismatch.pem\n";
+    "set -e\n"
+    "cd \"$1\"\n"
+    "o() { openssl \"$@\" >>gen.log 2>&1; }\n"
+    "ca() { o ecparam -name prime256v1 -genkey -noout -out $1.key\n"
+    "       o req -x509 -new -key $1.key -subj \"/CN=$2\" -days 2 -out $1.crt; }\n"
+    /* leaf NAME KEY CA SAN */
+    "leaf() { o req -new -key $2 -subj \"/CN=$1\" -addext \"subjectAltName=$4\" -out $1.csr\n"
+    "         o x509 -req -in $1.csr -CA $3.crt -CAkey $3.key -CAcreateserial -days 2 \\\n"
+    "           -copy_extensions copy -out $1.crt; }\n"
+    "ca ca 'pinfold test CA'\n"
+    "ca wrongca 'pinfold wrong CA'\n"
+    "ca clientca 'pinfold client CA'\n"
+    /* SEC1 EC key (openssl ecparam), the default certificate */
+    "o ecparam -name prime256v1 -genkey -noout -out ha.key\n"
+    "leaf ha.test ha.key ca DNS:ha.test\n"
+    "cat ha.key ha.test.crt ca.crt >ecdsa.pem\n"
+    /* PKCS#8 EC key, a second name and a wildcard */
+    "o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key\n"
+    "leaf other.test other.key ca 'DNS:other.test,DNS:*.wild.test,DNS:both.test'\n"
+    "cat other.test.crt ca.crt other.key >other.pem\n"
+    /* RSA-2048 */
+    "o genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa.key\n"
+    "leaf rsa.test rsa.key ca 'DNS:rsa.test,DNS:both.test'\n"
+    "cat rsa.key rsa.test.crt >rsa.pem\n"
+    /* client certificates: a good one and one from a CA the server does not trust */
+    "o ecparam -name prime256v1 -genkey -noout -out alice.key\n"
+    "leaf alice alice.key clientca email:alice@home.test\n"
+    "cat alice.key alice.crt >alice.pem\n"
+    "o ecparam -name prime256v1 -genkey -noout -out mallory.key\n"
+    "leaf mallory mallory.key wrongca email:mallory@evil.test\n"
+    "cat mallory.key mallory.crt >mallory.pem\n"
+    /* broken ones */
+    "printf -- '-----BEGIN CERTIFICATE-----\\nbm90IGEgY2VydA==\\n-----END CERTIFICATE-----\\n'"
+    " >broken.pem\n"
+    "cat ha.key >>broken.pem\n"
+    "cp ha.test.crt nokey.pem\n"
+    "cat other.key ha.test.crt >mismatch.pem\n";
 
 static int group_setup(void **state)
 {
@@ -115,7 +115,7 @@ static int group_setup(void **state)
 	snprintf(cmd, sizeof(cmd), "sh %.255s %.63s", P("gen.sh"), dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "making test certificates failed (is openssl installed?); see %s\n",
-			P("gen.log"));
+		        P("gen.log"));
 		return -1;
 	}
 	return 0;
@@ -123,11 +123,11 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[512];
-
 	(void)state;
 	tls_exit();
 	if (dir[0] != '\0' && getenv("PINFOLD_KEEP_TMP") == NULL) {
+		char cmd[512];
+
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
 			return -1;
@@ -139,8 +139,8 @@ static int group_teardown(void **state)
 
 static struct tls_ctx *server(const char *const *certs, size_t n, const char *ciphers, int max)
 {
-	struct tls_server_opts o = {.certs = certs, .ncerts = n, .ciphers = ciphers,
-				    .max_version = max};
+	struct tls_server_opts o = {
+	    .certs = certs, .ncerts = n, .ciphers = ciphers, .max_version = max};
 	char err[256];
 	struct tls_ctx *ctx = tls_server_ctx_new(&o, err, sizeof(err));
 
@@ -153,8 +153,8 @@ static struct tls_ctx *server(const char *const *certs, size_t n, const char *ci
 static struct tls_ctx *server_mtls(enum tls_verify v)
 {
 	const char *certs[] = {P("ecdsa.pem")};
-	struct tls_server_opts o = {.certs = certs, .ncerts = 1, .client_ca = P("clientca.crt"),
-				    .verify = v};
+	struct tls_server_opts o = {
+	    .certs = certs, .ncerts = 1, .client_ca = P("clientca.crt"), .verify = v};
 	char err[256];
 	struct tls_ctx *ctx = tls_server_ctx_new(&o, err, sizeof(err));
 
@@ -166,8 +166,11 @@ static struct tls_ctx *server_mtls(enum tls_verify v)
 
 static struct tls_ctx *client(const char *ca, const char *cert, const char *ciphers, int max)
 {
-	struct tls_client_opts o = {.ca_file = ca, .verify = ca != NULL, .cert = cert,
-				    .ciphers = ciphers, .max_version = max};
+	struct tls_client_opts o = {.ca_file = ca,
+	                            .verify = ca != NULL,
+	                            .cert = cert,
+	                            .ciphers = ciphers,
+	                            .max_version = max};
 	char err[256];
 	struct tls_ctx *ctx = tls_client_ctx_new(&o, err, sizeof(err));
 
@@ -190,8 +193,7 @@ static void nonblock(int fd)
 	assert_int_equal(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
 }
 
-static void pair_open(struct pair *p, struct tls_ctx *sctx, struct tls_ctx *cctx,
-		      const char *name)
+static void pair_open(struct pair *p, struct tls_ctx *sctx, struct tls_ctx *cctx, const char *name)
 {
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->fd), 0);
 	nonblock(p->fd[0]);
@@ -270,12 +272,13 @@ static void pair_send(struct tls_conn *from, struct tls_conn *to, const char *ms
 
 static void expect_handshake_ok(struct pair *p)
 {
-	char e1[200], e2[200];
+	if (pair_handshake(p) != 0) {
+		char e1[200], e2[200];
 
-	if (pair_handshake(p) != 0)
 		print_error("handshake: server %d (%s), client %d (%s)\n", p->rs,
-			    tls_strerror(p->s, e1, sizeof(e1)), p->rc,
-			    tls_strerror(p->c, e2, sizeof(e2)));
+		            tls_strerror(p->s, e1, sizeof(e1)), p->rc,
+		            tls_strerror(p->c, e2, sizeof(e2)));
+	}
 	assert_int_equal(p->rs, TLS_OK);
 	assert_int_equal(p->rc, TLS_OK);
 }
@@ -286,12 +289,11 @@ static void expect_handshake_ok(struct pair *p)
  */
 static void expect_server_rejects(struct pair *p, char *why, size_t whylen)
 {
-	char buf[16];
-
 	assert_int_not_equal(pair_handshake(p), 0);
 	assert_int_not_equal(p->rs, TLS_OK);
 	tls_strerror(p->s, why, whylen);
 	if (p->rc == TLS_OK) {
+		char buf[16];
 		ssize_t r = TLS_WANT_READ;
 		int i;
 
@@ -313,8 +315,8 @@ static void test_backend(void **state)
 	assert_true(tls_max_version() == TLS_V1_2 || tls_max_version() == TLS_V1_3);
 	assert_int_equal(tls_init(err, sizeof(err)), 0);
 	assert_int_equal(tls_init(err, sizeof(err)), 0); /* twice is fine */
-	print_message("backend: %s %s, up to TLS 1.%d\n", tls_backend_name(),
-		      tls_backend_version(), (tls_max_version() & 0xff) - 1);
+	print_message("backend: %s %s, up to TLS 1.%d\n", tls_backend_name(), tls_backend_version(),
+	              (tls_max_version() & 0xff) - 1);
 }
 
 static int cipher_count(const char *s, char *buf, size_t len)
@@ -343,8 +345,10 @@ static void test_cipher_strings(void **state)
 
 	assert_int_equal(cipher_count(NULL, buf, sizeof(buf)), all);
 	assert_int_equal(cipher_count("DEFAULT", buf, sizeof(buf)), all);
+	assert_int_equal(cipher_count("", buf, sizeof(buf)), all);
+	assert_int_equal(cipher_count(" : ", buf, sizeof(buf)), all);
 	assert_int_equal(cipher_count("HIGH:!aNULL:!MD5:!3DES:!CBC:!SHA1:!RC4", buf, sizeof(buf)),
-			 all);
+	                 all);
 
 	/* Only ECDHE + AES-GCM. */
 	n = cipher_count("ECDHE+AESGCM", buf, sizeof(buf));
@@ -367,19 +371,17 @@ static void test_cipher_strings(void **state)
 	/* Nothing forward secret left: a count of 0, which the config check warns about. */
 	assert_int_equal(cipher_count("kRSA:AES128-SHA:RC4-SHA", buf, sizeof(buf)), 0);
 	assert_int_equal(cipher_count("ALL:!ECDHE:!DHE", buf, sizeof(buf)), 0);
-	assert_int_equal(cipher_count("ALL:!AESGCM:!CHACHA20:!AESCCM:!CAMELLIA:!ARIA", buf,
-				      sizeof(buf)),
-			 0);
+	assert_int_equal(
+	    cipher_count("ALL:!AESGCM:!CHACHA20:!AESCCM:!CAMELLIA:!ARIA", buf, sizeof(buf)), 0);
 	assert_int_equal(cipher_count("TLS_AES_128_GCM_SHA256", buf, sizeof(buf)), 0);
 
 	/* Single suites by OpenSSL, mbedTLS and IANA name. */
 	assert_int_equal(cipher_count("ECDHE-RSA-AES128-GCM-SHA256", buf, sizeof(buf)), 1);
 	assert_string_equal(buf, "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256");
 	assert_int_equal(cipher_count("TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384", buf, sizeof(buf)),
-			 1);
-	assert_int_equal(cipher_count("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", buf,
-				      sizeof(buf)),
-			 1);
+	                 1);
+	assert_int_equal(
+	    cipher_count("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", buf, sizeof(buf)), 1);
 	assert_int_equal(cipher_count("EDH-RSA-DES-CBC3-SHA", buf, sizeof(buf)), 0);
 
 	/* Order: '+' moves to the end, '-' removes for now, @STRENGTH sorts. */
@@ -534,7 +536,7 @@ static void test_tls13(void **state)
 
 /* Which certificate a name gets, seen from an unverifying client. */
 static void sni_expect(struct tls_ctx *sctx, const char *ciphers, int max, const char *name,
-		       const char *subject)
+                       const char *subject)
 {
 	struct tls_ctx *cctx = client(NULL, NULL, ciphers, max);
 	struct pair p;
@@ -679,11 +681,11 @@ static void test_wrong_ca(void **state)
 
 /* Context creation must fail with a message holding each of the needles. */
 static void server_fails(const char *cert, const char *ciphers, int min, const char *n1,
-			 const char *n2)
+                         const char *n2)
 {
 	const char *certs[] = {cert};
-	struct tls_server_opts o = {.certs = certs, .ncerts = 1, .ciphers = ciphers,
-				    .min_version = min};
+	struct tls_server_opts o = {
+	    .certs = certs, .ncerts = 1, .ciphers = ciphers, .min_version = min};
 	char err[256] = "";
 
 	assert_null(tls_server_ctx_new(&o, err, sizeof(err)));
@@ -788,7 +790,7 @@ static void test_conn_memory(void **state)
 		delta = (long)after.uordblks - (long)before.uordblks;
 		if (delta > 0) {
 			print_message("heap per established server connection (%s): %ld bytes\n",
-				      tls_version(p[0].s), delta / N);
+			              tls_version(p[0].s), delta / N);
 			assert_true(delta / N < 64 * 1024);
 		}
 		for (i = 0; i < N; i++)
@@ -916,9 +918,13 @@ static void s_server_run(const char *vflag, const char *want_version)
 {
 	struct tls_ctx *cctx = client(P("ca.crt"), NULL, NULL, 0);
 	char port[16], accept_arg[32], text[8192];
-	char *argv[] = {"openssl", "s_server", "-accept", accept_arg, "-cert",
-			(char *)P("ha.test.crt"), "-key", (char *)P("ha.key"), (char *)vflag,
-			"-www", "-naccept", "1", NULL};
+	char *argv[] = {"openssl",     "s_server",
+	                "-accept",     accept_arg,
+	                "-cert",       (char *)P("ha.test.crt"),
+	                "-key",        (char *)P("ha.key"),
+	                (char *)vflag, "-www",
+	                "-naccept",    "1",
+	                NULL};
 	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
 	double deadline = now() + 15;
 	struct tls_conn *c;
@@ -983,15 +989,29 @@ static void test_interop_s_server(void **state)
 
 /* openssl s_client against our server: it sends "ping", we answer "pong" and close. */
 static void s_client_run(struct tls_ctx *sctx, const char *vflag, const char *name,
-			 const char *cert, const char *key, const char *want_version)
+                         const char *cert, const char *key, const char *want_version)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t salen = sizeof(sa);
-	char connect_arg[32], text[4096], subj[256];
-	char *argv[] = {"openssl", "s_client", "-connect", connect_arg, "-servername",
-			(char *)name, "-verify_hostname", (char *)name, "-CAfile",
-			(char *)P("ca.crt"), "-verify_return_error", "-brief", (char *)vflag,
-			cert ? "-cert" : NULL, (char *)cert, "-key", (char *)key, NULL};
+	char connect_arg[32], text[4096];
+	char *argv[] = {"openssl",
+	                "s_client",
+	                "-connect",
+	                connect_arg,
+	                "-servername",
+	                (char *)name,
+	                "-verify_hostname",
+	                (char *)name,
+	                "-CAfile",
+	                (char *)P("ca.crt"),
+	                "-verify_return_error",
+	                "-brief",
+	                (char *)vflag,
+	                cert ? "-cert" : NULL,
+	                (char *)cert,
+	                "-key",
+	                (char *)key,
+	                NULL};
 	double deadline = now() + 15;
 	struct pollfd pfd;
 	struct tls_conn *c;
@@ -1032,6 +1052,8 @@ static void s_client_run(struct tls_ctx *sctx, const char *vflag, const char *na
 	assert_string_equal(tls_version(c), want_version);
 	assert_string_equal(tls_sni(c), name);
 	if (cert != NULL) {
+		char subj[256];
+
 		assert_int_equal(tls_peer_cert(c, subj, sizeof(subj)), TLS_PEER_OK);
 		assert_string_equal(subj, "CN=alice");
 	}
@@ -1047,7 +1069,7 @@ static void s_client_run(struct tls_ctx *sctx, const char *vflag, const char *na
 	}
 	assert_memory_equal(text, "ping\n", 5);
 	while (sent < 5) {
-		ssize_t w = tls_write(c, "pong\n" + sent, 5 - sent);
+		ssize_t w = tls_write(c, &"pong\n"[sent], 5 - sent);
 
 		if (w > 0)
 			sent += (size_t)w;
@@ -1084,8 +1106,7 @@ static void test_interop_s_client(void **state)
 	if (v13) {
 		s_client_run(sctx, "-tls1_3", "x.wild.test", NULL, NULL, "TLSv1.3");
 		s_client_run(sctx, "-tls1_3", "rsa.test", NULL, NULL, "TLSv1.3");
-		s_client_run(mtls, "-tls1_3", "ha.test", P("alice.crt"), P("alice.key"),
-			     "TLSv1.3");
+		s_client_run(mtls, "-tls1_3", "ha.test", P("alice.crt"), P("alice.key"), "TLSv1.3");
 	}
 	tls_ctx_unref(sctx);
 	tls_ctx_unref(mtls);
@@ -1113,23 +1134,23 @@ static void test_none(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_backend),
-		cmocka_unit_test(test_cipher_strings),
-		cmocka_unit_test(test_ha_tls12_ecdsa),
-		cmocka_unit_test(test_rsa_tls12),
-		cmocka_unit_test(test_tls13),
-		cmocka_unit_test(test_sni),
-		cmocka_unit_test(test_client_cert_required),
-		cmocka_unit_test(test_client_cert_optional),
-		cmocka_unit_test(test_wrong_ca),
-		cmocka_unit_test(test_ctx_errors),
-		cmocka_unit_test(test_refcount),
-		cmocka_unit_test(test_conn_memory),
-		cmocka_unit_test(test_interop_s_server),
-		cmocka_unit_test(test_interop_s_client),
+	    cmocka_unit_test(test_backend),
+	    cmocka_unit_test(test_cipher_strings),
+	    cmocka_unit_test(test_ha_tls12_ecdsa),
+	    cmocka_unit_test(test_rsa_tls12),
+	    cmocka_unit_test(test_tls13),
+	    cmocka_unit_test(test_sni),
+	    cmocka_unit_test(test_client_cert_required),
+	    cmocka_unit_test(test_client_cert_optional),
+	    cmocka_unit_test(test_wrong_ca),
+	    cmocka_unit_test(test_ctx_errors),
+	    cmocka_unit_test(test_refcount),
+	    cmocka_unit_test(test_conn_memory),
+	    cmocka_unit_test(test_interop_s_server),
+	    cmocka_unit_test(test_interop_s_client),
 	};
 	const struct CMUnitTest none_tests[] = {
-		cmocka_unit_test(test_none),
+	    cmocka_unit_test(test_none),
 	};
 
 	if (strcmp(tls_backend_name(), "none") == 0)

@@ -1,0 +1,95 @@
+#!/bin/sh
+# test/cross/sysroot.sh - the per-target prefix of libraries Debian does not ship for it.
+# Usage: sh test/cross/sysroot.sh [--tls] TARGET PREFIX
+#
+# PREFIX/include gets uthash's headers (header-only; copied from the host's uthash-dev so
+# the host's /usr/include is never searched for a target) and cmocka.h; PREFIX/lib gets a
+# static libcmocka.a built from Debian's cmocka source with the target's toolchain file.
+# With --tls, mbedTLS too: big-endian mips has no Debian package at all, so it is built
+# from Debian's mbedtls source; the other targets use Debian's (multiarch) packages.
+# Idempotent: each part is skipped when its stamp in PREFIX says it is there.
+set -eu
+
+tls=0
+if [ "${1:-}" = "--tls" ]; then
+	tls=1
+	shift
+fi
+target=${1:?usage: sysroot.sh [--tls] TARGET PREFIX}
+prefix=${2:?usage: sysroot.sh [--tls] TARGET PREFIX}
+here=$(cd "$(dirname "$0")" && pwd)
+toolchain=$here/$target.cmake
+[ -f "$toolchain" ] || {
+	echo "sysroot.sh: no toolchain file $toolchain" >&2
+	exit 2
+}
+mkdir -p "$prefix/include" "$prefix/lib"
+prefix=$(cd "$prefix" && pwd)
+src=${PINFOLD_CROSS_CACHE:-$here/../../build-cross/src}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# uthash: header-only; exactly the files of Debian's uthash-dev (never glibc's ut*.h).
+uthash=$(dpkg -L uthash-dev 2>/dev/null | grep '^/usr/include/[^/]*\.h$' || true)
+[ -n "$uthash" ] || {
+	echo "sysroot.sh: uthash headers missing (apt-get install uthash-dev)" >&2
+	exit 1
+}
+for h in $uthash; do
+	cmp -s "$h" "$prefix/include/${h##*/}" || cp "$h" "$prefix/include/"
+done
+
+# Builds the static library TARGET of a CMake source tree with our toolchain file.
+cmake_static() { # srcdir builddir cmake-target cmake-args...
+	s=$1 b=$2 t=$3
+	shift 3
+	cmake -S "$s" -B "$b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_POSITION_INDEPENDENT_CODE=ON "$@" >"$b.log" 2>&1 ||
+		{ cat "$b.log" >&2; return 1; }
+	cmake --build "$b" -j "$jobs" --target "$t" >>"$b.log" 2>&1 ||
+		{ tail -n 40 "$b.log" >&2; return 1; }
+}
+
+# cmocka: the unit tests' framework.
+if [ ! -f "$prefix/.cmocka" ]; then
+	tree=$(sh "$here/debsrc.sh" cmocka "$src")
+	echo "sysroot.sh: building ${tree##*/} for $target"
+	rm -rf "$prefix/.build-cmocka"
+	mkdir -p "$prefix/.build-cmocka"
+	cmake_static "$tree" "$prefix/.build-cmocka/b" cmocka-static \
+		-DWITH_STATIC_LIB=ON -DWITH_EXAMPLES=OFF -DUNIT_TESTING=OFF
+	cp "$prefix/.build-cmocka/b/src/libcmocka-static.a" "$prefix/lib/libcmocka.a"
+	cp "$tree/include/cmocka.h" "$prefix/include/"
+	rm -rf "$prefix/.build-cmocka"
+	echo "${tree##*/}" >"$prefix/.cmocka"
+fi
+
+[ "$tls" = 1 ] || exit 0
+
+# mbedTLS.
+case $target in
+mips-linux-gnu)
+	if [ ! -f "$prefix/.mbedtls" ]; then
+		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
+		echo "sysroot.sh: building ${tree##*/} for $target"
+		rm -rf "$prefix/.build-mbedtls"
+		mkdir -p "$prefix/.build-mbedtls"
+		cmake_static "$tree" "$prefix/.build-mbedtls/b" all \
+			-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
+			-DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
+			-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
+		cmake --install "$prefix/.build-mbedtls/b" >/dev/null
+		rm -rf "$prefix/.build-mbedtls"
+		echo "${tree##*/}" >"$prefix/.mbedtls"
+	fi
+	;;
+mipsel-linux-gnu)
+	[ -f /usr/lib/mipsel-linux-gnu/libmbedtls.so ] || {
+		echo "sysroot.sh: libmbedtls-dev:mipsel missing (sh test/cross/deps.sh --tls $target)" >&2
+		exit 1
+	}
+	;;
+*)
+	echo "sysroot.sh: no mbedTLS recipe for $target yet" >&2
+	exit 1
+	;;
+esac
