@@ -18,6 +18,7 @@
 
 struct upconn {
 	int fd;
+	struct tls_conn *tls;
 	unsigned id;
 	struct proxy *px;
 	struct timer tm;
@@ -57,6 +58,7 @@ static void upconn_close(struct proxy *px, struct upconn *u)
 		}
 	timer_cancel(&px->timers, &u->tm);
 	ev_del(px->ev, u->fd);
+	tls_free(u->tls);
 	close(u->fd);
 	free(u);
 }
@@ -71,6 +73,7 @@ void backends_free(struct proxy *px)
 		while (st->idle)
 			upconn_close(px, st->idle);
 		timer_cancel(&px->timers, &st->probe_timer);
+		tls_ctx_unref(st->tls);
 		if (st->probe_fd >= 0) {
 			ev_del(px->ev, st->probe_fd);
 			close(st->probe_fd);
@@ -184,10 +187,11 @@ static void upconn_expire(struct timer *t, void *arg)
 	upconn_close(u->px, u);
 }
 
-int backend_pool_get(struct proxy *px, unsigned id)
+int backend_pool_get(struct proxy *px, unsigned id, struct tls_conn **tls)
 {
 	struct be_state *st = &px->be[id];
 
+	*tls = NULL;
 	while (st->idle) {
 		struct upconn *u = st->idle;
 		char c;
@@ -200,6 +204,7 @@ int backend_pool_get(struct proxy *px, unsigned id)
 			st->nidle--;
 			timer_cancel(&px->timers, &u->tm);
 			ev_del(px->ev, fd);
+			*tls = u->tls;
 			free(u);
 			return fd;
 		}
@@ -208,7 +213,7 @@ int backend_pool_get(struct proxy *px, unsigned id)
 	return -1;
 }
 
-void backend_pool_put(struct proxy *px, unsigned id, int fd)
+void backend_pool_put(struct proxy *px, unsigned id, int fd, struct tls_conn *tls)
 {
 	struct be_state *st = &px->be[id];
 	struct upconn *u;
@@ -219,6 +224,7 @@ void backend_pool_put(struct proxy *px, unsigned id, int fd)
 	if (!u)
 		goto drop;
 	u->fd = fd;
+	u->tls = tls;
 	u->id = id;
 	u->px = px;
 	timer_init(&u->tm, upconn_expire, u);
@@ -233,5 +239,6 @@ void backend_pool_put(struct proxy *px, unsigned id, int fd)
 	st->nidle++;
 	return;
 drop:
+	tls_free(tls);
 	close(fd);
 }

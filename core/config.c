@@ -11,12 +11,18 @@
  * shows every mistake.  Blocks we cannot parse (ListenHTTPS without TLS,
  * Pound features not written yet) are skipped to their matching End.
  *
+ * TLS settings are only checked for form here (the cipher string through the
+ * shim's tls_cipher_check()); no certificate or CA file is opened.  The TLS
+ * contexts are built from the stored paths later, before the chroot, so that
+ * parsing stays pure and `pinfold -c` can run where the files are not.
+ *
  * Settings that other settings default to (TimeOut, ConnTO, Client,
  * IgnoreCase, Balancer) are resolved after the whole file is read, so a
  * global directive means the same wherever in the file it is written.
  */
 #include "config.h"
 #include "config_lex.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -73,6 +79,7 @@ static const char *const ctx_name[] = {
 #define F_COND   0x02 /* a matching directive: may follow Not */
 #define F_NOTYET 0x04 /* Pound has it, pinfold does not (yet) */
 #define F_END    0x08
+#define F_TLS    0x10 /* needs a TLS build; without one, one error per block says so */
 
 /* Whether a directive opens a block that needs an End. */
 enum blk {
@@ -123,9 +130,10 @@ struct pending {
 	struct pending *next;
 };
 
+/* Where something was written (line 0: nowhere). */
 struct seen {
 	const char *file;
-	int line;
+	int line, col;
 };
 
 struct frame {
@@ -141,6 +149,9 @@ struct frame {
 	int have_addr;
 	int port;                         /* 0: no valid Port yet */
 	int tls_said;                     /* a TLS complaint was already made for this backend */
+	struct seen no_tls12;             /* a Ciphers string selecting no TLS 1.2 suite */
+	struct seen client_cert;          /* the ClientCert mode */
+	char host[256];                   /* BackEnd Address when it is a host name, else "" */
 	struct seen seen[MAX_DIRECTIVES]; /* first use of each directive in this block */
 };
 
@@ -1325,34 +1336,345 @@ static void h_disabled(struct parser *p, const struct stmt *st, const struct dir
 		top(p)->b->disabled = v;
 }
 
-static void h_https_backend(struct parser *p, const struct stmt *st, const struct directive *d)
+/* ---- handlers: TLS (ListenHTTPS and HTTPS backends) -------------------------------- */
+
+/*
+ * A build without TLS: say so once per block rather than once per line, since
+ * the Cert, Ciphers, ... that follow an HTTPS add nothing the reader needs.
+ */
+static void tls_unavailable(struct parser *p, const struct stmt *st, const struct directive *d)
 {
 	struct frame *f = top(p);
 
-	if (!HAVE_TLS) {
+	if (d->fn == h_https_backend) {
 		err_at(p, &st->tok[0],
 		       "HTTPS backends need a TLS-enabled build (" NO_TLS_BUILD ")");
-		f->tls_said = 1;
-		return;
+	} else if (!f->tls_said) {
+		err_at(p, &st->tok[0], "\"%s\" needs a TLS-enabled build (" NO_TLS_BUILD ")",
+		       d->name);
 	}
-	err_at(p, &st->tok[0], "\"HTTPS\" is a Pound directive pinfold does not implement yet");
+	f->tls_said = 1;
 }
 
-/* Cert, Ciphers, Disable, ...: the TLS work fills these in. */
-static void h_tls(struct parser *p, const struct stmt *st, const struct directive *d)
+/* Pound: in a backend, the TLS settings come after HTTPS. */
+static int needs_https(struct parser *p, const struct stmt *st, const struct directive *d)
 {
 	struct frame *f = top(p);
 
-	if (!HAVE_TLS) {
-		/* After HTTPS was refused, its Cert/Ciphers lines add nothing new. */
-		if (!f->tls_said)
+	if (f->ctx != CTX_BACKEND && f->ctx != CTX_EMERGENCY)
+		return 0;
+	if (f->b->https)
+		return 0;
+	err_at(p, &st->tok[0], "\"%s\" needs HTTPS first: write HTTPS above it in this %s",
+	       d->name, ctx_name[f->ctx]);
+	return 1;
+}
+
+/* A file name (Cert, CAlist, VerifyList, CAFile): only its form; it is read later. */
+static int file_arg(struct parser *p, const struct cfg_tok *t, const struct directive *d)
+{
+	if (t->len == 0) {
+		err_at(p, t, "expected %s after %s, got an empty string", d->want, d->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The highest TLS version is below 1.3: name the library, the fix is a rebuild. */
+static const char *tls_library(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %s", tls_backend_name(), tls_backend_version());
+	return buf;
+}
+
+static void h_https_backend(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	top(p)->b->https = 1;
+}
+
+/*
+ * Cert: a listener takes several (the first is the default, the others are chosen by
+ * SNI); a backend presents one client certificate.  Pound wants Cert before the other
+ * TLS lines because it builds an OpenSSL context per Cert as it reads; pinfold builds
+ * its contexts after the whole block is read, so the order does not matter.
+ */
+static void h_cert(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct frame *f = top(p);
+	struct cfg_listener *l = f->l;
+	char **grown, *copy;
+
+	if (needs_https(p, st, d) || file_arg(p, t, d) != 0)
+		return;
+	if (f->ctx != CTX_HTTPS) {
+		if (f->b->tls_cert) {
+			const struct seen *first = &f->seen[d - directives];
+			char at[300];
+
+			describe_line(at, sizeof(at), st->tok[0].file, first->file, first->line);
 			err_at(p, &st->tok[0],
-			       "\"%s\" needs a TLS-enabled build (" NO_TLS_BUILD ")", d->name);
-		f->tls_said = 1;
+			       "second Cert in this %s (the first is at %s): a backend presents "
+			       "one client certificate",
+			       ctx_name[f->ctx], at);
+			return;
+		}
+		f->b->tls_cert = dupstr(p, t->text);
 		return;
 	}
+	copy = dupstr(p, t->text);
+	grown = realloc(l->certs, (size_t)(l->ncerts + 1) * sizeof(*grown));
+	if (!copy || !grown) {
+		free(copy);
+		if (grown)
+			l->certs = grown;
+		p->lx.oom = 1;
+		p->stop = 1;
+		return;
+	}
+	l->certs = grown;
+	l->certs[l->ncerts++] = copy;
+}
+
+/*
+ * Ciphers: the shim says what the OpenSSL-style string selects.  An unknown token is
+ * an error now; a string that leaves TLS 1.2 nothing is judged at End, once a
+ * Disable TLSv1_2 in the same block may have made TLS 1.2 moot.
+ */
+static void h_ciphers(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct frame *f = top(p);
+	char why[256];
+	int n;
+
+	if (needs_https(p, st, d))
+		return;
+	n = tls_cipher_check(t->text, why, sizeof(why));
+	if (n < 0) {
+		err_at(p, t, "Ciphers \"%s\": %s", t->text, why);
+		return;
+	}
+	if (n == 0) {
+		f->no_tls12.file = t->file;
+		f->no_tls12.line = t->line;
+		f->no_tls12.col = t->col;
+	}
+	if (f->ctx == CTX_HTTPS)
+		f->l->ciphers = dupstr(p, t->text);
+	else
+		f->b->tls_ciphers = dupstr(p, t->text);
+}
+
+/* End of a TLS block: a Ciphers string that selects no TLS 1.2 suite. */
+static void check_no_tls12(struct parser *p, const struct frame *f, const char *ciphers,
+                           int min_version)
+{
+	int listener = f->ctx == CTX_HTTPS;
+	struct cfg_tok at = where(f->no_tls12.file, f->no_tls12.line, f->no_tls12.col);
+	char lib[96];
+
+	/* Only TLS 1.3 was wanted anyway (Disable TLSv1_2). */
+	if (!f->no_tls12.line || min_version >= TLS_V1_3)
+		return;
+	if (tls_max_version() < TLS_V1_3)
+		err_at(p, &at,
+		       "Ciphers \"%s\" leaves no forward-secret TLS 1.2 suite, and this %s has "
+		       "no TLS 1.3: %s",
+		       ciphers, tls_library(lib, sizeof(lib)),
+		       listener ? "nobody could connect" : "the backend could never be reached");
+	else
+		warn_at(p, &at, "Ciphers \"%s\" leaves no forward-secret TLS 1.2 suite: %s", ciphers,
+		        listener ? "only TLS 1.3 clients can connect"
+		                 : "only a TLS 1.3 backend can be reached");
+}
+
+/*
+ * Disable X turns off X and everything below it (Pound's, that is OpenSSL's, meaning).
+ * Nothing below TLS 1.2 is ever offered, so only Disable TLSv1_2 changes anything.
+ */
+static void h_disable(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	static const char *const below12[] = {"SSLv2", "SSLv3", "TLSv1", "TLSv1_1"};
+	const struct cfg_tok *t = &st->tok[1];
+	struct frame *f = top(p);
+	char lib[96];
+
+	if (needs_https(p, st, d))
+		return;
+	for (size_t i = 0; i < sizeof(below12) / sizeof(below12[0]); i++)
+		if (strcasecmp(t->text, below12[i]) == 0)
+			return;
+	if (strcasecmp(t->text, "TLSv1_2") != 0) {
+		err_at(p, t,
+		       "expected SSLv2, SSLv3, TLSv1, TLSv1_1 or TLSv1_2 after Disable, got \"%s\"",
+		       t->text);
+		return;
+	}
+	if (tls_max_version() < TLS_V1_3) {
+		err_at(p, t, "Disable TLSv1_2 leaves no TLS version: this %s has no TLS 1.3",
+		       tls_library(lib, sizeof(lib)));
+		return;
+	}
+	if (f->ctx == CTX_HTTPS)
+		f->l->min_version = TLS_V1_3;
+	else
+		f->b->tls_min_version = TLS_V1_3;
+}
+
+/* ServerName: sent as SNI and verified (with CAFile); SNI carries host names only. */
+static void h_servername(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+
+	if (needs_https(p, st, d))
+		return;
+	if (!looks_like_hostname(t->text)) {
+		err_at(p, t, "expected a host name after ServerName, got \"%s\"", t->text);
+		return;
+	}
+	top(p)->b->tls_servername = dupstr(p, t->text);
+}
+
+/*
+ * CAFile (pinfold's own; Pound never verifies a backend): verify the backend's chain
+ * against these CAs, and its name against ServerName, else against the Address when
+ * that is a host name (filled in at End).  An IP Address without ServerName gets the
+ * chain checked only: with a private CA that is what such a setup wants.
+ */
+static void h_cafile(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+
+	if (needs_https(p, st, d) || file_arg(p, t, d) != 0)
+		return;
+	top(p)->b->tls_ca = dupstr(p, t->text);
+}
+
+/*
+ * ClientCert MODE [DEPTH]: Pound's 0..3.  The depth is taken and not used: the library
+ * verifies whole chains (up to its own limit), and a shorter limit only ever turns a
+ * valid client away.  Whether a CA file is there is known at End.
+ */
+static void h_client_cert(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	long mode;
+
+	if (arg_number(p, &st->tok[1], 0, 3, "a ClientCert mode", &mode) != 0)
+		return;
+	if (st->n > 2 && !is_digits(st->tok[2].text)) {
+		err_at(p, &st->tok[2], "expected a verification depth (a number), got \"%s\"",
+		       st->tok[2].text);
+		return;
+	}
+	f->l->client_cert = (int)mode;
+	f->client_cert.file = st->tok[1].file;
+	f->client_cert.line = st->tok[1].line;
+	f->client_cert.col = st->tok[1].col;
+}
+
+enum { CA_CALIST, CA_VERIFYLIST };
+
+/*
+ * CAlist (the CAs named to the client) and VerifyList (the CAs that verify its
+ * certificate) are two files in Pound; the TLS shim takes one file for both, so
+ * either fills ca_list, and two different files cannot be honoured.
+ */
+static void h_ca_list(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct frame *f = top(p);
+	struct cfg_listener *l = f->l;
+
+	if (file_arg(p, t, d) != 0)
+		return;
+	if (l->ca_list && strcmp(l->ca_list, t->text) != 0) {
+		const char *other = d->arg == CA_CALIST ? "VerifyList" : "CAlist";
+		const struct seen *o = &f->seen[find_directive(other) - directives];
+		char at[300];
+
+		describe_line(at, sizeof(at), t->file, o->file, o->line);
+		err_at(p, t,
+		       "%s \"%s\" differs from %s \"%s\" at %s: pinfold uses one CA file both to "
+		       "ask for client certificates and to verify them",
+		       d->name, t->text, other, l->ca_list, at);
+		return;
+	}
+	if (!l->ca_list)
+		l->ca_list = dupstr(p, t->text);
+}
+
+static void h_nohttps11(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	long v;
+
+	if (arg_number(p, &st->tok[1], 0, 2, "a NoHTTPS11 mode", &v) == 0)
+		top(p)->l->no_https11 = (int)v;
+}
+
+/*
+ * SSLHonorCipherOrder: taken for Pound's sake and not stored, because the shim always
+ * picks by the server's order (the Ciphers order, strongest first by default); letting
+ * the client choose could only select a weaker suite.
+ */
+static void h_honor_order(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	int v;
+
+	arg_bool(p, &st->tok[1], &v);
+}
+
+/* SSLAllowClientRenegotiation: renegotiation is a DoS lever and is never allowed. */
+static void h_renegotiation(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	long v;
+
+	if (arg_number(p, &st->tok[1], 0, 2, "a renegotiation mode", &v) != 0)
+		return;
+	if (v != 0)
+		err_at(p, &st->tok[1],
+		       "SSLAllowClientRenegotiation %ld is not supported: pinfold never allows "
+		       "client-initiated renegotiation (only 0 is accepted)",
+		       v);
+}
+
+static void h_crl_list(struct parser *p, const struct stmt *st, const struct directive *d)
+{
 	err_at(p, &st->tok[0], "\"%s\" is a Pound directive pinfold does not implement yet",
 	       d->name);
+}
+
+/* End of ListenHTTPS: what only the whole block can tell. */
+static void finish_https(struct parser *p, struct frame *f)
+{
+	struct cfg_listener *l = f->l;
+	struct cfg_tok at = where(f->file, f->line, f->col);
+
+	/* A Cert written but rejected was reported already. */
+	if (!was_given(f, "Cert"))
+		err_at(p, &at, "ListenHTTPS has no Cert (at least one certificate is required)");
+	if ((l->client_cert == 1 || l->client_cert == 2) && !was_given(f, "CAlist") &&
+	    !was_given(f, "VerifyList")) {
+		at = where(f->client_cert.file, f->client_cert.line, f->client_cert.col);
+		err_at(p, &at,
+		       "ClientCert %d verifies client certificates, but there is no CAlist or "
+		       "VerifyList to verify them against",
+		       l->client_cert);
+	}
+	check_no_tls12(p, f, l->ciphers, l->min_version);
+}
+
+/* End of an HTTPS backend. */
+static void finish_backend_tls(struct parser *p, struct frame *f)
+{
+	struct cfg_backend *b = f->b;
+
+	if (!b->https)
+		return;
+	if (b->tls_ca && !b->tls_servername && f->host[0])
+		b->tls_servername = dupstr(p, f->host);
+	check_no_tls12(p, f, b->tls_ciphers, b->tls_min_version);
 }
 
 /* ---- handlers: service ------------------------------------------------------------- */
@@ -1762,6 +2084,10 @@ static void dispatch(struct parser *p, const struct stmt *st)
 		wrong_place(p, d, st, f->ctx);
 		return;
 	}
+	if ((d->flags & F_TLS) && !HAVE_TLS) {
+		tls_unavailable(p, st, d);
+		return;
+	}
 	/* Counted as written even if its arguments are wrong, so End does not call it
 	 * missing too. */
 	idx = (size_t)(d - directives);
@@ -1776,6 +2102,7 @@ static void dispatch(struct parser *p, const struct stmt *st)
 	if (!f->seen[idx].line) {
 		f->seen[idx].file = kw->file;
 		f->seen[idx].line = kw->line;
+		f->seen[idx].col = kw->col;
 	}
 	if (st->n - 1 < d->min) {
 		err_at(p, kw, "missing argument for \"%s\": expected %s", kw->text, d->want);

@@ -75,6 +75,13 @@ struct cfg_backend {
 	int ws_timeout;   /* upgraded tunnel idle timeout (WSTimeOut) */
 	int disabled;     /* Disabled 1: never chosen until enabled at runtime */
 	int emergency;    /* this is the service's Emergency backend */
+	/* HTTPS to the backend (BackEnd ... HTTPS ... End; TLS builds only) */
+	int https;
+	char *tls_cert;        /* Cert: client certificate + key PEM to present, or NULL */
+	char *tls_ciphers;     /* Ciphers, or NULL */
+	char *tls_servername;  /* ServerName: SNI and the name verified, or NULL */
+	char *tls_ca;          /* CAFile: verify the backend's certificate against it, or NULL */
+	int tls_min_version;   /* 0 = default (TLS 1.2); Disable TLSv1_2 -> TLS 1.3 */
 	const char *file;
 	int line;
 	struct cfg_backend *next;
@@ -112,6 +119,14 @@ struct cfg_listener {
 	struct cfg_cond *head_remove; /* HeadRemove / DeleteHeader */
 	struct cfg_hdr *head_add;     /* AddHeader / SetHeader */
 	struct cfg_service *services; /* this listener's own, tried before the global ones */
+	/* ListenHTTPS only (TLS builds) */
+	char **certs;           /* Cert lines in order: the first is the default, others by SNI */
+	int ncerts;
+	char *ciphers;          /* Ciphers, or NULL for the library default */
+	int min_version;        /* 0 = default (TLS 1.2); Disable TLSv1_2 -> TLS 1.3 */
+	int client_cert;        /* ClientCert 0..3 (Pound's meaning) */
+	char *ca_list;          /* CAlist / VerifyList: CAs for client certificates */
+	int no_https11;         /* NoHTTPS11 0|1|2 */
 	const char *file;
 	int line;
 	struct cfg_listener *next;

@@ -22,7 +22,8 @@
 #include "backend.h"
 #include "log.h"
 #include "net.h"
-#include "sockio.h"
+#include "stream.h"
+#include "tls.h"
 #include "policy.h"
 #include "reply.h"
 #include "rewrite.h"
@@ -44,7 +45,8 @@ struct conn {
 	struct proxy *px;
 	const struct cfg_listener *lis;
 	struct conn *prev, *next;
-	int cfd, ufd;
+	struct stream cs;    /* the client side */
+	struct stream us;    /* the backend side; fd -1 when none */
 	char peer[NET_ADDRSTRLEN];
 
 	struct buf cin;  /* bytes from the client */
@@ -61,6 +63,7 @@ struct conn {
 	uint8_t attempts;    /* backend connects tried for this request */
 	uint8_t req_method, req_minor, req_keep, req_upgrade;
 	uint8_t resp_keep;
+	int8_t peer_cert;    /* TLS_PEER_* of the client's certificate */
 	short cev, uev;      /* poll interest currently registered */
 	struct body reqb, respb;
 	const struct cfg_service *svc;
@@ -78,6 +81,7 @@ static void client_event(void *arg, int fd, int revents);
 static void up_event(void *arg, int fd, int revents);
 static void progress(struct conn *c);
 static void up_start(struct conn *c);
+static void up_connected(struct conn *c);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -215,47 +219,66 @@ static void log_exchange(struct conn *c)
 
 /* ---- poll interest and the one timer -------------------------------------- */
 
+static int wants_client_read(const struct conn *c)
+{
+	int room = !c->cin.data || buf_len(&c->cin) < BUF_SIZE;
+
+	if (!room || c->client_eof)
+		return 0;
+	if (c->rs == RS_TUNNEL || c->rq == RQ_BODY)
+		return 1;
+	return (c->rq == RQ_IDLE || c->rq == RQ_HEAD) && c->rs == RS_NONE;
+}
+
+static int wants_up_read(const struct conn *c)
+{
+	int room = !c->uin.data || buf_len(&c->uin) < BUF_SIZE;
+
+	return room && (c->rs == RS_HEAD || c->rs == RS_BODY || c->rs == RS_TUNNEL);
+}
+
+static int has_client_output(const struct conn *c)
+{
+	return buf_len(&c->cout) || c->respb.ready || (c->rs == RS_TUNNEL && buf_len(&c->uin));
+}
+
+static int has_up_output(const struct conn *c)
+{
+	return (c->uout.data && c->uout.start < c->uout.end) || c->reqb.ready ||
+	       (c->rs == RS_TUNNEL && buf_len(&c->cin));
+}
+
 static void update_events(struct conn *c)
 {
 	struct proxy *px = c->px;
 	short ce = 0, ue = 0;
-	int cin_room = !c->cin.data || buf_len(&c->cin) < BUF_SIZE;
-	int uin_room = !c->uin.data || buf_len(&c->uin) < BUF_SIZE;
 
-	switch (c->rq) {
-	case RQ_IDLE:
-	case RQ_HEAD:
-		if (c->rs == RS_NONE && cin_room && !c->client_eof)
-			ce |= POLLIN;
-		break;
-	case RQ_BODY:
-		if (cin_room && !c->client_eof)
-			ce |= POLLIN;
-		break;
+	if (!c->cs.ready) {
+		ce = c->cs.hs_ev;
+	} else {
+		if (wants_client_read(c))
+			ce |= c->cs.rd_ev;
+		if (has_client_output(c))
+			ce |= c->cs.wr_ev;
 	}
-	if (c->rs == RS_TUNNEL && cin_room && !c->client_eof)
-		ce |= POLLIN;
-	if (buf_len(&c->cout) || c->respb.ready || (c->rs == RS_TUNNEL && buf_len(&c->uin)))
-		ce |= POLLOUT;
-
-	if (c->ufd >= 0) {
+	if (c->us.fd >= 0) {
 		if (c->rs == RS_CONNECT)
-			ue |= POLLOUT;
+			ue = POLLOUT;
+		else if (!c->us.ready)
+			ue = c->us.hs_ev;
 		else {
-			if ((c->rs == RS_HEAD || c->rs == RS_BODY || c->rs == RS_TUNNEL) && uin_room)
-				ue |= POLLIN;
-			if (c->uout.data && c->uout.start < c->uout.end)
-				ue |= POLLOUT;
-			if (c->reqb.ready || (c->rs == RS_TUNNEL && buf_len(&c->cin)))
-				ue |= POLLOUT;
+			if (wants_up_read(c))
+				ue |= c->us.rd_ev;
+			if (has_up_output(c))
+				ue |= c->us.wr_ev;
 		}
 	}
 	if (ce != c->cev) {
-		ev_set(px->ev, c->cfd, ce);
+		ev_set(px->ev, c->cs.fd, ce);
 		c->cev = ce;
 	}
-	if (c->ufd >= 0 && ue != c->uev) {
-		ev_set(px->ev, c->ufd, ue);
+	if (c->us.fd >= 0 && ue != c->uev) {
+		ev_set(px->ev, c->us.fd, ue);
 		c->uev = ue;
 	}
 }
@@ -291,11 +314,10 @@ static void arm_timer(struct conn *c)
 
 static void up_close(struct conn *c)
 {
-	if (c->ufd < 0)
+	if (c->us.fd < 0)
 		return;
-	ev_del(c->px->ev, c->ufd);
-	close(c->ufd);
-	c->ufd = -1;
+	ev_del(c->px->ev, c->us.fd);
+	stream_close(&c->us);
 	c->uev = 0;
 	if (c->be)
 		c->px->be[c->be->id].active--;
@@ -306,8 +328,8 @@ static void conn_free(struct conn *c)
 	struct proxy *px = c->px;
 
 	up_close(c);
-	ev_del(px->ev, c->cfd);
-	close(c->cfd);
+	ev_del(px->ev, c->cs.fd);
+	stream_close(&c->cs);
 	timer_cancel(&px->timers, &c->tm);
 	buf_release(&px->pool, &c->cin);
 	buf_release(&px->pool, &c->uin);
@@ -364,6 +386,26 @@ static void local_reply(struct conn *c, int status)
 
 /* ---- the request side ---------------------------------------------------------- */
 
+/* Pound's NoHTTPS11: 1 = one request per TLS connection, 2 = only for MSIE. */
+static int no_keepalive_over_tls(const struct cfg_listener *l, const char *buf,
+				 const struct http_msg *m)
+{
+	if (l->no_https11 == 1)
+		return 1;
+	if (l->no_https11 != 2)
+		return 0;
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_hdr *h = &m->hdr[i];
+
+		if (!http_hdr_name_is(buf, h, "User-Agent"))
+			continue;
+		for (size_t k = 0; k + 4 <= h->value_len; k++)
+			if (memcmp(buf + h->value_off + k, "MSIE", 4) == 0)
+				return 1;
+	}
+	return 0;
+}
+
 static void start_request(struct conn *c)
 {
 	struct proxy *px = c->px;
@@ -397,7 +439,11 @@ static void start_request(struct conn *c)
 
 	/* from here on the head is decided: its bytes leave cin below */
 	c->rq = c->reqb.done ? RQ_DONE : RQ_BODY;
+	if (c->lis->https && no_keepalive_over_tls(c->lis, buf, m))
+		c->req_keep = 0;
 	status = policy_method(c->lis, m);
+	if (!status && c->lis->client_cert == 1 && c->peer_cert == TLS_PEER_BAD)
+		status = 403; /* ClientCert 1: a certificate was offered and did not verify */
 	if (status) {
 		buf_consume(&c->cin, (size_t)rc);
 		local_reply(c, status);
@@ -468,6 +514,7 @@ static void up_start(struct conn *c)
 {
 	struct proxy *px = c->px;
 	const struct cfg_backend *be;
+	struct tls_conn *tls = NULL;
 	int fd, inprog = 0;
 
 	for (;;) {
@@ -481,7 +528,7 @@ static void up_start(struct conn *c)
 			return;
 		}
 		c->be = be;
-		fd = backend_pool_get(px, be->id);
+		fd = backend_pool_get(px, be->id, &tls);
 		c->up_reused = fd >= 0;
 		if (fd < 0)
 			fd = net_connect((const struct sockaddr *)&be->addr, be->addrlen, &inprog);
@@ -496,17 +543,21 @@ static void up_start(struct conn *c)
 		backend_failed(px, be, strerror(errno));
 	}
 	if (ev_add(px->ev, fd, 0, up_event, c) < 0) {
+		tls_free(tls);
 		close(fd);
 		local_reply(c, 503);
 		return;
 	}
-	c->ufd = fd;
+	stream_init(&c->us, fd, tls);
+	c->us.ready = 1; /* a pooled TLS session has done its handshake; a new one starts later */
 	c->uev = 0;
 	c->up_got = 0;
 	c->uout.start = 0; /* (re)send the whole head */
 	px->be[be->id].active++;
 	px->be[be->id].requests++;
-	c->rs = inprog ? RS_CONNECT : RS_HEAD;
+	c->rs = c->up_reused ? RS_HEAD : RS_CONNECT;
+	if (!inprog && !c->up_reused)
+		up_connected(c); /* connected at once (loopback): no POLLOUT will come for it */
 }
 
 /* Write the request head and framed body bytes to the backend. */
@@ -534,7 +585,7 @@ static void up_write(struct conn *c)
 	}
 	if (!n)
 		return;
-	w = io_writev(c->ufd, iov, n);
+	w = stream_writev(&c->us, iov, n);
 	if (w < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
@@ -568,11 +619,23 @@ static void up_write(struct conn *c)
 
 static void up_connected(struct conn *c)
 {
-	if (net_connect_result(c->ufd) < 0) {
+	const struct cfg_backend *be = c->be;
+	struct tls_ctx *ctx = c->px->be[be->id].tls;
+
+	if (net_connect_result(c->us.fd) < 0) {
 		up_failed(c, strerror(errno), 1);
 		return;
 	}
 	c->rs = RS_HEAD;
+	if (be->https && ctx) {
+		c->us.tls = tls_new_client(ctx, c->us.fd, be->tls_servername);
+		if (!c->us.tls) {
+			up_close(c);
+			local_reply(c, 503);
+			return;
+		}
+		c->us.ready = 0;
+	}
 }
 
 /* Parse the response head in uin and queue it for the client. */
@@ -660,7 +723,7 @@ static void up_read(struct conn *c)
 		mark_dead(c);
 		return;
 	}
-	n = buf_read_fd(&c->uin, c->ufd);
+	n = stream_read(&c->us, &c->uin);
 	if (n > 0) {
 		c->up_got = 1;
 		return;
@@ -707,7 +770,7 @@ static void client_read(struct conn *c)
 		mark_dead(c);
 		return;
 	}
-	n = buf_read_fd(&c->cin, c->cfd);
+	n = stream_read(&c->cs, &c->cin);
 	if (n > 0) {
 		if (c->rq == RQ_IDLE) {
 			c->rq = RQ_HEAD;
@@ -721,7 +784,7 @@ static void client_read(struct conn *c)
 	/* EOF or error from the client */
 	if (n < 0 || c->rq == RQ_IDLE || c->rq == RQ_HEAD || c->rq == RQ_BODY ||
 	    c->rs == RS_TUNNEL) {
-		if (c->rs == RS_TUNNEL && n == 0 && c->ufd >= 0) {
+		if (c->rs == RS_TUNNEL && n == 0 && c->us.fd >= 0) {
 			c->client_eof = 1;
 			if (!buf_len(&c->cin))
 				mark_dead(c);
@@ -752,7 +815,7 @@ static void client_write(struct conn *c)
 	}
 	if (!n)
 		return;
-	w = io_writev(c->cfd, iov, n);
+	w = stream_writev(&c->cs, iov, n);
 	if (w < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			mark_dead(c);
@@ -779,16 +842,17 @@ static void exchange_done(struct conn *c)
 	struct proxy *px = c->px;
 
 	log_exchange(c);
-	if (c->ufd >= 0) {
+	if (c->us.fd >= 0) {
 		if (c->resp_keep && c->rq == RQ_DONE && c->respb.done && !buf_len(&c->uin) &&
 		    c->be) {
-			int fd = c->ufd;
+			struct tls_conn *tls;
+			int fd;
 
-			ev_del(px->ev, fd);
-			c->ufd = -1;
+			ev_del(px->ev, c->us.fd);
+			fd = stream_release(&c->us, &tls);
 			c->uev = 0;
 			px->be[c->be->id].active--;
-			backend_pool_put(px, c->be->id, fd);
+			backend_pool_put(px, c->be->id, fd, tls);
 		} else {
 			up_close(c);
 		}
@@ -838,8 +902,21 @@ static void progress(struct conn *c)
 		}
 		if (c->reqb.done && !c->reqb.ready && c->rq == RQ_BODY)
 			c->rq = RQ_DONE;
-		if (c->ufd >= 0 && c->rs != RS_CONNECT)
+		if (c->cs.ready && stream_pending(&c->cs) && wants_client_read(c))
+			client_read(c);
+		if (c->dead)
+			break;
+		if (c->us.fd >= 0 && c->rs != RS_CONNECT && !c->us.ready &&
+		    stream_handshake(&c->us) < 0) {
+			up_failed(c, "TLS handshake failed", 1);
+			continue;
+		}
+		if (c->us.fd >= 0 && c->rs != RS_CONNECT && c->us.ready)
 			up_write(c);
+		if (c->dead)
+			break;
+		if (c->us.fd >= 0 && c->us.ready && stream_pending(&c->us) && wants_up_read(c))
+			up_read(c);
 		if (c->dead)
 			break;
 		if (c->rs == RS_HEAD && buf_len(&c->uin))
@@ -855,7 +932,7 @@ static void progress(struct conn *c)
 		client_write(c);
 		if (c->dead)
 			break;
-		if (c->rs == RS_TUNNEL && c->ufd < 0 && !buf_len(&c->uin) && !buf_len(&c->cout)) {
+		if (c->rs == RS_TUNNEL && c->us.fd < 0 && !buf_len(&c->uin) && !buf_len(&c->cout)) {
 			mark_dead(c);
 			break;
 		}
@@ -892,14 +969,40 @@ static void progress(struct conn *c)
 	arm_timer(c);
 }
 
+/* A finished client handshake: note what the client's certificate proved. */
+static void client_tls_ready(struct conn *c)
+{
+	char subject[256];
+
+	c->peer_cert = (int8_t)tls_peer_cert(c->cs.tls, subject, sizeof(subject));
+	log_msg(LOG_DEBUG, "%s: %s %s%s%s", c->peer, tls_version(c->cs.tls), tls_cipher(c->cs.tls),
+		subject[0] ? ", client certificate " : "", subject);
+}
+
 static void client_event(void *arg, int fd, int revents)
 {
 	struct conn *c = arg;
 
-	if (revents & (POLLIN | POLLHUP | POLLERR))
-		client_read(c);
-	if (!c->dead && (revents & POLLOUT))
-		client_write(c);
+	if (!c->cs.ready) {
+		int rc = stream_handshake(&c->cs);
+
+		if (rc < 0) {
+			char why[128];
+
+			log_msg(LOG_INFO, "%s: TLS handshake failed: %s", c->peer,
+				tls_strerror(c->cs.tls, why, sizeof(why)));
+			mark_dead(c);
+		} else if (rc > 0) {
+			client_tls_ready(c);
+			revents |= c->cs.rd_ev; /* application data may have come with it */
+		}
+	}
+	if (!c->dead && c->cs.ready) {
+		if (revents & (c->cs.rd_ev | POLLHUP | POLLERR))
+			client_read(c);
+		if (!c->dead && (revents & c->cs.wr_ev))
+			client_write(c);
+	}
 	if (!c->dead)
 		progress(c);
 	if (c->dead)
@@ -912,10 +1015,18 @@ static void up_event(void *arg, int fd, int revents)
 
 	if (c->rs == RS_CONNECT) {
 		up_connected(c);
+	} else if (!c->us.ready) {
+		if (stream_handshake(&c->us) < 0) {
+			char why[128];
+
+			log_msg(LOG_WARNING, "backend %s: TLS handshake failed: %s",
+				c->be->addr_text, tls_strerror(c->us.tls, why, sizeof(why)));
+			up_failed(c, "TLS handshake failed", 1);
+		}
 	} else {
-		if (revents & (POLLIN | POLLHUP | POLLERR))
+		if (revents & (c->us.rd_ev | POLLHUP | POLLERR))
 			up_read(c);
-		if (!c->dead && c->ufd >= 0 && (revents & POLLOUT))
+		if (!c->dead && c->us.fd >= 0 && (revents & c->us.wr_ev))
 			up_write(c);
 	}
 	if (!c->dead)
@@ -969,12 +1080,21 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	}
 	c->px = px;
 	c->lis = ls->lis;
-	c->cfd = fd;
-	c->ufd = -1;
+	stream_init(&c->cs, fd, NULL);
+	stream_init(&c->us, -1, NULL);
+	if (ls->tls) {
+		c->cs.tls = tls_new_server(ls->tls, fd);
+		if (!c->cs.tls) {
+			close(fd);
+			free(c);
+			return -1;
+		}
+		c->cs.ready = 0;
+	}
 	net_addr_host((const struct sockaddr *)peer, c->peer, sizeof(c->peer));
 	timer_init(&c->tm, conn_timeout, c);
 	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
-		close(fd);
+		stream_close(&c->cs);
 		free(c);
 		return -1;
 	}

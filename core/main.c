@@ -16,6 +16,7 @@
 #include "log.h"
 #include "priv.h"
 #include "proxy.h"
+#include "tls.h"
 #include "version.h"
 
 struct opts {
@@ -64,7 +65,7 @@ static void usage(FILE *f)
 static void version(void)
 {
 	printf("pinfold %s\n", PINFOLD_VERSION);
-	printf("TLS backend: %s\n", PINFOLD_TLS_BACKEND);
+	printf("TLS backend: %s %s\n", tls_backend_name(), tls_backend_version());
 	printf("Features (-W): none in this build\n");
 }
 
@@ -161,6 +162,11 @@ int main(int argc, char **argv)
 	if (!cfg->daemon)
 		o.foreground = 1;
 	log_init(o.to_stderr || cfg->log_stderr, cfg->log_facility, o.verbose);
+	if (tls_init(err, sizeof(err)) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		fprintf(stderr, "pinfold: %s\n", err);
+		goto out;
+	}
 	if (proxy_init(&px, cfg) < 0) {
 		fprintf(stderr, "pinfold: cannot start (see the log)\n");
 		proxy_free(&px);
@@ -190,6 +196,7 @@ int main(int argc, char **argv)
 fail:
 	proxy_free(&px);
 out:
+	tls_exit();
 	config_free(cfg);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "net.h"
 #include "sig.h"
+#include "tls.h"
 
 #define ACCEPT_BURST 64   /* accepts per readiness event, so one listener cannot starve the rest */
 #define FD_RESERVE   16   /* fds kept for listeners, probes, logging */
@@ -49,6 +50,51 @@ static int fd_budget(void)
 	return rl.rlim_cur > 65536 ? 65536 : (int)rl.rlim_cur;
 }
 
+/* Build the TLS contexts a config needs; every file is read here, before chroot. */
+static int tls_contexts(struct proxy *px)
+{
+	char err[512];
+	int i = 0;
+
+	for (const struct cfg_listener *l = px->cfg->listeners; l; l = l->next, i++) {
+		struct tls_server_opts o = {0};
+
+		if (!l->https)
+			continue;
+		o.certs = (const char *const *)l->certs;
+		o.ncerts = (size_t)l->ncerts;
+		o.client_ca = l->ca_list;
+		o.verify = l->client_cert == 2   ? TLS_VERIFY_REQUIRED
+			   : l->client_cert == 0 ? TLS_VERIFY_NONE
+						 : TLS_VERIFY_OPTIONAL;
+		o.min_version = l->min_version;
+		o.ciphers = l->ciphers;
+		px->lsocks[i].tls = tls_server_ctx_new(&o, err, sizeof(err));
+		if (!px->lsocks[i].tls) {
+			log_msg(LOG_ERR, "%s:%d: %s", l->file, l->line, err);
+			return -1;
+		}
+	}
+	for (unsigned id = 0; id < px->cfg->nbackends; id++) {
+		const struct cfg_backend *b = px->cfg->backend_by_id[id];
+		struct tls_client_opts o = {0};
+
+		if (!b->https)
+			continue;
+		o.ca_file = b->tls_ca;
+		o.verify = b->tls_ca != NULL;
+		o.cert = b->tls_cert;
+		o.min_version = b->tls_min_version;
+		o.ciphers = b->tls_ciphers;
+		px->be[id].tls = tls_client_ctx_new(&o, err, sizeof(err));
+		if (!px->be[id].tls) {
+			log_msg(LOG_ERR, "%s:%d: %s", b->file, b->line, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int proxy_init(struct proxy *px, struct config *cfg)
 {
 	int maxfds = fd_budget();
@@ -71,6 +117,8 @@ int proxy_init(struct proxy *px, struct config *cfg)
 	px->lsocks = calloc((size_t)px->nlsocks + 1, sizeof(*px->lsocks));
 	if (!px->lsocks)
 		return -1;
+	for (int k = 0; k < px->nlsocks; k++)
+		px->lsocks[k].fd = -1;
 	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next, i++) {
 		struct lsock *ls = &px->lsocks[i];
 
@@ -84,7 +132,7 @@ int proxy_init(struct proxy *px, struct config *cfg)
 		}
 		log_msg(LOG_DEBUG, "listening on %s", l->addr_text);
 	}
-	return 0;
+	return tls_contexts(px);
 }
 
 static void accept_event(void *arg, int fd, int revents)
@@ -113,12 +161,15 @@ static void accept_event(void *arg, int fd, int revents)
 
 static void close_listeners(struct proxy *px)
 {
-	for (int i = 0; i < px->nlsocks; i++)
+	for (int i = 0; i < px->nlsocks; i++) {
 		if (px->lsocks[i].fd >= 0) {
 			ev_del(px->ev, px->lsocks[i].fd);
 			close(px->lsocks[i].fd);
 			px->lsocks[i].fd = -1;
 		}
+		tls_ctx_unref(px->lsocks[i].tls); /* live connections keep their own reference */
+		px->lsocks[i].tls = NULL;
+	}
 }
 
 static void begin_stop(struct proxy *px)

@@ -16,6 +16,7 @@
 
 struct conn;
 struct upconn;
+struct tls_ctx;
 
 /* Runtime state of one backend, indexed by cfg_backend.id. */
 struct be_state {
@@ -27,6 +28,7 @@ struct be_state {
 	uint32_t active;    /* requests in flight */
 	uint64_t requests;  /* requests sent */
 	struct upconn *idle;/* keep-alive connections to it, ready for reuse */
+	struct tls_ctx *tls;/* client context for an HTTPS backend */
 	int nidle;
 	struct timer probe_timer;
 	struct proxy *px;
@@ -35,6 +37,7 @@ struct be_state {
 
 struct lsock {
 	int fd;
+	struct tls_ctx *tls; /* server context of a ListenHTTPS, else NULL */
 	const struct cfg_listener *lis;
 	struct proxy *px;
 };

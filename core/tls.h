@@ -53,7 +53,7 @@ struct tls_server_opts {
 	 * Pound's Cert takes them.  certs[0] is the default; the others are picked by SNI
 	 * against the names in each leaf (DNS SANs and CN, "*.example.com" wildcards), the
 	 * first match in this order winning.  Several files for one name (an ECDSA and an RSA
-	 * certificate) are all offered, so each client gets one it can verify.
+	 * certificate) are all offered: ECDSA where the client can take it, else RSA.
 	 */
 	const char *const *certs;
 	size_t ncerts;
@@ -77,8 +77,9 @@ struct tls_client_opts {
 
 /*
  * Seed the random generator (and initialise PSA crypto where the library needs it).
- * Call once, after daemonizing and before chroot, since seeding may open /dev/urandom.
- * Returns 0, or -1 with a message in err.
+ * Call once, after daemonizing (a forked copy of the generator would repeat its output)
+ * and before chroot (seeding may open /dev/urandom); making a context calls it if nobody
+ * did.  Returns 0, or -1 with a message in err.
  */
 int tls_init(char *err, size_t errlen);
 /* Free what tls_init() made; for tests and leak checkers. */
@@ -156,7 +157,8 @@ const char *tls_version(const struct tls_conn *c); /* "TLSv1.2", "TLSv1.3" */
 const char *tls_cipher(const struct tls_conn *c);  /* the library's suite name */
 /* TLS_PEER_*; the peer certificate's subject ("CN=alice, O=home") into buf, or "". */
 int tls_peer_cert(const struct tls_conn *c, char *buf, size_t buflen);
-/* Why the last call failed, for the log ("peer sent no certificate"); returns buf. */
+/* Why the last call failed, one line for the log ("certificate verification failed: The
+ * certificate is not correctly signed by the trusted CA"); returns buf. */
 const char *tls_strerror(const struct tls_conn *c, char *buf, size_t buflen);
 
 #endif

@@ -197,7 +197,7 @@ ours_ticks() {
 		i = index($0, ") "); split(substr($0, i + 2), f, " "); t += f[12] + f[13]
 	} END { printf "%d\n", t }'
 }
-declare -A RPS ERRS OTHER
+declare -A RPS ERRS OTHER CLEAN
 run_wrk() { # name port seconds -> appends req/s to RPS[name], errors to ERRS[name]
 	local name=$1 port=$2 secs=$3 out rps non2xx sockerr a0 o0 a1 o1 wrk_s other
 	a0=$(total_ticks); o0=$(ours_ticks)
@@ -215,6 +215,7 @@ run_wrk() { # name port seconds -> appends req/s to RPS[name], errors to ERRS[na
 	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
 	sockerr=$(awk -F'[ ,]+' '/Socket errors:/ {print $4+$6+$8+$10}' <<<"$out")
 	RPS[$name]="${RPS[$name]:-} $rps"
+	[ "$other" -le 10 ] && CLEAN[$name]="${CLEAN[$name]:-} $rps"
 	ERRS[$name]=$(( ${ERRS[$name]:-0} + ${non2xx:-0} + ${sockerr:-0} ))
 	echo "bench: $name round: $rps req/s (non-2xx ${non2xx:-0}, socket errors ${sockerr:-0}," \
 		"other processes: ${other}% of a CPU)" >&2
@@ -246,6 +247,8 @@ kill -0 "$PF_PID" 2>/dev/null || die "pinfold died during the run: $(tail -5 "$W
 D=$(median <<<"${RPS[direct]}")
 P=$(median <<<"${RPS[pinfold]}")
 H=$(median <<<"${RPS[haproxy]}")
+clean() { if [ -n "${CLEAN[$1]:-}" ]; then median <<<"${CLEAN[$1]}"; else echo "-"; fi; }
+CD=$(clean direct); CP=$(clean pinfold); CH=$(clean haproxy)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 strip -o "$WORK/pinfold.stripped" "$PINFOLD" || die "strip failed"
@@ -266,13 +269,15 @@ $BUSY_NOTE.
 - $(nginx -v 2>&1 | sed 's/^nginx version: //'), 1 worker, as backend
 - $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)
 
-| target | req/s (median) | rounds | vs direct | non-2xx + socket errors | other processes (max % of a CPU) |
-|---|---:|---|---:|---:|---:|
-| nginx direct | $D | ${RPS[direct]# } | 1.00 | ${ERRS[direct]} | ${OTHER[direct]:-0} |
-| pinfold | $P | ${RPS[pinfold]# } | $(ratio "$P" "$D") | ${ERRS[pinfold]} | ${OTHER[pinfold]:-0} |
-| HAProxy 2.6 | $H | ${RPS[haproxy]# } | $(ratio "$H" "$D") | ${ERRS[haproxy]} | ${OTHER[haproxy]:-0} |
+| target | req/s (median) | rounds | vs direct | non-2xx + socket errors | other processes (max % of a CPU) | median of undisturbed rounds |
+|---|---:|---|---:|---:|---:|---:|
+| nginx direct | $D | ${RPS[direct]# } | 1.00 | ${ERRS[direct]} | ${OTHER[direct]:-0} | $CD |
+| pinfold | $P | ${RPS[pinfold]# } | $(ratio "$P" "$D") | ${ERRS[pinfold]} | ${OTHER[pinfold]:-0} | $CP |
+| HAProxy 2.6 | $H | ${RPS[haproxy]# } | $(ratio "$H" "$D") | ${ERRS[haproxy]} | ${OTHER[haproxy]:-0} | $CH |
 
-Rounds where other processes took more than ~10% of a CPU were disturbed; compare those with care.
+A round is "undisturbed" when processes outside the benchmark used at most 10% of a CPU
+during it (all user+system time in /proc/stat minus nginx, pinfold, haproxy and wrk).
+Undisturbed ratio pinfold/haproxy: $(ratio "${CP/-/0}" "${CH/-/0}").
 
 | measure | pinfold | HAProxy | aim (issue 2) |
 |---|---|---|---|

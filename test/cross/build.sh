@@ -46,6 +46,15 @@ else
 	set -- -DCMAKE_TOOLCHAIN_FILE="$here/$target.cmake" -DPINFOLD_CROSS_PREFIX="$out/prefix"
 fi
 
+# A changed toolchain file (flags, emulator) needs a fresh cache, not a reconfigure.
+stamp=none
+[ -z "$*" ] || stamp=$(cat "$here/toolchain-common.cmake" "$here/$target.cmake" | cksum)
+if [ "$(cat "$out/build/.toolchain-stamp" 2>/dev/null)" != "$stamp" ]; then
+	rm -rf "$out/build"
+	mkdir -p "$out/build"
+	echo "$stamp" >"$out/build/.toolchain-stamp"
+fi
+
 echo "== $target: configure and build (PINFOLD_TLS=$tls)"
 cmake -S "$top" -B "$out/build" -DCMAKE_BUILD_TYPE=MinSizeRel -DPINFOLD_TLS="$tls" \
 	-DPINFOLD_WERROR=ON -DPINFOLD_TESTS=ON "$@" >"$out/configure.log" 2>&1 ||

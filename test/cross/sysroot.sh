@@ -7,7 +7,8 @@
 # static libcmocka.a built from Debian's cmocka source with the target's toolchain file.
 # With --tls, mbedTLS too: big-endian mips has no Debian package at all, so it is built
 # from Debian's mbedtls source; the other targets use Debian's (multiarch) packages.
-# Idempotent: each part is skipped when its stamp in PREFIX says it is there.
+# Idempotent: each part is skipped when its stamp in PREFIX says it was built with the
+# toolchain files as they are now.
 set -eu
 
 tls=0
@@ -27,6 +28,8 @@ mkdir -p "$prefix/include" "$prefix/lib"
 prefix=$(cd "$prefix" && pwd)
 src=${PINFOLD_CROSS_CACHE:-$here/../../build-cross/src}
 jobs=$(nproc 2>/dev/null || echo 2)
+# What the libraries were built with: a changed toolchain file rebuilds them.
+stamp=$(cat "$here/toolchain-common.cmake" "$toolchain" | cksum | cut -d' ' -f1)
 
 # uthash: header-only; exactly the files of Debian's uthash-dev (never glibc's ut*.h).
 uthash=$(dpkg -L uthash-dev 2>/dev/null | grep '^/usr/include/[^/]*\.h$' || true)
@@ -50,7 +53,7 @@ cmake_static() { # srcdir builddir cmake-target cmake-args...
 }
 
 # cmocka: the unit tests' framework.
-if [ ! -f "$prefix/.cmocka" ]; then
+if [ "$(cat "$prefix/.cmocka" 2>/dev/null)" != "$stamp" ]; then
 	tree=$(sh "$here/debsrc.sh" cmocka "$src")
 	echo "sysroot.sh: building ${tree##*/} for $target"
 	rm -rf "$prefix/.build-cmocka"
@@ -60,15 +63,24 @@ if [ ! -f "$prefix/.cmocka" ]; then
 	cp "$prefix/.build-cmocka/b/src/libcmocka-static.a" "$prefix/lib/libcmocka.a"
 	cp "$tree/include/cmocka.h" "$prefix/include/"
 	rm -rf "$prefix/.build-cmocka"
-	echo "${tree##*/}" >"$prefix/.cmocka"
+	echo "$stamp" >"$prefix/.cmocka"
 fi
+
+# MIPS numbers its errors its own way: a preload that undoes qemu-user's untranslated
+# getsockopt(SO_ERROR) (see qemu-sockerr.c); the toolchain file puts it on qemu's line.
+case $target in
+mips*)
+	"$target-gcc" -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC \
+		-o "$prefix/lib/qemu-sockerr.so" "$here/qemu-sockerr.c" -ldl
+	;;
+esac
 
 [ "$tls" = 1 ] || exit 0
 
 # mbedTLS.
 case $target in
 mips-linux-gnu)
-	if [ ! -f "$prefix/.mbedtls" ]; then
+	if [ "$(cat "$prefix/.mbedtls" 2>/dev/null)" != "$stamp" ]; then
 		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
 		echo "sysroot.sh: building ${tree##*/} for $target"
 		rm -rf "$prefix/.build-mbedtls"
@@ -79,7 +91,7 @@ mips-linux-gnu)
 			-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
 		cmake --install "$prefix/.build-mbedtls/b" >/dev/null
 		rm -rf "$prefix/.build-mbedtls"
-		echo "${tree##*/}" >"$prefix/.mbedtls"
+		echo "$stamp" >"$prefix/.mbedtls"
 	fi
 	;;
 mipsel-linux-gnu)

@@ -3,7 +3,8 @@
 # A per-target file sets CMAKE_SYSTEM_PROCESSOR, PINFOLD_CROSS_TRIPLE (the Debian cross
 # tools' prefix), PINFOLD_CROSS_SYSROOT (where that target's libc lives, for the library
 # search and qemu's -L), PINFOLD_CROSS_QEMU (the qemu-user program; empty for a target this
-# machine runs natively), optionally CMAKE_C_COMPILER, then includes this file.
+# machine runs natively), PINFOLD_CROSS_LOADER (the target's dynamic loader, relative to
+# the sysroot), optionally CMAKE_C_COMPILER and flags, then includes this file.
 #
 # Libraries the tests need and Debian does not ship for the target (cmocka; mbedTLS for
 # big-endian mips) are built by test/cross/sysroot.sh into a per-target prefix, passed as
@@ -39,10 +40,18 @@ if(PINFOLD_CROSS_QEMU)
   if(NOT PINFOLD_QEMU_PROGRAM)
     message(FATAL_ERROR "${PINFOLD_CROSS_QEMU} not found (Debian: apt-get install qemu-user)")
   endif()
-  # -L: the target's dynamic loader comes from its sysroot.  LD_LIBRARY_PATH: so does its
-  # libc.  Without it the guest's loader follows the host's ld.so.cache to a multiarch
-  # libc6:mipsel (pulled in by libmbedtls-dev:mipsel) of another build than the cross
-  # ld.so.1, and the two do not mix: the child of every fork() dies of SIGSEGV.
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${PINFOLD_QEMU_PROGRAM} -L ${PINFOLD_CROSS_SYSROOT}
-      -E LD_LIBRARY_PATH=${PINFOLD_CROSS_SYSROOT}/lib)
+  # qemu runs the target's own dynamic loader, which loads the program and the target's
+  # libc from the sysroot by explicit path.  Not `qemu -L SYSROOT`, for two reasons:
+  # -L redirects every absolute path the program opens while a same-named file exists in
+  # the sysroot, and it caches those answers, which goes wrong after the program's own
+  # chroot(); and the guest loader would still read the host's ld.so.cache, which leads
+  # it to a multiarch libc6:mipsel (libmbedtls-dev:mipsel pulls it in) of another build
+  # than the cross ld.so.1: the two do not mix, and the child of every fork() dies.
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${PINFOLD_QEMU_PROGRAM}
+      ${PINFOLD_CROSS_SYSROOT}/${PINFOLD_CROSS_LOADER}
+      --library-path ${PINFOLD_CROSS_SYSROOT}/lib)
+  # MIPS: undo qemu's untranslated getsockopt(SO_ERROR) errno (see qemu-sockerr.c).
+  if(PINFOLD_CROSS_PREFIX AND EXISTS ${PINFOLD_CROSS_PREFIX}/lib/qemu-sockerr.so)
+    list(APPEND CMAKE_CROSSCOMPILING_EMULATOR --preload ${PINFOLD_CROSS_PREFIX}/lib/qemu-sockerr.so)
+  endif()
 endif()
