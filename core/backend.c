@@ -2,7 +2,7 @@
  * backend.c - backend choice (Pound's weighted random, or interleaved
  * weighted round robin) and the pool of idle keep-alive connections to
  * backends.  Liveness is decided here and in core/health.c; the proxy path
- * only reports failures.
+ * only reports failures.  Everything is per configuration generation.
  */
 #include "backend.h"
 
@@ -20,34 +20,35 @@ struct upconn {
 	int fd;
 	struct tls_conn *tls;
 	unsigned id;
-	struct proxy *px;
+	struct gen *gen;
 	struct timer tm;
 	struct upconn *next;
 };
 
-int backends_init(struct proxy *px)
+int backends_init(struct gen *g)
 {
-	const struct config *cfg = px->cfg;
+	const struct config *cfg = g->cfg;
 
-	px->be = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof(*px->be));
-	if (!px->be)
+	g->be = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof(*g->be));
+	if (!g->be)
 		return -1;
 	for (unsigned i = 0; i < cfg->nbackends; i++) {
-		struct be_state *st = &px->be[i];
+		struct be_state *st = &g->be[i];
 
 		st->alive = 1;
 		st->disabled = (uint8_t)cfg->backend_by_id[i]->disabled;
 		st->probe_fd = -1;
 		timer_init(&st->probe_timer, NULL, st); /* core/health.c sets the callback */
-		st->px = px;
+		st->gen = g;
 		st->id = i;
 	}
 	return 0;
 }
 
-static void upconn_close(struct proxy *px, struct upconn *u)
+static void upconn_close(struct upconn *u)
 {
-	struct be_state *st = &px->be[u->id];
+	struct proxy *px = u->gen->px;
+	struct be_state *st = &u->gen->be[u->id];
 	struct upconn **pp;
 
 	for (pp = &st->idle; *pp; pp = &(*pp)->next)
@@ -63,49 +64,61 @@ static void upconn_close(struct proxy *px, struct upconn *u)
 	free(u);
 }
 
-void backends_free(struct proxy *px)
+void backends_retire(struct gen *g)
 {
-	if (!px->be)
+	struct proxy *px = g->px;
+
+	if (!g->be)
 		return;
-	for (unsigned i = 0; i < px->cfg->nbackends; i++) {
-		struct be_state *st = &px->be[i];
+	for (unsigned i = 0; i < g->cfg->nbackends; i++) {
+		struct be_state *st = &g->be[i];
 
 		while (st->idle)
-			upconn_close(px, st->idle);
+			upconn_close(st->idle);
 		timer_cancel(&px->timers, &st->probe_timer);
-		tls_ctx_unref(st->tls);
 		if (st->probe_fd >= 0) {
 			ev_del(px->ev, st->probe_fd);
 			close(st->probe_fd);
+			st->probe_fd = -1;
+			st->probing = 0;
 		}
 	}
-	free(px->be);
-	px->be = NULL;
 }
 
-static int usable(const struct proxy *px, const struct cfg_backend *b)
+void backends_free(struct gen *g)
 {
-	const struct be_state *st = &px->be[b->id];
+	if (!g->be)
+		return;
+	backends_retire(g);
+	for (unsigned i = 0; i < g->cfg->nbackends; i++)
+		tls_ctx_unref(g->be[i].tls);
+	free(g->be);
+	g->be = NULL;
+}
+
+static int usable(const struct gen *g, const struct cfg_backend *b)
+{
+	const struct be_state *st = &g->be[b->id];
 
 	return st->alive && !st->disabled;
 }
 
-static const struct cfg_backend *pick_random(struct proxy *px, const struct cfg_service *svc)
+static const struct cfg_backend *pick_random(struct gen *g, const struct cfg_service *svc)
 {
 	const struct cfg_backend *b, *first = NULL;
 	unsigned total = 0, r;
 
 	for (b = svc->backends; b; b = b->next)
-		if (usable(px, b)) {
+		if (usable(g, b)) {
 			total += (unsigned)b->priority;
 			if (!first)
 				first = b;
 		}
 	if (total == 0)
 		return first; /* only priority-0 backends are left */
-	r = proxy_random(px) % total;
+	r = proxy_random(g->px) % total;
 	for (b = svc->backends; b; b = b->next) {
-		if (!usable(px, b))
+		if (!usable(g, b))
 			continue;
 		if (r < (unsigned)b->priority)
 			return b;
@@ -115,81 +128,78 @@ static const struct cfg_backend *pick_random(struct proxy *px, const struct cfg_
 }
 
 /* Smooth weighted round robin: spreads each backend's share evenly over time. */
-static const struct cfg_backend *pick_iwrr(struct proxy *px, const struct cfg_service *svc)
+static const struct cfg_backend *pick_iwrr(struct gen *g, const struct cfg_service *svc)
 {
 	const struct cfg_backend *b, *best = NULL, *first = NULL;
 	int total = 0;
 
 	for (b = svc->backends; b; b = b->next) {
-		struct be_state *st = &px->be[b->id];
+		struct be_state *st = &g->be[b->id];
 
-		if (!usable(px, b))
+		if (!usable(g, b))
 			continue;
 		if (!first)
 			first = b;
 		st->iwrr_cw += b->priority;
 		total += b->priority;
-		if (b->priority > 0 && (!best || st->iwrr_cw > px->be[best->id].iwrr_cw))
+		if (b->priority > 0 && (!best || st->iwrr_cw > g->be[best->id].iwrr_cw))
 			best = b;
 	}
 	if (!best)
 		return first;
-	px->be[best->id].iwrr_cw -= total;
+	g->be[best->id].iwrr_cw -= total;
 	return best;
 }
 
-const struct cfg_backend *backend_pick(struct proxy *px, const struct cfg_service *svc)
+const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *svc)
 {
 	const struct cfg_backend *b;
 
-	b = svc->balancer == BAL_IWRR ? pick_iwrr(px, svc) : pick_random(px, svc);
+	b = svc->balancer == BAL_IWRR ? pick_iwrr(g, svc) : pick_random(g, svc);
 	if (b)
 		return b;
-	if (svc->emergency && usable(px, svc->emergency))
+	if (svc->emergency && usable(g, svc->emergency))
 		return svc->emergency;
 	return NULL;
 }
 
-void backend_failed(struct proxy *px, const struct cfg_backend *be, const char *why)
+void backend_failed(struct gen *g, const struct cfg_backend *be, const char *why)
 {
-	struct be_state *st = &px->be[be->id];
+	struct be_state *st = &g->be[be->id];
 
 	if (!st->alive)
 		return;
 	st->alive = 0;
 	log_msg(LOG_NOTICE, "backend %s is dead (%s)", be->addr_text, why);
 	while (st->idle)
-		upconn_close(px, st->idle);
+		upconn_close(st->idle);
 }
 
-void backend_revived(struct proxy *px, unsigned id)
+void backend_revived(struct gen *g, unsigned id)
 {
-	struct be_state *st = &px->be[id];
+	struct be_state *st = &g->be[id];
 
 	if (st->alive)
 		return;
 	st->alive = 1;
-	log_msg(LOG_NOTICE, "backend %s is alive again", px->cfg->backend_by_id[id]->addr_text);
+	log_msg(LOG_NOTICE, "backend %s is alive again", g->cfg->backend_by_id[id]->addr_text);
 }
 
 /* An idle pooled connection became readable: the backend closed it (or sent junk). */
 static void upconn_event(void *arg, int fd, int revents)
 {
-	struct upconn *u = arg;
-
-	upconn_close(u->px, u);
+	upconn_close(arg);
 }
 
 static void upconn_expire(struct timer *t, void *arg)
 {
-	struct upconn *u = arg;
-
-	upconn_close(u->px, u);
+	upconn_close(arg);
 }
 
-int backend_pool_get(struct proxy *px, unsigned id, struct tls_conn **tls)
+int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls)
 {
-	struct be_state *st = &px->be[id];
+	struct proxy *px = g->px;
+	struct be_state *st = &g->be[id];
 
 	*tls = NULL;
 	while (st->idle) {
@@ -208,17 +218,18 @@ int backend_pool_get(struct proxy *px, unsigned id, struct tls_conn **tls)
 			free(u);
 			return fd;
 		}
-		upconn_close(px, u);
+		upconn_close(u);
 	}
 	return -1;
 }
 
-void backend_pool_put(struct proxy *px, unsigned id, int fd, struct tls_conn *tls)
+void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls)
 {
-	struct be_state *st = &px->be[id];
+	struct proxy *px = g->px;
+	struct be_state *st = &g->be[id];
 	struct upconn *u;
 
-	if (px->stopping || st->nidle >= POOL_MAX_PER_BACKEND || !st->alive)
+	if (px->stopping || g != px->gen || st->nidle >= POOL_MAX_PER_BACKEND || !st->alive)
 		goto drop;
 	u = calloc(1, sizeof(*u));
 	if (!u)
@@ -226,7 +237,7 @@ void backend_pool_put(struct proxy *px, unsigned id, int fd, struct tls_conn *tl
 	u->fd = fd;
 	u->tls = tls;
 	u->id = id;
-	u->px = px;
+	u->gen = g;
 	timer_init(&u->tm, upconn_expire, u);
 	if (ev_add(px->ev, fd, POLLIN, upconn_event, u) < 0 ||
 	    timer_set(&px->timers, &u->tm, px->now + POOL_IDLE_MS) < 0) {

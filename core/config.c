@@ -1089,6 +1089,9 @@ static void h_emergency(struct parser *p, const struct stmt *st, const struct di
 }
 
 static int was_given(const struct frame *f, const char *name);
+static const struct seen *seen_of(const struct frame *f, const char *name);
+static void finish_https(struct parser *p, struct frame *f);
+static void finish_backend_tls(struct parser *p, struct frame *f);
 
 /* Both Address and Port present?  One written but rejected was reported already. */
 static int address_complete(struct parser *p, const struct frame *f)
@@ -1159,8 +1162,10 @@ static void close_block(struct parser *p, const struct stmt *st)
 	if (st->n > 1)
 		err_at(p, &st->tok[1], "\"End\" takes no arguments, got \"%s\"", st->tok[1].text);
 	switch (f->ctx) {
-	case CTX_HTTP:
 	case CTX_HTTPS:
+		finish_https(p, f);
+		/* fall through */
+	case CTX_HTTP:
 		finish_listener(p, f);
 		break;
 	case CTX_SERVICE:
@@ -1168,6 +1173,7 @@ static void close_block(struct parser *p, const struct stmt *st)
 		break;
 	case CTX_BACKEND:
 	case CTX_EMERGENCY:
+		finish_backend_tls(p, f);
 		finish_backend(p, f);
 		break;
 	default:
@@ -1187,8 +1193,12 @@ static void h_address(struct parser *p, const struct stmt *st, const struct dire
 		rc = resolve_address(p, &st->tok[1], &f->l->addr, &f->l->addrlen);
 	else
 		rc = resolve_address(p, &st->tok[1], &f->b->addr, &f->b->addrlen);
-	if (rc == 0)
-		f->have_addr = 1;
+	if (rc != 0)
+		return;
+	f->have_addr = 1;
+	/* The name an HTTPS backend with CAFile is verified against (no ServerName). */
+	if (looks_like_hostname(st->tok[1].text) && st->tok[1].len < sizeof(f->host))
+		memcpy(f->host, st->tok[1].text, st->tok[1].len + 1);
 }
 
 static void h_port(struct parser *p, const struct stmt *st, const struct directive *d)
@@ -1338,6 +1348,11 @@ static void h_disabled(struct parser *p, const struct stmt *st, const struct dir
 
 /* ---- handlers: TLS (ListenHTTPS and HTTPS backends) -------------------------------- */
 
+static void h_https_backend(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	top(p)->b->https = 1;
+}
+
 /*
  * A build without TLS: say so once per block rather than once per line, since
  * the Cert, Ciphers, ... that follow an HTTPS add nothing the reader needs.
@@ -1387,11 +1402,6 @@ static const char *tls_library(char *buf, size_t len)
 	return buf;
 }
 
-static void h_https_backend(struct parser *p, const struct stmt *st, const struct directive *d)
-{
-	top(p)->b->https = 1;
-}
-
 /*
  * Cert: a listener takes several (the first is the default, the others are chosen by
  * SNI); a backend presents one client certificate.  Pound wants Cert before the other
@@ -1409,7 +1419,7 @@ static void h_cert(struct parser *p, const struct stmt *st, const struct directi
 		return;
 	if (f->ctx != CTX_HTTPS) {
 		if (f->b->tls_cert) {
-			const struct seen *first = &f->seen[d - directives];
+			const struct seen *first = seen_of(f, "Cert");
 			char at[300];
 
 			describe_line(at, sizeof(at), st->tok[0].file, first->file, first->line);
@@ -1591,7 +1601,7 @@ static void h_ca_list(struct parser *p, const struct stmt *st, const struct dire
 		return;
 	if (l->ca_list && strcmp(l->ca_list, t->text) != 0) {
 		const char *other = d->arg == CA_CALIST ? "VerifyList" : "CAlist";
-		const struct seen *o = &f->seen[find_directive(other) - directives];
+		const struct seen *o = seen_of(f, other);
 		char at[300];
 
 		describe_line(at, sizeof(at), t->file, o->file, o->line);
@@ -1855,10 +1865,6 @@ ok:
 	{                                                                                          \
 		name, NULL, ctxmask, ANYN, F_NOTYET, blk, 0, NULL                                  \
 	}
-#define TLSDIR(name, ctxmask)                                                                      \
-	{                                                                                          \
-		name, h_tls, ctxmask, ANYN, 0, BLK_NO, 0, NULL                                     \
-	}
 
 static const struct directive directives[] = {
     /* Everywhere */
@@ -1919,20 +1925,27 @@ static const struct directive directives[] = {
     /* Backends */
     {"Priority", h_priority, X_BK, 1, 1, F_ONCE, BLK_NO, 0, "a priority 0-9"},
     {"Disabled", h_disabled, X_BK | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "a boolean (0 or 1)"},
-    {"HTTPS", h_https_backend, X_BE, 0, 0, 0, BLK_NO, 0, NULL},
+    {"HTTPS", h_https_backend, X_BE, 0, 0, F_ONCE | F_TLS, BLK_NO, 0, NULL},
 
     /* TLS: ListenHTTPS and HTTPS backends */
-    TLSDIR("Cert", X_LS | X_BE),
-    TLSDIR("Ciphers", X_LS | X_BE),
-    TLSDIR("Disable", X_LS | X_BE),
-    TLSDIR("ServerName", X_BE),
-    TLSDIR("ClientCert", X_LS),
-    TLSDIR("SSLHonorCipherOrder", X_LS),
-    TLSDIR("SSLAllowClientRenegotiation", X_LS),
-    TLSDIR("CAlist", X_LS),
-    TLSDIR("VerifyList", X_LS),
-    TLSDIR("CRLlist", X_LS),
-    TLSDIR("NoHTTPS11", X_LS),
+    {"Cert", h_cert, X_LS | X_BE, 1, 1, F_TLS, BLK_NO, 0, "a certificate file name"},
+    {"Ciphers", h_ciphers, X_LS | X_BE, 1, 1, F_ONCE | F_TLS, BLK_NO, 0,
+     "an OpenSSL-style cipher string"},
+    {"Disable", h_disable, X_LS | X_BE, 1, 1, F_TLS, BLK_NO, 0,
+     "a protocol name (SSLv2, SSLv3, TLSv1, TLSv1_1 or TLSv1_2)"},
+    {"ServerName", h_servername, X_BE, 1, 1, F_ONCE | F_TLS, BLK_NO, 0, "a host name"},
+    {"CAFile", h_cafile, X_BE, 1, 1, F_ONCE | F_TLS, BLK_NO, 0, "a CA file name"},
+    {"ClientCert", h_client_cert, X_LS, 1, 2, F_ONCE | F_TLS, BLK_NO, 0,
+     "a ClientCert mode 0-3"},
+    {"SSLHonorCipherOrder", h_honor_order, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0,
+     "a boolean (0 or 1)"},
+    {"SSLAllowClientRenegotiation", h_renegotiation, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0,
+     "a renegotiation mode (only 0 is supported)"},
+    {"CAlist", h_ca_list, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, CA_CALIST, "a CA file name"},
+    {"VerifyList", h_ca_list, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, CA_VERIFYLIST,
+     "a CA file name"},
+    {"CRLlist", h_crl_list, X_LS, ANYN, F_TLS, BLK_NO, 0, NULL},
+    {"NoHTTPS11", h_nohttps11, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0, "a NoHTTPS11 mode 0-2"},
 
     /* Pound 4 (and a few Pound 2) directives pinfold does not have yet */
     NOTYET("IncludeDir", X_G, BLK_NO),
@@ -2009,10 +2022,15 @@ static const struct directive *find_directive(const char *name)
 	return NULL;
 }
 
-/* Was this directive written in the block, valid or not? */
+/* Where a directive was first written in the block, valid or not (line 0: never). */
+static const struct seen *seen_of(const struct frame *f, const char *name)
+{
+	return &f->seen[find_directive(name) - directives];
+}
+
 static int was_given(const struct frame *f, const char *name)
 {
-	return f->seen[find_directive(name) - directives].line != 0;
+	return seen_of(f, name)->line != 0;
 }
 
 /* ---- statements ------------------------------------------------------------------- */
@@ -2288,6 +2306,10 @@ static void free_backend(struct cfg_backend *b)
 {
 	if (b) {
 		free(b->addr_text);
+		free(b->tls_cert);
+		free(b->tls_ciphers);
+		free(b->tls_servername);
+		free(b->tls_ca);
 		free(b);
 	}
 }
@@ -2326,6 +2348,11 @@ void config_free(struct config *cfg)
 		free_hdrs(l->head_add);
 		free(l->addr_text);
 		free(l->name);
+		for (int i = 0; i < l->ncerts; i++)
+			free(l->certs[i]);
+		free(l->certs);
+		free(l->ciphers);
+		free(l->ca_list);
 		free(l);
 		l = next;
 	}

@@ -43,6 +43,7 @@ struct body {
 
 struct conn {
 	struct proxy *px;
+	struct gen *gen; /* the configuration this connection started with */
 	const struct cfg_listener *lis;
 	struct conn *prev, *next;
 	struct stream cs;    /* the client side */
@@ -87,7 +88,7 @@ static void up_connected(struct conn *c);
 
 static int log_level(const struct conn *c)
 {
-	return config_log_level(c->px->cfg, c->lis);
+	return config_log_level(c->gen->cfg, c->lis);
 }
 
 static void body_init(struct body *b, int kind, uint64_t len)
@@ -320,7 +321,7 @@ static void up_close(struct conn *c)
 	stream_close(&c->us);
 	c->uev = 0;
 	if (c->be)
-		c->px->be[c->be->id].active--;
+		c->gen->be[c->be->id].active--;
 }
 
 static void conn_free(struct conn *c)
@@ -336,6 +337,7 @@ static void conn_free(struct conn *c)
 	buf_release(&px->pool, &c->cout);
 	buf_release(&px->pool, &c->uout);
 	free(c->logtext);
+	gen_unref(c->gen);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -450,7 +452,7 @@ static void start_request(struct conn *c)
 		return;
 	}
 	route_req_init(&rq, buf, m, px->scratch);
-	svc = route_find(px->cfg, c->lis, &rq);
+	svc = route_find(c->gen->cfg, c->lis, &rq);
 	c->svc = svc;
 	if (!svc) {
 		buf_consume(&c->cin, (size_t)rc);
@@ -503,7 +505,7 @@ static void start_request(struct conn *c)
 static void up_failed(struct conn *c, const char *why, int mark)
 {
 	if (mark && c->be && !c->be->emergency)
-		backend_failed(c->px, c->be, why);
+		backend_failed(c->gen, c->be, why);
 	up_close(c);
 	c->up_reused = 0;
 	c->rs = RS_NONE;
@@ -518,17 +520,17 @@ static void up_start(struct conn *c)
 	int fd, inprog = 0;
 
 	for (;;) {
-		if (c->attempts++ > px->cfg->nbackends + 1) {
+		if (c->attempts++ > c->gen->cfg->nbackends + 1) {
 			local_reply(c, 503);
 			return;
 		}
-		be = backend_pick(px, c->svc);
+		be = backend_pick(c->gen, c->svc);
 		if (!be) {
 			local_reply(c, 503);
 			return;
 		}
 		c->be = be;
-		fd = backend_pool_get(px, be->id, &tls);
+		fd = backend_pool_get(c->gen, be->id, &tls);
 		c->up_reused = fd >= 0;
 		if (fd < 0)
 			fd = net_connect((const struct sockaddr *)&be->addr, be->addrlen, &inprog);
@@ -540,7 +542,7 @@ static void up_start(struct conn *c)
 			local_reply(c, 503);
 			return;
 		}
-		backend_failed(px, be, strerror(errno));
+		backend_failed(c->gen, be, strerror(errno));
 	}
 	if (ev_add(px->ev, fd, 0, up_event, c) < 0) {
 		tls_free(tls);
@@ -553,8 +555,8 @@ static void up_start(struct conn *c)
 	c->uev = 0;
 	c->up_got = 0;
 	c->uout.start = 0; /* (re)send the whole head */
-	px->be[be->id].active++;
-	px->be[be->id].requests++;
+	c->gen->be[be->id].active++;
+	c->gen->be[be->id].requests++;
 	c->rs = c->up_reused ? RS_HEAD : RS_CONNECT;
 	if (!inprog && !c->up_reused)
 		up_connected(c); /* connected at once (loopback): no POLLOUT will come for it */
@@ -620,7 +622,7 @@ static void up_write(struct conn *c)
 static void up_connected(struct conn *c)
 {
 	const struct cfg_backend *be = c->be;
-	struct tls_ctx *ctx = c->px->be[be->id].tls;
+	struct tls_ctx *ctx = c->gen->be[be->id].tls;
 
 	if (net_connect_result(c->us.fd) < 0) {
 		up_failed(c, strerror(errno), 1);
@@ -851,8 +853,8 @@ static void exchange_done(struct conn *c)
 			ev_del(px->ev, c->us.fd);
 			fd = stream_release(&c->us, &tls);
 			c->uev = 0;
-			px->be[c->be->id].active--;
-			backend_pool_put(px, c->be->id, fd, tls);
+			c->gen->be[c->be->id].active--;
+			backend_pool_put(c->gen, c->be->id, fd, tls);
 		} else {
 			up_close(c);
 		}
@@ -1079,6 +1081,8 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 		return -1;
 	}
 	c->px = px;
+	c->gen = px->gen;
+	c->gen->refs++;
 	c->lis = ls->lis;
 	stream_init(&c->cs, fd, NULL);
 	stream_init(&c->us, -1, NULL);
@@ -1095,6 +1099,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	timer_init(&c->tm, conn_timeout, c);
 	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
 		stream_close(&c->cs);
+		c->gen->refs--;
 		free(c);
 		return -1;
 	}

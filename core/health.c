@@ -14,8 +14,10 @@
 #include "log.h"
 #include "net.h"
 
-static void probe_end(struct proxy *px, struct be_state *st, int ok)
+static void probe_end(struct be_state *st, int ok)
 {
+	struct proxy *px = st->gen->px;
+
 	timer_cancel(&px->timers, &st->probe_timer);
 	if (st->probe_fd >= 0) {
 		ev_del(px->ev, st->probe_fd);
@@ -24,26 +26,26 @@ static void probe_end(struct proxy *px, struct be_state *st, int ok)
 	}
 	st->probing = 0;
 	if (ok)
-		backend_revived(px, st->id);
+		backend_revived(st->gen, st->id);
 }
 
 static void probe_event(void *arg, int fd, int revents)
 {
 	struct be_state *st = arg;
 
-	probe_end(st->px, st, net_connect_result(fd) == 0);
+	probe_end(st, net_connect_result(fd) == 0);
 }
 
 static void probe_timeout(struct timer *t, void *arg)
 {
 	struct be_state *st = arg;
 
-	probe_end(st->px, st, 0);
+	probe_end(st, 0);
 }
 
 static void probe_start(struct proxy *px, struct be_state *st)
 {
-	const struct cfg_backend *b = px->cfg->backend_by_id[st->id];
+	const struct cfg_backend *b = st->gen->cfg->backend_by_id[st->id];
 	int inprog = 0;
 	int fd = net_connect((const struct sockaddr *)&b->addr, b->addrlen, &inprog);
 
@@ -51,7 +53,7 @@ static void probe_start(struct proxy *px, struct be_state *st)
 		return; /* refused at once: still dead */
 	if (!inprog) {
 		close(fd);
-		backend_revived(px, st->id);
+		backend_revived(st->gen, st->id);
 		return;
 	}
 	st->probe_timer.fn = probe_timeout;
@@ -67,8 +69,10 @@ static void probe_start(struct proxy *px, struct be_state *st)
 
 void health_check_now(struct proxy *px)
 {
-	for (unsigned i = 0; i < px->cfg->nbackends; i++) {
-		struct be_state *st = &px->be[i];
+	struct gen *g = px->gen;
+
+	for (unsigned i = 0; i < g->cfg->nbackends; i++) {
+		struct be_state *st = &g->be[i];
 
 		if (!st->alive && !st->probing)
 			probe_start(px, st);
@@ -80,22 +84,21 @@ static void alive_tick(struct timer *t, void *arg)
 	struct proxy *px = arg;
 
 	health_check_now(px);
-	timer_set(&px->timers, &px->alive_timer, px->now + (uint64_t)px->cfg->alive * 1000);
+	timer_set(&px->timers, &px->alive_timer, px->now + (uint64_t)px->gen->cfg->alive * 1000);
 }
 
 int health_start(struct proxy *px)
 {
-	timer_init(&px->alive_timer, alive_tick, px);
-	if (px->cfg->alive <= 0)
+	px->alive_timer.fn = alive_tick; /* initialised by proxy_init */
+	px->alive_timer.arg = px;
+	if (px->gen->cfg->alive <= 0)
 		return 0;
 	return timer_set(&px->timers, &px->alive_timer,
-			 px->now + (uint64_t)px->cfg->alive * 1000);
+			 px->now + (uint64_t)px->gen->cfg->alive * 1000);
 }
 
 void health_stop(struct proxy *px)
 {
 	timer_cancel(&px->timers, &px->alive_timer);
-	for (unsigned i = 0; i < px->cfg->nbackends; i++)
-		if (px->be[i].probing)
-			probe_end(px, &px->be[i], 0);
+	backends_retire(px->gen);
 }

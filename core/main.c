@@ -5,6 +5,8 @@
  * and resolve User/Group while still root, detach, write the pid file, then
  * chroot and drop privileges before the first accept.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
 	struct priv pv;
 	char err[256];
 	const char *pidfile = NULL;
+	char *cfg_path = NULL;
 	int nerr, rc = 1;
 
 	if (parse_args(argc, argv, &o) < 0)
@@ -167,16 +170,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pinfold: %s\n", err);
 		goto out;
 	}
-	if (proxy_init(&px, cfg) < 0) {
+	/* absolute, so that a reload after chdir("/") and chroot finds it */
+	cfg_path = realpath(o.file, NULL);
+	if (!cfg_path || proxy_init(&px, cfg, cfg_path) < 0) {
 		fprintf(stderr, "pinfold: cannot start (see the log)\n");
 		proxy_free(&px);
-		goto out;
+		free(cfg_path);
+		tls_exit();
+		return 1;
 	}
+	cfg = NULL; /* the proxy owns it now, and frees it with its generation */
 	if (!o.foreground && daemon_detach(err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
 	}
-	pidfile = o.pidfile ? o.pidfile : cfg->pidfile;
+	pidfile = o.pidfile ? o.pidfile : px.gen->cfg->pidfile;
 	if (pidfile && pidfile[0] != '/') {
 		log_msg(LOG_ERR, "the pid file must be an absolute path: %s", pidfile);
 		goto fail;
@@ -189,13 +197,15 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
 	}
+	proxy_jailed(&px, px.gen->cfg->root_jail);
 	log_msg(LOG_DEBUG, "running as uid %d gid %d%s%s", (int)getuid(), (int)getgid(),
-		cfg->root_jail ? ", chrooted to " : "", cfg->root_jail ? cfg->root_jail : "");
+		px.jail ? ", chrooted to " : "", px.jail ? px.jail : "");
 	rc = proxy_run(&px);
-	pidfile_remove(pidfile, cfg->root_jail);
+	pidfile_remove(pidfile, px.jail);
 fail:
 	proxy_free(&px);
 out:
+	free(cfg_path);
 	tls_exit();
 	config_free(cfg);
 	return rc;

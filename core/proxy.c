@@ -1,7 +1,12 @@
 /*
- * proxy.c - the running proxy: listening sockets, the accept path, signals
- * and the main loop.  Every timeout comes from core/timer; poll() sleeps
- * exactly until the earliest one.
+ * proxy.c - the running proxy: configuration generations and reload,
+ * listening sockets, the accept path, signals and the main loop.  Every
+ * timeout comes from core/timer; poll() sleeps exactly until the earliest.
+ *
+ * Reload (SIGHUP) builds a complete new generation - config, backend state,
+ * TLS contexts, listening sockets - before touching the running one; any
+ * failure leaves the old one running.  Listening sockets whose address did
+ * not change are handed over, so no connection is refused during a reload.
  */
 #include "proxy.h"
 
@@ -50,44 +55,58 @@ static int fd_budget(void)
 	return rl.rlim_cur > 65536 ? 65536 : (int)rl.rlim_cur;
 }
 
-/* Build the TLS contexts a config needs; every file is read here, before chroot. */
-static int tls_contexts(struct proxy *px)
+/*
+ * A file named in the config, as seen from where we are now: once chrooted,
+ * "/var/jail/pound/x.pem" with RootJail "/var/jail/pound" is "/x.pem".
+ * That lets a config written for the first start be reloaded as it is.
+ */
+static const char *jail_path(const struct proxy *px, const char *path)
+{
+	size_t jl;
+
+	if (!px->jail || !path)
+		return path;
+	jl = strlen(px->jail);
+	while (jl > 1 && px->jail[jl - 1] == '/')
+		jl--;
+	if (strncmp(path, px->jail, jl) == 0 && path[jl] == '/')
+		return path + jl;
+	return path;
+}
+
+/* ---- generations ------------------------------------------------------------------ */
+
+static void gen_free(struct gen *g)
+{
+	backends_free(g);
+	config_free(g->cfg);
+	free(g);
+}
+
+void gen_unref(struct gen *g)
+{
+	if (--g->refs == 0)
+		gen_free(g);
+}
+
+/* Backend contexts for HTTPS backends; files are read now. */
+static int gen_tls(struct proxy *px, struct gen *g)
 {
 	char err[512];
-	int i = 0;
 
-	for (const struct cfg_listener *l = px->cfg->listeners; l; l = l->next, i++) {
-		struct tls_server_opts o = {0};
-
-		if (!l->https)
-			continue;
-		o.certs = (const char *const *)l->certs;
-		o.ncerts = (size_t)l->ncerts;
-		o.client_ca = l->ca_list;
-		o.verify = l->client_cert == 2   ? TLS_VERIFY_REQUIRED
-			   : l->client_cert == 0 ? TLS_VERIFY_NONE
-						 : TLS_VERIFY_OPTIONAL;
-		o.min_version = l->min_version;
-		o.ciphers = l->ciphers;
-		px->lsocks[i].tls = tls_server_ctx_new(&o, err, sizeof(err));
-		if (!px->lsocks[i].tls) {
-			log_msg(LOG_ERR, "%s:%d: %s", l->file, l->line, err);
-			return -1;
-		}
-	}
-	for (unsigned id = 0; id < px->cfg->nbackends; id++) {
-		const struct cfg_backend *b = px->cfg->backend_by_id[id];
+	for (unsigned id = 0; id < g->cfg->nbackends; id++) {
+		const struct cfg_backend *b = g->cfg->backend_by_id[id];
 		struct tls_client_opts o = {0};
 
 		if (!b->https)
 			continue;
-		o.ca_file = b->tls_ca;
+		o.ca_file = jail_path(px, b->tls_ca);
 		o.verify = b->tls_ca != NULL;
-		o.cert = b->tls_cert;
+		o.cert = jail_path(px, b->tls_cert);
 		o.min_version = b->tls_min_version;
 		o.ciphers = b->tls_ciphers;
-		px->be[id].tls = tls_client_ctx_new(&o, err, sizeof(err));
-		if (!px->be[id].tls) {
+		g->be[id].tls = tls_client_ctx_new(&o, err, sizeof(err));
+		if (!g->be[id].tls) {
 			log_msg(LOG_ERR, "%s:%d: %s", b->file, b->line, err);
 			return -1;
 		}
@@ -95,45 +114,245 @@ static int tls_contexts(struct proxy *px)
 	return 0;
 }
 
-int proxy_init(struct proxy *px, struct config *cfg)
+static struct gen *gen_new(struct proxy *px, struct config *cfg)
+{
+	struct gen *g = calloc(1, sizeof(*g));
+
+	if (!g) {
+		config_free(cfg);
+		return NULL;
+	}
+	g->cfg = cfg;
+	g->px = px;
+	g->refs = 1;
+	if (backends_init(g) < 0 || gen_tls(px, g) < 0) {
+		gen_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* A reloaded backend at the same address keeps what we knew about it. */
+static void gen_carry_state(struct gen *to, const struct gen *from)
+{
+	for (unsigned i = 0; i < to->cfg->nbackends; i++) {
+		const struct cfg_backend *nb = to->cfg->backend_by_id[i];
+
+		for (unsigned j = 0; j < from->cfg->nbackends; j++) {
+			const struct cfg_backend *ob = from->cfg->backend_by_id[j];
+
+			if (nb->addrlen == ob->addrlen && memcmp(&nb->addr, &ob->addr, nb->addrlen) == 0) {
+				to->be[i].alive = from->be[j].alive;
+				break;
+			}
+		}
+	}
+}
+
+/* ---- listeners ---------------------------------------------------------------------- */
+
+static struct tls_ctx *listener_tls(struct proxy *px, const struct cfg_listener *l)
+{
+	struct tls_server_opts o = {0};
+	const char *certs[64];
+	struct tls_ctx *ctx;
+	char err[512];
+
+	if (!l->https)
+		return NULL;
+	if (l->ncerts > 64) {
+		log_msg(LOG_ERR, "%s:%d: too many Cert lines (64 at most)", l->file, l->line);
+		return NULL;
+	}
+	for (int i = 0; i < l->ncerts; i++)
+		certs[i] = jail_path(px, l->certs[i]);
+	o.certs = certs;
+	o.ncerts = (size_t)l->ncerts;
+	o.client_ca = jail_path(px, l->ca_list);
+	o.verify = l->client_cert == 2   ? TLS_VERIFY_REQUIRED
+		   : l->client_cert == 0 ? TLS_VERIFY_NONE
+					 : TLS_VERIFY_OPTIONAL;
+	o.min_version = l->min_version;
+	o.ciphers = l->ciphers;
+	ctx = tls_server_ctx_new(&o, err, sizeof(err));
+	if (!ctx)
+		log_msg(LOG_ERR, "%s:%d: %s", l->file, l->line, err);
+	return ctx;
+}
+
+static void lsocks_free(struct proxy *px, struct lsock *ls, int n, int close_fds)
+{
+	for (int i = 0; i < n; i++) {
+		if (close_fds && ls[i].fd >= 0) {
+			ev_del(px->ev, ls[i].fd);
+			close(ls[i].fd);
+		}
+		tls_ctx_unref(ls[i].tls); /* live connections keep their own reference */
+	}
+	free(ls);
+}
+
+/*
+ * Listening sockets for cfg: reuse the fd of an old socket with the same
+ * address (marking it taken with fd = -1 in old), open the rest.
+ */
+static struct lsock *lsocks_open(struct proxy *px, const struct config *cfg, struct lsock *old,
+				 int nold, int *n)
+{
+	struct lsock *ls;
+	int i = 0, count = 0;
+
+	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next)
+		count++;
+	ls = calloc((size_t)count + 1, sizeof(*ls));
+	if (!ls)
+		return NULL;
+	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next, i++) {
+		ls[i].lis = l;
+		ls[i].px = px;
+		ls[i].fd = -1;
+		for (int k = 0; k < nold; k++)
+			if (old[k].fd >= 0 && old[k].lis->addrlen == l->addrlen &&
+			    memcmp(&old[k].lis->addr, &l->addr, l->addrlen) == 0) {
+				ls[i].fd = old[k].fd;
+				old[k].fd = -1;
+				break;
+			}
+		if (ls[i].fd < 0) {
+			ls[i].fd = net_listen((const struct sockaddr *)&l->addr, l->addrlen, 511);
+			if (ls[i].fd < 0) {
+				log_msg(LOG_ERR, "%s:%d: cannot listen on %s: %s", l->file, l->line,
+					l->addr_text, strerror(errno));
+				goto fail;
+			}
+		}
+		if (l->https && !(ls[i].tls = listener_tls(px, l)))
+			goto fail;
+	}
+	*n = count;
+	return ls;
+fail:
+	/* give handed-over sockets back to the old set, close the new ones */
+	for (int j = 0; j <= i && j < count; j++) {
+		int given = 0;
+
+		for (int k = 0; k < nold && ls[j].fd >= 0; k++)
+			if (old[k].fd < 0 && old[k].lis->addrlen == ls[j].lis->addrlen &&
+			    memcmp(&old[k].lis->addr, &ls[j].lis->addr, old[k].lis->addrlen) == 0) {
+				old[k].fd = ls[j].fd;
+				given = 1;
+				break;
+			}
+		if (!given && ls[j].fd >= 0)
+			close(ls[j].fd);
+		ls[j].fd = -1;
+	}
+	lsocks_free(px, ls, count, 0);
+	return NULL;
+}
+
+static void accept_event(void *arg, int fd, int revents);
+
+static int lsocks_watch(struct proxy *px)
+{
+	for (int i = 0; i < px->nlsocks; i++)
+		if (ev_add(px->ev, px->lsocks[i].fd, POLLIN, accept_event, &px->lsocks[i]) < 0) {
+			log_msg(LOG_ERR, "cannot watch %s", px->lsocks[i].lis->addr_text);
+			return -1;
+		}
+	return 0;
+}
+
+/* ---- start, reload ----------------------------------------------------------------------- */
+
+int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 {
 	int maxfds = fd_budget();
-	int i = 0;
 
 	memset(px, 0, sizeof(*px));
-	px->cfg = cfg;
+	px->cfg_path = path;
 	px->sigfd = -1;
 	px->now = clock_ms();
 	px->rng = (uint32_t)(px->now ^ ((uint64_t)getpid() << 16)) | 1;
 	px->maxconns = (maxfds - FD_RESERVE) / 2;
+	timer_init(&px->alive_timer, NULL, px);
 	pool_init(&px->pool, 64);
 	px->ev = ev_new(maxfds);
-	if (!px->ev || backends_init(px) < 0) {
+	if (!px->ev) {
+		config_free(cfg);
 		log_msg(LOG_ERR, "out of memory");
 		return -1;
 	}
-	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next)
-		px->nlsocks++;
-	px->lsocks = calloc((size_t)px->nlsocks + 1, sizeof(*px->lsocks));
+	px->gen = gen_new(px, cfg);
+	if (!px->gen)
+		return -1;
+	px->lsocks = lsocks_open(px, cfg, NULL, 0, &px->nlsocks);
 	if (!px->lsocks)
 		return -1;
-	for (int k = 0; k < px->nlsocks; k++)
-		px->lsocks[k].fd = -1;
-	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next, i++) {
-		struct lsock *ls = &px->lsocks[i];
-
-		ls->lis = l;
-		ls->px = px;
-		ls->fd = net_listen((const struct sockaddr *)&l->addr, l->addrlen, 511);
-		if (ls->fd < 0) {
-			log_msg(LOG_ERR, "%s:%d: cannot listen on %s: %s", l->file, l->line,
-				l->addr_text, strerror(errno));
-			return -1;
-		}
-		log_msg(LOG_DEBUG, "listening on %s", l->addr_text);
-	}
-	return tls_contexts(px);
+	for (int i = 0; i < px->nlsocks; i++)
+		log_msg(LOG_DEBUG, "listening on %s%s", px->lsocks[i].lis->addr_text,
+			px->lsocks[i].tls ? " (TLS)" : "");
+	return 0;
 }
+
+void proxy_jailed(struct proxy *px, const char *jail)
+{
+	px->jail = jail;
+}
+
+static void diag_log(void *ctx, int is_error, const char *msg)
+{
+	log_msg(is_error ? LOG_ERR : LOG_WARNING, "%s", msg);
+}
+
+int proxy_reload(struct proxy *px)
+{
+	struct config *cfg = NULL;
+	const struct config *old = px->gen->cfg;
+	struct gen *g;
+	struct lsock *ls;
+	int n, nerr;
+
+	nerr = config_load(jail_path(px, px->cfg_path), &cfg, diag_log, NULL);
+	if (nerr) {
+		log_msg(LOG_ERR, "reload: %d error(s) in %s; still running the previous configuration",
+			nerr, px->cfg_path);
+		return -1;
+	}
+	if ((cfg->root_jail == NULL) != (old->root_jail == NULL) ||
+	    (cfg->root_jail && strcmp(cfg->root_jail, old->root_jail) != 0) ||
+	    (cfg->user == NULL) != (old->user == NULL) ||
+	    (cfg->user && strcmp(cfg->user, old->user) != 0) ||
+	    (cfg->group == NULL) != (old->group == NULL) ||
+	    (cfg->group && strcmp(cfg->group, old->group) != 0))
+		log_msg(LOG_WARNING, "reload: User, Group and RootJail changes need a restart");
+	g = gen_new(px, cfg);
+	if (!g) {
+		log_msg(LOG_ERR, "reload failed; still running the previous configuration");
+		return -1;
+	}
+	gen_carry_state(g, px->gen);
+	ls = lsocks_open(px, cfg, px->lsocks, px->nlsocks, &n);
+	if (!ls) {
+		gen_unref(g);
+		log_msg(LOG_ERR, "reload failed; still running the previous configuration");
+		return -1;
+	}
+	/* commit: nothing below can fail half-way */
+	health_stop(px);
+	backends_retire(px->gen);
+	lsocks_free(px, px->lsocks, px->nlsocks, 1); /* closes only sockets not handed over */
+	px->lsocks = ls;
+	px->nlsocks = n;
+	gen_unref(px->gen);
+	px->gen = g;
+	if (lsocks_watch(px) < 0 || health_start(px) < 0)
+		log_msg(LOG_ERR, "reload: cannot watch every listener");
+	log_msg(LOG_NOTICE, "configuration reloaded from %s (%d listener(s))", px->cfg_path, n);
+	return 0;
+}
+
+/* ---- running -------------------------------------------------------------------------- */
 
 static void accept_event(void *arg, int fd, int revents)
 {
@@ -161,15 +380,9 @@ static void accept_event(void *arg, int fd, int revents)
 
 static void close_listeners(struct proxy *px)
 {
-	for (int i = 0; i < px->nlsocks; i++) {
-		if (px->lsocks[i].fd >= 0) {
-			ev_del(px->ev, px->lsocks[i].fd);
-			close(px->lsocks[i].fd);
-			px->lsocks[i].fd = -1;
-		}
-		tls_ctx_unref(px->lsocks[i].tls); /* live connections keep their own reference */
-		px->lsocks[i].tls = NULL;
-	}
+	lsocks_free(px, px->lsocks, px->nlsocks, 1);
+	px->lsocks = NULL;
+	px->nlsocks = 0;
 }
 
 static void begin_stop(struct proxy *px)
@@ -177,9 +390,9 @@ static void begin_stop(struct proxy *px)
 	if (px->stopping)
 		return;
 	px->stopping = 1;
-	px->stop_deadline = px->now + (uint64_t)px->cfg->grace * 1000;
+	px->stop_deadline = px->now + (uint64_t)px->gen->cfg->grace * 1000;
 	log_msg(LOG_NOTICE, "stopping: finishing %d connection(s), at most %d s", px->nconns,
-		px->cfg->grace);
+		px->gen->cfg->grace);
 	close_listeners(px);
 	health_stop(px);
 	conn_shutdown_idle(px);
@@ -192,9 +405,8 @@ static void signal_event(void *arg, int fd, int revents)
 
 	if (s & SIGF_TERM)
 		begin_stop(px);
-	if (s & SIGF_HUP)
-		log_msg(LOG_WARNING, "SIGHUP: configuration reload is not available yet; "
-				     "restart pinfold to apply changes");
+	else if (s & SIGF_HUP)
+		proxy_reload(px);
 }
 
 int proxy_run(struct proxy *px)
@@ -204,11 +416,8 @@ int proxy_run(struct proxy *px)
 		log_msg(LOG_ERR, "cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
-	for (int i = 0; i < px->nlsocks; i++)
-		if (ev_add(px->ev, px->lsocks[i].fd, POLLIN, accept_event, &px->lsocks[i]) < 0) {
-			log_msg(LOG_ERR, "cannot watch %s", px->lsocks[i].lis->addr_text);
-			return 1;
-		}
+	if (lsocks_watch(px) < 0)
+		return 1;
 	px->now = clock_ms();
 	if (health_start(px) < 0)
 		return 1;
@@ -242,14 +451,14 @@ int proxy_run(struct proxy *px)
 void proxy_free(struct proxy *px)
 {
 	conn_close_all(px);
-	close_listeners(px);
-	if (px->ev && px->be) {
+	if (px->ev)
+		close_listeners(px);
+	if (px->gen) {
 		health_stop(px);
-		backends_free(px);
+		gen_unref(px->gen);
 	}
 	timer_free(&px->timers);
 	pool_drain(&px->pool);
-	free(px->lsocks);
 	ev_free(px->ev);
 	if (px->sigfd >= 0)
 		close(px->sigfd);

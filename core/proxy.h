@@ -31,8 +31,20 @@ struct be_state {
 	struct tls_ctx *tls;/* client context for an HTTPS backend */
 	int nidle;
 	struct timer probe_timer;
-	struct proxy *px;
+	struct gen *gen;
 	unsigned id;
+};
+
+/*
+ * One configuration generation: a config and the runtime state indexed by
+ * its ids.  Connections hold a reference to the generation they started
+ * with, so a reload never changes anything under a request in flight.
+ */
+struct gen {
+	struct config *cfg;
+	struct be_state *be; /* cfg->nbackends entries */
+	struct proxy *px;
+	int refs;            /* connections using it, plus one while it is current */
 };
 
 struct lsock {
@@ -43,11 +55,12 @@ struct lsock {
 };
 
 struct proxy {
-	struct config *cfg;
+	struct gen *gen;          /* the current generation */
+	const char *cfg_path;     /* the file to read again on SIGHUP */
+	const char *jail;         /* RootJail we are chrooted into, or NULL */
 	struct evloop *ev;
 	struct timers timers;
 	struct bufpool pool;
-	struct be_state *be;      /* cfg->nbackends entries */
 	struct lsock *lsocks;
 	int nlsocks;
 	struct conn *conns;       /* every client connection, for shutdown */
@@ -63,8 +76,17 @@ struct proxy {
 	char scratch[HTTP_MAX_HEAD + 1];
 };
 
-/* Set up runtime state for cfg and open every listener.  0, or -1 (logged). */
-int proxy_init(struct proxy *px, struct config *cfg);
+/*
+ * Set up runtime state for cfg and open every listener (taking ownership of
+ * cfg).  path is the config file, read again on SIGHUP.  0, or -1 (logged).
+ */
+int proxy_init(struct proxy *px, struct config *cfg, const char *path);
+/* Called once privileges are dropped: later reloads read files inside the jail. */
+void proxy_jailed(struct proxy *px, const char *jail);
+/* Re-read the config and certificates; on any error keep running the old ones. */
+int proxy_reload(struct proxy *px);
+/* Drop a connection's reference to its generation. */
+void gen_unref(struct gen *g);
 /* Start watching listeners and signals; run until stopped.  Returns the exit code. */
 int proxy_run(struct proxy *px);
 void proxy_free(struct proxy *px);

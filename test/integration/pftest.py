@@ -459,7 +459,8 @@ class RecBackend:
 class Nginx:
     """nginx from Debian, foreground, everything in a temp dir, on 127.0.0.3."""
 
-    def __init__(self, workdir, host=FILES, port=None, files=None, extra_http="", workers=1):
+    def __init__(self, workdir, host=FILES, port=None, files=None, extra_http="", workers=1,
+                 ssl_cert=None, ssl_key=None):
         assert is_loopback(host), host
         self.host = host
         self.port = port or free_port(host)
@@ -478,6 +479,19 @@ class Nginx:
         self.conf = os.path.join(d, "nginx.conf")
         self.error_log = os.path.join(d, "logs", "error.log")
         self.access_log_path = os.path.join(d, "logs", "access.log")
+        listen = ("[%s]:%d" % (host, self.port)) if ":" in host else "%s:%d" % (host, self.port)
+        server_extra = ""
+        log = "access_log %s/logs/access.log;" % d
+        if ssl_cert:
+            # An HTTPS backend: the access log says which SNI name and protocol it was asked
+            # for, so a test can check what pinfold sent.
+            listen += " ssl"
+            server_extra = "ssl_certificate %s; ssl_certificate_key %s;" % (
+                ssl_cert, ssl_key or ssl_cert)
+            log = ('log_format pftest_tls \'$remote_addr "$request" $status '
+                   'sni=$ssl_server_name proto=$ssl_protocol\';\n'
+                   '                    access_log %s/logs/access.log pftest_tls;' % d)
+        self.https = bool(ssl_cert)
         with open(self.conf, "w") as f:
             f.write(textwrap.dedent("""\
                 %(user)s
@@ -487,7 +501,7 @@ class Nginx:
                 error_log %(d)s/logs/error.log info;
                 events { worker_connections 1024; }
                 http {
-                    access_log %(d)s/logs/access.log;
+                    %(log)s
                     client_body_temp_path %(d)s/tmp/body;
                     proxy_temp_path %(d)s/tmp/proxy;
                     fastcgi_temp_path %(d)s/tmp/fastcgi;
@@ -498,6 +512,7 @@ class Nginx:
                     %(extra)s
                     server {
                         listen %(listen)s;
+                        %(server_extra)s
                         root %(d)s/www;
                         location /dav/ {
                             dav_methods PUT DELETE;
@@ -507,8 +522,7 @@ class Nginx:
                     }
                 }
                 """) % {"user": user, "workers": workers, "d": d, "extra": extra_http,
-                        "listen": ("[%s]:%d" % (host, self.port)) if ":" in host
-                        else "%s:%d" % (host, self.port)})
+                        "listen": listen, "log": log, "server_extra": server_extra})
         self.proc = None
 
     def start(self):

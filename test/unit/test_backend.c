@@ -22,6 +22,7 @@
 	"End\n"
 
 static struct proxy px;
+static struct gen gen;
 
 static const struct cfg_service *setup_px(const char *balancer)
 {
@@ -32,19 +33,23 @@ static const struct cfg_service *setup_px(const char *balancer)
 	cfg = cfgutil_load(text);
 	assert_non_null(cfg);
 	memset(&px, 0, sizeof(px));
-	px.cfg = cfg;
+	memset(&gen, 0, sizeof(gen));
+	gen.cfg = cfg;
+	gen.px = &px;
+	gen.refs = 1;
+	px.gen = &gen;
 	px.rng = 12345;
 	px.ev = ev_new(64);
 	assert_non_null(px.ev);
-	assert_int_equal(backends_init(&px), 0);
+	assert_int_equal(backends_init(&gen), 0);
 	return cfg->services;
 }
 
 static void teardown_px(void)
 {
-	struct config *cfg = px.cfg;
+	struct config *cfg = gen.cfg;
 
-	backends_free(&px);
+	backends_free(&gen);
 	timer_free(&px.timers);
 	ev_free(px.ev);
 	config_free(cfg);
@@ -61,7 +66,7 @@ static void count_picks(const struct cfg_service *svc, int *hits, int n)
 {
 	memset(hits, 0, sizeof(int) * 10);
 	for (int i = 0; i < n; i++) {
-		const struct cfg_backend *b = backend_pick(&px, svc);
+		const struct cfg_backend *b = backend_pick(&gen, svc);
 
 		assert_non_null(b);
 		hits[port_of(b)]++;
@@ -100,21 +105,21 @@ static void test_dead_then_emergency(void **state)
 	const struct cfg_backend *b1 = svc->backends, *b2 = b1->next, *b3 = b2->next;
 	int hits[10];
 
-	backend_failed(&px, b2, "test");
+	backend_failed(&gen, b2, "test");
 	count_picks(svc, hits, 100);
 	assert_int_equal(hits[1], 100);
-	backend_failed(&px, b1, "test");
+	backend_failed(&gen, b1, "test");
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[3], 10); /* only priority 0 left: it is used */
-	backend_failed(&px, b3, "test");
+	backend_failed(&gen, b3, "test");
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[9], 10); /* none alive: Emergency */
-	backend_revived(&px, b2->id);
+	backend_revived(&gen, b2->id);
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[2], 10);
-	px.be[b2->id].disabled = 1;
-	px.be[svc->emergency->id].alive = 0;
-	assert_null(backend_pick(&px, svc));
+	gen.be[b2->id].disabled = 1;
+	gen.be[svc->emergency->id].alive = 0;
+	assert_null(backend_pick(&gen, svc));
 	teardown_px();
 }
 

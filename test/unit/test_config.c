@@ -5,6 +5,11 @@
  *
  * Fixtures live in test/unit/data (found through PINFOLD_TESTDATA); configs
  * made up on the spot are written with mkstemp into a private directory.
+ *
+ * ListenHTTPS and HTTPS backends parse only in a TLS build (PINFOLD_HAVE_TLS);
+ * the plaintext build's tests check that it refuses them clearly instead.  The
+ * parser never opens certificate files, so most TLS tests name files that do
+ * not exist; one uses placeholders to show their contents do not matter either.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +29,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tls.h"
 
 #define MAXDIAG 256
 
@@ -207,6 +213,7 @@ static int regex_matches(const struct cfg_cond *c, const char *s)
 
 /* ---- the Home Assistant guide (seeds/003) ------------------------------------------ */
 
+#ifndef PINFOLD_HAVE_TLS
 static void test_seed003_verbatim(void **state)
 {
 	struct run r;
@@ -221,6 +228,46 @@ static void test_seed003_verbatim(void **state)
 	expect_counts(&r, 1, 1);
 	run_free(&r);
 }
+#else
+static void test_seed003_verbatim(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+
+	load_fixture(&r, "ha_seed003.cfg");
+	/* Only the deamon typo; the docs' Ciphers string is accepted without a word. */
+	expect_warn(&r, 7, 13, "unknown LogFacility \"deamon\", using \"daemon\"");
+	expect_counts(&r, 0, 1);
+	l = r.cfg->listeners;
+	assert_int_equal(l->https, 0);
+	assert_string_equal(l->addr_text, "127.0.0.1:7080");
+	assert_int_equal(l->ncerts, 0);
+	assert_null(l->certs);
+	l = l->next;
+	assert_non_null(l);
+	assert_null(l->next);
+	assert_int_equal(l->https, 1);
+	assert_int_equal(l->line, 27);
+	assert_string_equal(l->addr_text, "127.0.0.1:7443");
+	assert_int_equal(l->log_level, 0);
+	assert_int_equal(l->xhttp, 2);
+	assert_int_equal(count_conds(l->head_remove), 1);
+	assert_string_equal(l->head_remove->str, "X-Forwarded-For");
+	assert_int_equal(l->ncerts, 1);
+	/* Only the path: the parser opens no certificate (this one does not exist here). */
+	assert_string_equal(l->certs[0], "/var/jail/pound/myhomeassistant.mydomain.com.all.pem");
+	assert_string_equal(l->ciphers, "ALL:!RC4:!ECDH:!DH");
+	assert_int_equal(l->min_version, 0); /* Disable SSLv3: off anyway */
+	assert_int_equal(l->client_cert, 0);
+	assert_null(l->ca_list);
+	assert_int_equal(l->no_https11, 0);
+	assert_null(l->services);
+	assert_non_null(r.cfg->services);
+	assert_int_equal(r.cfg->nbackends, 1);
+	assert_int_equal(r.cfg->backend_by_id[0]->https, 0);
+	run_free(&r);
+}
+#endif
 
 static void test_seed003_structure(void **state)
 {
@@ -1340,8 +1387,6 @@ static void test_backend_ids_and_priorities(void **state)
 
 static void test_backend_errors(void **state)
 {
-	struct run r;
-
 	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tPriority 10\n\tEnd\nEnd\n",
 	           9, 12, "expected a priority 0-9, got \"10\"");
 	only_error(SV "\tBackEnd\n\t\tPort 1\n\tEnd\nEnd\n", 6, 2,
@@ -1353,18 +1398,6 @@ static void test_backend_errors(void **state)
 	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tAddress 127.0.0.3\n\tEnd\n"
 	              "End\n",
 	           9, 3, "duplicate \"Address\" in BackEnd (first given at line 7)");
-	/* HTTPS is reported once; the Cert and Ciphers that go with it add nothing. */
-	load_text(&r, SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tHTTPS\n\t\tCert "
-	                 "\"/c.pem\"\n\t\tCiphers \"HIGH\"\n\tEnd\nEnd\n");
-	expect_err(&r, 9, 3,
-	           "HTTPS backends need a TLS-enabled build (this pinfold was built with "
-	           "PINFOLD_TLS=none)");
-	expect_counts(&r, 1, 0);
-	run_free(&r);
-	only_error(SV
-	           "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tServerName \"x\"\n\tEnd\n"
-	           "End\n",
-	           9, 3, "\"ServerName\" needs a TLS-enabled build");
 	only_error(SV "\tBackEnd \"shared\"\n\t\tPriority 3\n\tEnd\n\tError 404\nEnd\n", 6, 10,
 	           "named backends (BackEnd \"shared\") are a Pound feature pinfold does not "
 	           "implement yet");
@@ -1377,6 +1410,32 @@ static void test_backend_errors(void **state)
 	only_error(SV "\tEmergency extra\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\nEnd\n", 6, 12,
 	           "too many arguments for \"Emergency\" (it takes 0)");
 }
+
+#ifndef PINFOLD_HAVE_TLS
+static void test_backend_tls_needs_build(void **state)
+{
+	struct run r;
+
+	/* HTTPS is reported once; the Cert and Ciphers that go with it add nothing. */
+	load_text(&r, SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tHTTPS\n\t\tCert "
+	                 "\"/c.pem\"\n\t\tCiphers \"HIGH\"\n\tEnd\nEnd\n");
+	expect_err(&r, 9, 3,
+	           "HTTPS backends need a TLS-enabled build (this pinfold was built with "
+	           "PINFOLD_TLS=none)");
+	expect_counts(&r, 1, 0);
+	run_free(&r);
+	only_error(SV
+	           "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tServerName \"x\"\n\tEnd\n"
+	           "End\n",
+	           9, 3, "\"ServerName\" needs a TLS-enabled build");
+	/* Even with a wrong argument count: the build is what to fix first. */
+	only_error(SV "\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tCAFile\n"
+	              "\t\tDisable TLSv1_2 extra\n\tEnd\nEnd\n",
+	           9, 3,
+	           "\"CAFile\" needs a TLS-enabled build (this pinfold was built with "
+	           "PINFOLD_TLS=none)");
+}
+#endif
 
 static void test_backend_tls_in_listener(void **state)
 {
@@ -1478,6 +1537,7 @@ static void test_not_yet_directives(void **state)
 	}
 }
 
+#ifndef PINFOLD_HAVE_TLS
 static void test_listenhttps_skipped(void **state)
 {
 	struct run r;
@@ -1500,6 +1560,487 @@ static void test_listenhttps_skipped(void **state)
 	expect_counts(&r, 1, 0);
 	run_free(&r);
 }
+#endif
+
+#ifdef PINFOLD_HAVE_TLS
+/* ---- HTTPS listeners and backends (TLS builds) ------------------------------------------- */
+
+/* How the messages name the library: "mbedTLS 2.28.3". */
+static const char *tls_lib(void)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s %s", tls_backend_name(), tls_backend_version());
+	return buf;
+}
+
+static int have_tls13(void)
+{
+	return tls_max_version() >= TLS_V1_3;
+}
+
+/* Lines 1-4 of an HTTPS listener; what is tested starts at line 5.  The file does not
+ * exist: the parser must not open it. */
+#define LS "ListenHTTPS\n\tAddress 127.0.0.1\n\tPort 8443\n\tCert \"/nonexistent/pinfold.pem\"\n"
+/* Lines 1-9 of a service with an HTTPS backend; what is tested starts at line 10. */
+#define HB SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tHTTPS\n"
+#define HB_END "\tEnd\nEnd\n"
+
+static void test_https_listener_full(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+
+	clean(&r, "ListenHTTPS \"secure\"\n"
+	          "\tAddress 127.0.0.1\n"
+	          "\tPort 8443\n"
+	          "\tCert \"/etc/pinfold/host.pem\"\n"
+	          "\tCert \"/etc/pinfold/other.pem\"\n"
+	          "\tCert /etc/pinfold/wild.pem\n"
+	          "\tCiphers \"ECDHE+AESGCM:!aNULL\"\n"
+	          "\tDisable SSLv2\n"
+	          "\tDisable SSLv3\n"
+	          "\tDisable TLSv1\n"
+	          "\tdisable tlsv1_1\n"
+	          "\tClientCert 2 9\n"
+	          "\tCAlist \"/etc/pinfold/clients.pem\"\n"
+	          "\tVerifyList \"/etc/pinfold/clients.pem\"\n"
+	          "\tNoHTTPS11 1\n"
+	          "\tSSLHonorCipherOrder 1\n"
+	          "\tSSLAllowClientRenegotiation 0\n"
+	          "\txHTTP 1\n"
+	          "\tClient 30\n"
+	          "\tLogLevel 2\n"
+	          "\tHeadRemove \"X-Forwarded-Proto\"\n"
+	          "\tSetHeader \"X-TLS: yes\"\n"
+	          "\tService\n"
+	          "\t\tBackEnd\n\t\t\tAddress 127.0.0.2\n\t\t\tPort 8123\n\t\tEnd\n"
+	          "\tEnd\n"
+	          "End\n" LISTENER);
+	l = r.cfg->listeners;
+	assert_int_equal(l->https, 1);
+	assert_string_equal(l->name, "secure");
+	assert_int_equal(l->line, 1);
+	assert_string_equal(l->addr_text, "127.0.0.1:8443");
+	assert_int_equal(l->ncerts, 3);
+	assert_string_equal(l->certs[0], "/etc/pinfold/host.pem"); /* the default */
+	assert_string_equal(l->certs[1], "/etc/pinfold/other.pem");
+	assert_string_equal(l->certs[2], "/etc/pinfold/wild.pem");
+	assert_string_equal(l->ciphers, "ECDHE+AESGCM:!aNULL");
+	assert_int_equal(l->min_version, 0); /* below TLS 1.2 is off anyway */
+	assert_int_equal(l->client_cert, 2);
+	assert_string_equal(l->ca_list, "/etc/pinfold/clients.pem");
+	assert_int_equal(l->no_https11, 1);
+	assert_int_equal(l->xhttp, 1);
+	assert_int_equal(l->client_to, 30);
+	assert_int_equal(l->log_level, 2);
+	assert_int_equal(count_conds(l->head_remove), 1);
+	assert_string_equal(l->head_add->line, "X-TLS: yes");
+	assert_string_equal(l->services->backends->addr_text, "127.0.0.2:8123");
+	assert_int_equal(l->services->backends->https, 0);
+	l = l->next;
+	assert_int_equal(l->https, 0);
+	assert_int_equal(l->ncerts, 0);
+	assert_null(l->ciphers);
+	assert_null(l->next);
+	run_free(&r);
+}
+
+/* Whatever the files hold (or whether they are files at all) is for the TLS setup. */
+static void test_https_placeholder_certs(void **state)
+{
+	char cert[PATH_MAX], empty[PATH_MAX], ca[PATH_MAX], text[4 * PATH_MAX];
+	struct run r;
+	struct cfg_listener *l;
+
+	snprintf(cert, sizeof(cert), "%s/placeholder.pem", tmpdir);
+	snprintf(empty, sizeof(empty), "%s/empty.pem", tmpdir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tmpdir);
+	write_file(cert, "not a certificate\n");
+	write_file(empty, "");
+	write_file(ca, "-----BEGIN CERTIFICATE-----\ngarbage\n");
+	snprintf(text, sizeof(text),
+	         "ListenHTTPS\n\tAddress 127.0.0.1\n\tPort 8443\n\tCert \"%s\"\n\tCert \"%s\"\n"
+	         "\tCert \"%s\"\n\tClientCert 1\n\tVerifyList \"%s\"\nEnd\n",
+	         cert, empty, tmpdir, ca);
+	clean(&r, text);
+	l = r.cfg->listeners;
+	assert_int_equal(l->ncerts, 3);
+	assert_string_equal(l->certs[0], cert);
+	assert_string_equal(l->certs[1], empty);
+	assert_string_equal(l->certs[2], tmpdir); /* Pound takes a directory too */
+	assert_string_equal(l->ca_list, ca);
+	run_free(&r);
+	unlink(cert);
+	unlink(empty);
+	unlink(ca);
+}
+
+static void test_https_only_https_listener(void **state)
+{
+	struct run r;
+
+	/* An HTTPS listener alone is something to listen on. */
+	clean(&r, LS "End\n");
+	assert_int_equal(r.cfg->listeners->https, 1);
+	assert_null(r.cfg->listeners->next);
+	run_free(&r);
+	/* HTTP and HTTPS listeners share one address space and one name space. */
+	only_error(LISTENER "ListenHTTPS\n\tAddress 127.0.0.1\n\tPort 8080\n\tCert \"/c.pem\"\nEnd\n",
+	           5, 1, "another listener already uses 127.0.0.1:8080 (line 1)");
+	only_error("ListenHTTP \"web\"\n\tAddress 127.0.0.1\n\tPort 80\nEnd\n"
+	           "ListenHTTPS \"web\"\n\tAddress 127.0.0.1\n\tPort 443\n\tCert \"/c.pem\"\nEnd\n",
+	           5, 13, "a listener named \"web\" already exists (line 1)");
+}
+
+static void test_https_cert_errors(void **state)
+{
+	struct run r;
+
+	only_error("ListenHTTPS\n\tAddress 127.0.0.1\n\tPort 8443\nEnd\n", 1, 1,
+	           "ListenHTTPS has no Cert (at least one certificate is required)");
+	/* A Cert written but rejected is not also called missing. */
+	only_error("ListenHTTPS\n\tAddress 127.0.0.1\n\tPort 8443\n\tCert \"\"\nEnd\n", 4, 7,
+	           "expected a certificate file name after Cert, got an empty string");
+	only_error("ListenHTTPS\n\tAddress 127.0.0.1\n\tPort 8443\n\tCert\nEnd\n", 4, 2,
+	           "missing argument for \"Cert\": expected a certificate file name");
+	only_error(LS "\tCert \"/a.pem\" \"/b.pem\"\nEnd\n", 5, 16,
+	           "too many arguments for \"Cert\" (it takes 1)");
+	load_text(&r, "ListenHTTPS\n\tPort 8443\nEnd\n");
+	expect_err(&r, 1, 1, "ListenHTTPS has no Address (both Address and Port are required)");
+	expect_err(&r, 1, 1, "ListenHTTPS has no Cert (at least one certificate is required)");
+	expect_counts(&r, 2, 0);
+	run_free(&r);
+}
+
+static void test_https_ciphers(void **state)
+{
+	struct run r;
+	char msg[256];
+
+	only_error(LS "\tCiphers \"ALL:FOO\"\nEnd\n", 5, 10,
+	           "Ciphers \"ALL:FOO\": unknown cipher token \"FOO\"");
+	only_error(LS "\tCiphers \"!\"\nEnd\n", 5, 10, "Ciphers \"!\": empty cipher token after '!'");
+	only_error(LS "\tCiphers\nEnd\n", 5, 2,
+	           "missing argument for \"Ciphers\": expected an OpenSSL-style cipher string");
+	only_error(LS "\tCiphers \"HIGH\"\n\tCiphers \"DEFAULT\"\nEnd\n", 6, 2,
+	           "duplicate \"Ciphers\" in ListenHTTPS (first given at line 5)");
+	/* "" is the library's default, as in OpenSSL. */
+	clean(&r, LS "\tCiphers \"\"\nEnd\n");
+	assert_string_equal(r.cfg->listeners->ciphers, "");
+	run_free(&r);
+
+	/* A string that leaves TLS 1.2 nothing (only CBC suites, never offered). */
+	load_text(&r, LS "\tCiphers \"AES128-SHA\"\nEnd\n");
+	if (have_tls13()) {
+		expect_warn(&r, 5, 10,
+		            "Ciphers \"AES128-SHA\" leaves no forward-secret TLS 1.2 suite: only "
+		            "TLS 1.3 clients can connect");
+		expect_counts(&r, 0, 1);
+		assert_string_equal(r.cfg->listeners->ciphers, "AES128-SHA");
+	} else {
+		snprintf(msg, sizeof(msg),
+		         "Ciphers \"AES128-SHA\" leaves no forward-secret TLS 1.2 suite, and this %s "
+		         "has no TLS 1.3: nobody could connect",
+		         tls_lib());
+		expect_err(&r, 5, 10, msg);
+		expect_counts(&r, 1, 0);
+	}
+	run_free(&r);
+}
+
+static void test_https_disable(void **state)
+{
+	struct run r;
+	char msg[256];
+
+	only_error(LS "\tDisable SSLv4\nEnd\n", 5, 10,
+	           "expected SSLv2, SSLv3, TLSv1, TLSv1_1 or TLSv1_2 after Disable, got \"SSLv4\"");
+	only_error(LS "\tDisable TLSv1_3\nEnd\n", 5, 10,
+	           "expected SSLv2, SSLv3, TLSv1, TLSv1_1 or TLSv1_2 after Disable, got \"TLSv1_3\"");
+	only_error(LS "\tDisable\nEnd\n", 5, 2,
+	           "missing argument for \"Disable\": expected a protocol name (SSLv2, SSLv3, TLSv1, "
+	           "TLSv1_1 or TLSv1_2)");
+	snprintf(msg, sizeof(msg), "Disable TLSv1_2 leaves no TLS version: this %s has no TLS 1.3",
+	         tls_lib());
+	load_text(&r, LS "\tDisable TLSv1_2\nEnd\n");
+	if (have_tls13()) {
+		expect_counts(&r, 0, 0);
+		assert_int_equal(r.cfg->listeners->min_version, TLS_V1_3);
+	} else {
+		expect_err(&r, 5, 10, msg);
+		expect_counts(&r, 1, 0);
+	}
+	run_free(&r);
+	/* With TLS 1.2 off, a string that leaves it nothing costs nothing. */
+	load_text(&r, LS "\tDisable TLSv1_2\n\tCiphers \"AES128-SHA\"\nEnd\n");
+	if (have_tls13()) {
+		expect_counts(&r, 0, 0);
+	} else {
+		expect_err(&r, 5, 10, msg);
+		expect_err(&r, 6, 10, "nobody could connect");
+		expect_counts(&r, 2, 0);
+	}
+	run_free(&r);
+}
+
+static void test_https_client_cert(void **state)
+{
+	struct run r;
+
+	only_error(LS "\tClientCert 4\nEnd\n", 5, 13, "expected a ClientCert mode 0-3, got \"4\"");
+	only_error(LS "\tClientCert 1 x\nEnd\n", 5, 15,
+	           "expected a verification depth (a number), got \"x\"");
+	only_error(LS "\tClientCert 1 2 3\nEnd\n", 5, 17,
+	           "too many arguments for \"ClientCert\" (it takes at most 2)");
+	only_error(LS "\tClientCert 0\n\tClientCert 1\nEnd\n", 6, 2,
+	           "duplicate \"ClientCert\" in ListenHTTPS (first given at line 5)");
+	/* Verifying needs the CAs to verify against; asking without verifying does not. */
+	only_error(LS "\tClientCert 1\nEnd\n", 5, 13,
+	           "ClientCert 1 verifies client certificates, but there is no CAlist or VerifyList "
+	           "to verify them against");
+	only_error(LS "\tClientCert 2 5\nEnd\n", 5, 13,
+	           "ClientCert 2 verifies client certificates, but there is no CAlist or VerifyList "
+	           "to verify them against");
+	clean(&r, LS "\tClientCert 3\nEnd\n");
+	assert_int_equal(r.cfg->listeners->client_cert, 3);
+	assert_null(r.cfg->listeners->ca_list);
+	run_free(&r);
+	clean(&r, LS "\tClientCert 0\nEnd\n");
+	assert_int_equal(r.cfg->listeners->client_cert, 0);
+	run_free(&r);
+	/* The CA file may come before or after, under either name. */
+	clean(&r, LS "\tClientCert 2\n\tVerifyList \"/ca.pem\"\nEnd\n");
+	assert_int_equal(r.cfg->listeners->client_cert, 2);
+	assert_string_equal(r.cfg->listeners->ca_list, "/ca.pem");
+	run_free(&r);
+	clean(&r, LS "\tCAlist \"/ca.pem\"\n\tClientCert 1 9\nEnd\n");
+	assert_int_equal(r.cfg->listeners->client_cert, 1);
+	assert_string_equal(r.cfg->listeners->ca_list, "/ca.pem");
+	run_free(&r);
+	/* A CA file written but rejected is reported once, not also as missing. */
+	only_error(LS "\tClientCert 1\n\tCAlist \"\"\nEnd\n", 6, 9,
+	           "expected a CA file name after CAlist, got an empty string");
+}
+
+static void test_https_ca_lists(void **state)
+{
+	struct run r;
+
+	only_error(LS "\tCAlist \"/a.pem\"\n\tVerifyList \"/b.pem\"\nEnd\n", 6, 13,
+	           "VerifyList \"/b.pem\" differs from CAlist \"/a.pem\" at line 5: pinfold uses one "
+	           "CA file both to ask for client certificates and to verify them");
+	only_error(LS "\tVerifyList \"/b.pem\"\n\tCAlist \"/a.pem\"\nEnd\n", 6, 9,
+	           "CAlist \"/a.pem\" differs from VerifyList \"/b.pem\" at line 5: pinfold uses one "
+	           "CA file both to ask for client certificates and to verify them");
+	only_error(LS "\tVerifyList \"/b.pem\"\n\tVerifyList \"/b.pem\"\nEnd\n", 6, 2,
+	           "duplicate \"VerifyList\" in ListenHTTPS (first given at line 5)");
+	only_error(LS "\tVerifyList \"\"\nEnd\n", 5, 13,
+	           "expected a CA file name after VerifyList, got an empty string");
+	clean(&r, LS "\tVerifyList \"/ca.pem\"\n\tCAlist \"/ca.pem\"\nEnd\n");
+	assert_string_equal(r.cfg->listeners->ca_list, "/ca.pem");
+	assert_int_equal(r.cfg->listeners->client_cert, 0);
+	run_free(&r);
+}
+
+static void test_https_misc_errors(void **state)
+{
+	struct run r;
+
+	only_error(LS "\tNoHTTPS11 3\nEnd\n", 5, 12, "expected a NoHTTPS11 mode 0-2, got \"3\"");
+	clean(&r, LS "\tNoHTTPS11 2\nEnd\n");
+	assert_int_equal(r.cfg->listeners->no_https11, 2);
+	run_free(&r);
+	only_error(LS "\tSSLHonorCipherOrder 2\nEnd\n", 5, 22,
+	           "expected a boolean (0 or 1), got \"2\"");
+	clean(&r, LS "\tSSLHonorCipherOrder off\nEnd\n");
+	run_free(&r);
+	only_error(LS "\tSSLAllowClientRenegotiation 1\nEnd\n", 5, 30,
+	           "SSLAllowClientRenegotiation 1 is not supported: pinfold never allows "
+	           "client-initiated renegotiation (only 0 is accepted)");
+	only_error(LS "\tSSLAllowClientRenegotiation 2\nEnd\n", 5, 30,
+	           "SSLAllowClientRenegotiation 2 is not supported");
+	only_error(LS "\tSSLAllowClientRenegotiation 3\nEnd\n", 5, 30,
+	           "expected a renegotiation mode 0-2, got \"3\"");
+	only_error(LS "\tCRLlist \"/crl.pem\"\nEnd\n", 5, 2,
+	           "\"CRLlist\" is a Pound directive pinfold does not implement yet");
+	only_error(LS "\tECDHCurve \"prime256v1\"\nEnd\n", 5, 2,
+	           "\"ECDHCurve\" is a Pound directive pinfold does not implement yet");
+	only_error(L3 "\tClientCert 1\nEnd\n", 4, 2,
+	           "\"ClientCert\" is not valid in ListenHTTP (it belongs in ListenHTTPS)");
+	only_error(L3 "\tCiphers \"HIGH\"\nEnd\n", 4, 2,
+	           "\"Ciphers\" is not valid in ListenHTTP (it belongs in ListenHTTPS, in BackEnd or "
+	           "in Emergency)");
+	only_error(LS "\tServerName \"x.example\"\nEnd\n", 5, 2,
+	           "\"ServerName\" is not valid in ListenHTTPS (it belongs in BackEnd or in "
+	           "Emergency)");
+	only_error(LS "\tCAFile \"/ca.pem\"\nEnd\n", 5, 2,
+	           "\"CAFile\" is not valid in ListenHTTPS (it belongs in BackEnd or in Emergency)");
+	only_error(LS "\tHTTPS\nEnd\n", 5, 2,
+	           "\"HTTPS\" is not valid in ListenHTTPS (it belongs in BackEnd or in Emergency)");
+	only_error("Cert \"/c.pem\"\n" LISTENER, 1, 1,
+	           "\"Cert\" is not valid at top level (it belongs in ListenHTTPS, in BackEnd or in "
+	           "Emergency)");
+}
+
+static void test_backend_https(void **state)
+{
+	struct run r;
+	struct cfg_service *s;
+	struct cfg_backend *b;
+
+	clean(&r, HB "\t\tCert \"/etc/pinfold/client.pem\"\n"
+	             "\t\tCiphers \"ECDHE+CHACHA20\"\n"
+	             "\t\tDisable TLSv1_1\n"
+	             "\t\tServerName \"ha.example.org\"\n"
+	             "\t\tCAFile \"/etc/pinfold/ca.pem\"\n"
+	             "\tEnd\n"
+	             "\tBackEnd\n\t\tAddress 127.0.0.3\n\t\tPort 8123\n\tEnd\n"
+	             "\tEmergency\n\t\tAddress 127.0.0.4\n\t\tPort 8443\n\t\tHTTPS\n"
+	             "\t\tDisable SSLv3\n\t\tCert \"/etc/pinfold/client.pem\"\n\tEnd\n"
+	             "End\n");
+	s = r.cfg->services;
+	b = s->backends;
+	assert_int_equal(b->https, 1);
+	assert_string_equal(b->addr_text, "127.0.0.2:443");
+	assert_string_equal(b->tls_cert, "/etc/pinfold/client.pem");
+	assert_string_equal(b->tls_ciphers, "ECDHE+CHACHA20");
+	assert_string_equal(b->tls_servername, "ha.example.org");
+	assert_string_equal(b->tls_ca, "/etc/pinfold/ca.pem");
+	assert_int_equal(b->tls_min_version, 0);
+	b = b->next;
+	assert_int_equal(b->https, 0);
+	assert_null(b->tls_cert);
+	assert_null(b->tls_ciphers);
+	assert_null(b->tls_servername);
+	assert_null(b->tls_ca);
+	b = s->emergency;
+	assert_int_equal(b->https, 1);
+	assert_string_equal(b->tls_cert, "/etc/pinfold/client.pem");
+	assert_null(b->tls_ciphers);
+	assert_null(b->tls_servername);
+	assert_null(b->tls_ca);
+	assert_int_equal(b->tls_min_version, 0);
+	run_free(&r);
+}
+
+/* The name a backend's certificate is checked against: ServerName, else a host name
+ * Address, else none (the chain only). */
+static void test_backend_https_verify_name(void **state)
+{
+	struct run r;
+	struct cfg_backend *b;
+
+	clean(&r, SV "\tBackEnd\n\t\tHTTPS\n\t\tCAFile \"/ca.pem\"\n\t\tAddress localhost\n"
+	             "\t\tPort 443\n" HB_END);
+	b = r.cfg->services->backends;
+	assert_string_equal(b->tls_servername, "localhost");
+	assert_string_equal(b->tls_ca, "/ca.pem");
+	run_free(&r);
+	clean(&r, SV "\tBackEnd\n\t\tAddress localhost\n\t\tPort 443\n\t\tHTTPS\n"
+	             "\t\tServerName \"ha.example.org\"\n\t\tCAFile \"/ca.pem\"\n" HB_END);
+	assert_string_equal(r.cfg->services->backends->tls_servername, "ha.example.org");
+	run_free(&r);
+	clean(&r, HB "\t\tCAFile \"/ca.pem\"\n" HB_END);
+	assert_null(r.cfg->services->backends->tls_servername);
+	assert_string_equal(r.cfg->services->backends->tls_ca, "/ca.pem");
+	run_free(&r);
+	/* Without CAFile nothing is verified and, as in Pound, no SNI is sent. */
+	clean(&r, SV "\tBackEnd\n\t\tAddress localhost\n\t\tPort 443\n\t\tHTTPS\n" HB_END);
+	assert_int_equal(r.cfg->services->backends->https, 1);
+	assert_null(r.cfg->services->backends->tls_servername);
+	assert_null(r.cfg->services->backends->tls_ca);
+	run_free(&r);
+	/* A plain backend keeps nothing of it. */
+	clean(&r, SV "\tBackEnd\n\t\tAddress localhost\n\t\tPort 80\n" HB_END);
+	assert_null(r.cfg->services->backends->tls_servername);
+	run_free(&r);
+}
+
+static void test_backend_https_errors(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *name;
+	} before[] = {
+	    {"\t\tCert \"/c.pem\"\n", "Cert"},
+	    {"\t\tCiphers \"HIGH\"\n", "Ciphers"},
+	    {"\t\tDisable TLSv1\n", "Disable"},
+	    {"\t\tServerName \"x.example\"\n", "ServerName"},
+	    {"\t\tCAFile \"/ca.pem\"\n", "CAFile"},
+	};
+	char text[512], msg[128];
+
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		snprintf(text, sizeof(text),
+		         SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n%s\t\tHTTPS\n" HB_END,
+		         before[i].line);
+		snprintf(msg, sizeof(msg),
+		         "\"%s\" needs HTTPS first: write HTTPS above it in this BackEnd",
+		         before[i].name);
+		only_error(text, 9, 3, msg);
+	}
+	only_error(SV "\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tCiphers \"HIGH\"\n"
+	              "\tEnd\nEnd\n",
+	           9, 3, "\"Ciphers\" needs HTTPS first: write HTTPS above it in this Emergency");
+	only_error(HB "\t\tCert \"/a.pem\"\n\t\tCert \"/b.pem\"\n" HB_END, 11, 3,
+	           "second Cert in this BackEnd (the first is at line 10): a backend presents one "
+	           "client certificate");
+	only_error(HB "\t\tHTTPS\n" HB_END, 10, 3,
+	           "duplicate \"HTTPS\" in BackEnd (first given at line 9)");
+	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 443\n\t\tHTTPS 1\n" HB_END, 9, 9,
+	           "too many arguments for \"HTTPS\" (it takes 0)");
+	only_error(HB "\t\tServerName \"192.168.1.2\"\n" HB_END, 10, 14,
+	           "expected a host name after ServerName, got \"192.168.1.2\"");
+	only_error(HB "\t\tServerName \"\"\n" HB_END, 10, 14,
+	           "expected a host name after ServerName, got \"\"");
+	only_error(HB "\t\tServerName \"a.example\"\n\t\tServerName \"b.example\"\n" HB_END, 11, 3,
+	           "duplicate \"ServerName\" in BackEnd (first given at line 10)");
+	only_error(HB "\t\tCAFile \"\"\n" HB_END, 10, 10,
+	           "expected a CA file name after CAFile, got an empty string");
+	only_error(HB "\t\tCert \"\"\n" HB_END, 10, 8,
+	           "expected a certificate file name after Cert, got an empty string");
+	only_error(HB "\t\tClientCert 1\n" HB_END, 10, 3,
+	           "\"ClientCert\" is not valid in BackEnd (it belongs in ListenHTTPS)");
+}
+
+static void test_backend_https_ciphers_and_disable(void **state)
+{
+	struct run r;
+	char msg[256];
+
+	only_error(HB "\t\tCiphers \"ALL:BOGUS\"\n" HB_END, 10, 11,
+	           "Ciphers \"ALL:BOGUS\": unknown cipher token \"BOGUS\"");
+	only_error(HB "\t\tDisable TLS\n" HB_END, 10, 11,
+	           "expected SSLv2, SSLv3, TLSv1, TLSv1_1 or TLSv1_2 after Disable, got \"TLS\"");
+	load_text(&r, HB "\t\tCiphers \"AES128-SHA\"\n" HB_END);
+	if (have_tls13()) {
+		expect_warn(&r, 10, 11,
+		            "Ciphers \"AES128-SHA\" leaves no forward-secret TLS 1.2 suite: only a "
+		            "TLS 1.3 backend can be reached");
+		expect_counts(&r, 0, 1);
+	} else {
+		snprintf(msg, sizeof(msg),
+		         "Ciphers \"AES128-SHA\" leaves no forward-secret TLS 1.2 suite, and this %s "
+		         "has no TLS 1.3: the backend could never be reached",
+		         tls_lib());
+		expect_err(&r, 10, 11, msg);
+		expect_counts(&r, 1, 0);
+	}
+	run_free(&r);
+	load_text(&r, HB "\t\tDisable TLSv1_2\n" HB_END);
+	if (have_tls13()) {
+		expect_counts(&r, 0, 0);
+		assert_int_equal(r.cfg->services->backends->tls_min_version, TLS_V1_3);
+	} else {
+		snprintf(msg, sizeof(msg),
+		         "Disable TLSv1_2 leaves no TLS version: this %s has no TLS 1.3", tls_lib());
+		expect_err(&r, 10, 11, msg);
+		expect_counts(&r, 1, 0);
+	}
+	run_free(&r);
+}
+#endif
 
 static void test_no_listener(void **state)
 {
@@ -1616,12 +2157,31 @@ int main(void)
 	    cmocka_unit_test(test_service_header_edits),
 	    cmocka_unit_test(test_backend_ids_and_priorities),
 	    cmocka_unit_test(test_backend_errors),
+#ifndef PINFOLD_HAVE_TLS
+	    cmocka_unit_test(test_backend_tls_needs_build),
+#endif
 	    cmocka_unit_test(test_backend_tls_in_listener),
 	    cmocka_unit_test(test_missing_end),
 	    cmocka_unit_test(test_end_errors),
 	    cmocka_unit_test(test_unknown_directive_contexts),
 	    cmocka_unit_test(test_not_yet_directives),
+#ifndef PINFOLD_HAVE_TLS
 	    cmocka_unit_test(test_listenhttps_skipped),
+#else
+	    cmocka_unit_test(test_https_listener_full),
+	    cmocka_unit_test(test_https_placeholder_certs),
+	    cmocka_unit_test(test_https_only_https_listener),
+	    cmocka_unit_test(test_https_cert_errors),
+	    cmocka_unit_test(test_https_ciphers),
+	    cmocka_unit_test(test_https_disable),
+	    cmocka_unit_test(test_https_client_cert),
+	    cmocka_unit_test(test_https_ca_lists),
+	    cmocka_unit_test(test_https_misc_errors),
+	    cmocka_unit_test(test_backend_https),
+	    cmocka_unit_test(test_backend_https_verify_name),
+	    cmocka_unit_test(test_backend_https_errors),
+	    cmocka_unit_test(test_backend_https_ciphers_and_disable),
+#endif
 	    cmocka_unit_test(test_no_listener),
 	    cmocka_unit_test(test_several_errors_one_run),
 	    cmocka_unit_test(test_error_cap),
