@@ -1395,7 +1395,7 @@ static int file_arg(struct parser *p, const struct cfg_tok *t, const struct dire
 	return 0;
 }
 
-/* The highest TLS version is below 1.3: name the library, the fix is a rebuild. */
+/* "mbedTLS 2.28.3", for what this build's library lacks: the fix is another library. */
 static const char *tls_library(char *buf, size_t len)
 {
 	snprintf(buf, len, "%s %s", tls_backend_name(), tls_backend_version());
@@ -1624,9 +1624,9 @@ static void h_nohttps11(struct parser *p, const struct stmt *st, const struct di
 }
 
 /*
- * SSLHonorCipherOrder: taken for Pound's sake and not stored, because the shim always
- * picks by the server's order (the Ciphers order, strongest first by default); letting
- * the client choose could only select a weaker suite.
+ * SSLHonorCipherOrder: checked for Pound's sake and not stored, because pinfold always
+ * uses the server's order (mbedTLS's server walks its own suite list, which is the
+ * Ciphers order); letting the client choose could only ever pick a weaker suite.
  */
 static void h_honor_order(struct parser *p, const struct stmt *st, const struct directive *d)
 {
@@ -1635,7 +1635,10 @@ static void h_honor_order(struct parser *p, const struct stmt *st, const struct 
 	arg_bool(p, &st->tok[1], &v);
 }
 
-/* SSLAllowClientRenegotiation: renegotiation is a DoS lever and is never allowed. */
+/*
+ * SSLAllowClientRenegotiation: 0 is what pinfold does anyway; renegotiation is a
+ * CPU-exhaustion lever (and 2 was a man-in-the-middle hole), so it is never turned on.
+ */
 static void h_renegotiation(struct parser *p, const struct stmt *st, const struct directive *d)
 {
 	long v;

@@ -157,7 +157,14 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	if (o.check && (tls_init(err, sizeof(err)) < 0 || proxy_check_files(cfg) > 0)) {
+		fprintf(stderr, "pinfold: %s: certificate or key errors, see above\n", o.file);
+		config_free(cfg);
+		tls_exit();
+		return 1;
+	}
 	if (o.check) {
+		tls_exit();
 		printf("%s: configuration OK\n", o.file);
 		config_free(cfg);
 		return 0;

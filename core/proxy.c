@@ -265,6 +265,36 @@ static int lsocks_watch(struct proxy *px)
 
 /* ---- start, reload ----------------------------------------------------------------------- */
 
+int proxy_check_files(struct config *cfg)
+{
+	struct proxy px;
+	struct gen *g;
+	int errors = 0;
+
+	memset(&px, 0, sizeof(px));
+	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next) {
+		struct tls_ctx *ctx;
+
+		if (!l->https)
+			continue;
+		ctx = listener_tls(&px, l);
+		if (!ctx)
+			errors++;
+		tls_ctx_unref(ctx);
+	}
+	/* backend contexts, through the same code a start uses */
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return errors + 1;
+	g->cfg = cfg;
+	g->px = &px;
+	if (backends_init(g) < 0 || gen_tls(&px, g) < 0)
+		errors++;
+	backends_free(g);
+	free(g);
+	return errors;
+}
+
 int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 {
 	int maxfds = fd_budget();

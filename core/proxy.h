@@ -81,6 +81,8 @@ struct proxy {
  * cfg).  path is the config file, read again on SIGHUP.  0, or -1 (logged).
  */
 int proxy_init(struct proxy *px, struct config *cfg, const char *path);
+/* For -c: build (and free) every TLS context, so bad certificates show now.  Error count. */
+int proxy_check_files(struct config *cfg);
 /* Called once privileges are dropped: later reloads read files inside the jail. */
 void proxy_jailed(struct proxy *px, const char *jail);
 /* Re-read the config and certificates; on any error keep running the old ones. */

@@ -22,9 +22,9 @@ cat <<MSG
 pinfold is starting on http://127.0.0.1:7080/ (demo backend on 127.0.0.2:8123).
 Try, from another terminal:
     curl -i http://127.0.0.1:7080/
-    curl -i -H 'X-Forwarded-For: 6.6.6.6' http://127.0.0.1:7080/   # the spoofed value is dropped
-    curl -i -X DELETE http://127.0.0.1:7080/                         # xHTTP 1 allows it; PROPFIND is refused
-    curl -i -X PROPFIND http://127.0.0.1:7080/
+    curl -i -H 'X-Forwarded-For: 6.6.6.6' http://127.0.0.1:7080/   # the spoofed value never reaches the backend
+    curl -i -X PUT http://127.0.0.1:7080/                           # xHTTP 0: refused by pinfold with 501
+    curl -i http://127.0.0.1:7080/admin                             # refused by pinfold with 403
 Press Ctrl-C to stop.
 
 MSG

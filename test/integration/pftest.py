@@ -854,6 +854,392 @@ def curl(*args, max_time=15):
     return subprocess.run(cmd, capture_output=True, timeout=max_time + 10, env=env)
 
 
+# ---- TLS: certificates, clients, what the build has ------------------------------------------
+# Certificates are made with the real `openssl` into the test's temp dir (nothing is committed):
+#   ca = pftest.CA(self.dir, "Home CA")                      # ECDSA P-256 root (key="rsa": RSA)
+#   leaf = ca.issue("ha.test", ["ha.test", "*.ha.test"])     # server cert, ECDSA P-256
+#   leaf.pem                                                 # key + chain in one file (Pound)
+#   alice = ca.issue("alice", client=True)                   # a client certificate
+#   sub = ca.intermediate("Home Sub CA"); sub.issue(...)     # leaf.pem then holds leaf + sub
+# Clients: curl (pftest.curl_https), openssl s_client (pftest.s_client), Python's ssl
+# (pftest.tls_context + HttpsConn / https_get).
+OPENSSL = "openssl"
+CERT_DAYS = 3
+
+
+def _openssl(*args, cwd=None, input=None):
+    cp = subprocess.run([OPENSSL] + list(args), capture_output=True, timeout=60, cwd=cwd,
+                        input=input)
+    if cp.returncode != 0:
+        raise AssertionError("openssl %s failed: %s" % (" ".join(args),
+                                                         cp.stderr.decode(errors="replace")))
+    return cp.stdout.decode(errors="replace")
+
+
+def make_key(path, key="ec"):
+    """A private key in PEM: "ec" = ECDSA P-256 (the default, what a router wants),
+    "rsa" = RSA-2048, "ec384" = ECDSA P-384."""
+    if key == "ec":
+        _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-pkeyopt", "ec_param_enc:named_curve", "-out", path)
+    elif key == "ec384":
+        _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384",
+                 "-pkeyopt", "ec_param_enc:named_curve", "-out", path)
+    elif key == "rsa":
+        _openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                 "-out", path)
+    else:
+        raise ValueError("unknown key type %r" % key)
+    os.chmod(path, 0o600)
+    return path
+
+
+def _subj(cn, org="pftest"):
+    return "/CN=%s/O=%s" % (cn, org)
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name.replace("*", "star"))
+
+
+class Cert:
+    """A leaf certificate: .key, .cert (leaf only), .chain (leaf + intermediates),
+    .pem (what Pound's Cert takes: chain then key; key_first=True puts the key first),
+    .subject ("CN = x, O = pftest", as openssl prints it), .cn, .names, .ca."""
+
+    def __init__(self, cn, names, key, cert, chain, pem, ca):
+        self.cn, self.names, self.key, self.cert, self.chain, self.pem, self.ca = \
+            cn, list(names), key, cert, chain, pem, ca
+        self.subject = subject_of(cert)
+
+    def write_pem(self, path, key_first=False):
+        """Another copy of the combined PEM at `path` (for a jail, or a reload)."""
+        with open(self.key) as f:
+            key = f.read()
+        with open(self.chain) as f:
+            chain = f.read()
+        with open(path, "w") as f:
+            f.write(key + chain if key_first else chain + key)
+        os.chmod(path, 0o600)
+        return path
+
+
+class CA:
+    """A certificate authority in `dir`: a root (or, from .intermediate(), a sub-CA)."""
+
+    def __init__(self, dir, name="pftest CA", key="ec", _parent=None):
+        self.dir = dir
+        self.name = name
+        base = os.path.join(dir, "ca-" + _safe(name))
+        self.key = make_key(base + ".key", key)
+        self.cert = base + ".crt"
+        self.parent = _parent
+        if _parent is None:
+            _openssl("req", "-x509", "-new", "-key", self.key, "-subj", _subj(name),
+                     "-days", str(CERT_DAYS), "-sha256", "-out", self.cert,
+                     "-addext", "basicConstraints=critical,CA:TRUE",
+                     "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        else:
+            csr = base + ".csr"
+            _openssl("req", "-new", "-key", self.key, "-subj", _subj(name), "-out", csr)
+            ext = self._ext(base, "basicConstraints=critical,CA:TRUE,pathlen:0\n"
+                                  "keyUsage=critical,keyCertSign,cRLSign\n"
+                                  "subjectKeyIdentifier=hash\n"
+                                  "authorityKeyIdentifier=keyid\n")
+            _parent._sign(csr, self.cert, ext)
+        self.subject = subject_of(self.cert)
+
+    @staticmethod
+    def _ext(base, text):
+        path = base + ".ext"
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def _sign(self, csr, out, ext):
+        _openssl("x509", "-req", "-in", csr, "-CA", self.cert, "-CAkey", self.key,
+                 "-CAcreateserial", "-days", str(CERT_DAYS), "-sha256", "-extfile", ext,
+                 "-out", out)
+
+    def chain(self):
+        """This CA's certificate and its parents', up to (not including) the root."""
+        out, ca = [], self
+        while ca.parent is not None:
+            out.append(ca.cert)
+            ca = ca.parent
+        return out
+
+    @property
+    def root(self):
+        ca = self
+        while ca.parent is not None:
+            ca = ca.parent
+        return ca
+
+    def intermediate(self, name, key="ec"):
+        return CA(self.dir, name, key, _parent=self)
+
+    def issue(self, cn, names=None, key="ec", client=False, filename=None):
+        """A leaf signed by this CA.  `names`: DNS SANs (default [cn]); IP SANs as "IP:x".
+        client=True: a client certificate (extendedKeyUsage clientAuth, no SANs)."""
+        base = os.path.join(self.dir, filename or ("%s-%s" % (
+            "client" if client else "cert", _safe(cn))))
+        keyp = make_key(base + ".key", key)
+        csr = base + ".csr"
+        _openssl("req", "-new", "-key", keyp, "-subj", _subj(cn), "-out", csr)
+        usage = "digitalSignature" if key.startswith("ec") else "digitalSignature,keyEncipherment"
+        ext = ["basicConstraints=critical,CA:FALSE", "keyUsage=critical," + usage,
+               "extendedKeyUsage=" + ("clientAuth" if client else "serverAuth"),
+               "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid"]
+        if not client:
+            names = [cn] if names is None else names
+            if names:
+                ext.append("subjectAltName=" + ",".join(
+                    n if n.startswith("IP:") else "DNS:" + n for n in names))
+        certp = base + ".crt"
+        self._sign(csr, certp, self._ext(base, "\n".join(ext) + "\n"))
+        chainp = base + ".chain.crt"
+        with open(chainp, "w") as out:
+            for p in [certp] + self.chain():
+                with open(p) as f:
+                    out.write(f.read())
+        c = Cert(cn, names or [], keyp, certp, chainp, base + ".pem", self)
+        c.write_pem(c.pem)
+        return c
+
+
+def self_signed(dir, cn, names=None, key="ec"):
+    """A leaf that is its own CA (names as for CA.issue)."""
+    base = os.path.join(dir, "self-" + _safe(cn))
+    keyp = make_key(base + ".key", key)
+    certp = base + ".crt"
+    names = [cn] if names is None else names
+    args = ["req", "-x509", "-new", "-key", keyp, "-subj", _subj(cn), "-days", str(CERT_DAYS),
+            "-sha256", "-out", certp]
+    if names:
+        args += ["-addext", "subjectAltName=" + ",".join(
+            n if n.startswith("IP:") else "DNS:" + n for n in names)]
+    _openssl(*args)
+    c = Cert(cn, names, keyp, certp, certp, base + ".pem", None)
+    c.write_pem(c.pem)
+    return c
+
+
+def subject_of(cert_path):
+    """The subject as openssl prints it: "CN = x, O = pftest"."""
+    out = _openssl("x509", "-noout", "-subject", "-nameopt", "oneline,-esc_msb", "-in", cert_path)
+    return _norm_subject(out.strip().split("=", 1)[1])
+
+
+def _norm_subject(s):
+    # openssl prints "CN = a, O = b" (RFC 2253 order reversed with oneline): normalise the
+    # spacing so "CN=a, O=b" and "CN = a, O = b" compare equal.
+    return ", ".join(p.strip().replace(" = ", "=") for p in s.strip().split(","))
+
+
+_tls_info = {}
+
+
+def tls_backend():
+    """(name, (major, minor, patch)) of the build's TLS library from `pinfold -V`:
+    ("mbedTLS", (2, 28, 3)), ("mbedTLS", (3, 6, 6)), or ("none", ())."""
+    if "v" not in _tls_info:
+        cp = run_pinfold(["-V"])
+        m = re.search(r"(?m)^TLS backend:\s*(\S+)\s*([0-9.]*)", cp.stdout + cp.stderr)
+        if not m:
+            raise AssertionError("pinfold -V names no TLS backend:\n%s" % (cp.stdout + cp.stderr))
+        ver = tuple(int(x) for x in m.group(2).split(".") if x.isdigit())
+        _tls_info["v"] = (m.group(1), ver)
+    return _tls_info["v"]
+
+
+def has_tls():
+    return tls_backend()[0].lower() != "none"
+
+
+def server_tls13():
+    """Whether this build's server side offers TLS 1.3: mbedTLS 3.x does, 2.28 does not."""
+    name, ver = tls_backend()
+    return name.lower() == "mbedtls" and ver >= (3, 0)
+
+
+def require_tls():
+    """Skip (exit 77 when all tests skip) in a build without TLS."""
+    if not has_tls():
+        raise unittest.SkipTest("this pinfold is built without TLS (PINFOLD_TLS=none)")
+
+
+def tls_context(cafile=None, verify=True, cert=None, min_version=None, max_version=None,
+                ciphers=None):
+    """A Python ssl client context.  cafile: the CA to trust (a path, or a CA/Cert object);
+    cert: a Cert to present; versions as ssl.TLSVersion."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if verify:
+        ctx.check_hostname = True
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        if cafile is not None:
+            ctx.load_verify_locations(getattr(cafile, "cert", cafile))
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cert is not None:
+        ctx.load_cert_chain(cert.chain, cert.key)
+    if min_version is not None:
+        ctx.minimum_version = min_version
+    if max_version is not None:
+        ctx.maximum_version = max_version
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    return ctx
+
+
+class HttpsConn(HttpConn):
+    """HttpConn over TLS: TCP to host:port (the proxy), SNI and name check for `sni`."""
+
+    def __init__(self, host, port, sni, ctx, timeout=5.0):
+        super().__init__(host, port, timeout)
+        try:
+            self.sock = ctx.wrap_socket(self.sock, server_hostname=sni,
+                                        do_handshake_on_connect=True)
+        except BaseException:
+            self.sock.close()
+            raise
+        self.sni = sni
+
+    def version(self):
+        return self.sock.version()
+
+    def cipher(self):
+        return self.sock.cipher()[0]
+
+    def peer_subject(self):
+        """The server certificate's subject, "CN=x, O=pftest" (from its DER, so it works
+        with verification off too)."""
+        der = self.sock.getpeercert(binary_form=True)
+        cp = subprocess.run([OPENSSL, "x509", "-inform", "DER", "-noout", "-subject",
+                             "-nameopt", "oneline,-esc_msb"], input=der,
+                            capture_output=True, timeout=10)
+        return _norm_subject(cp.stdout.decode().strip().split("=", 1)[1])
+
+
+def https_request(host, port, raw, sni, ctx, method=None, timeout=5.0):
+    """One raw request on a new TLS connection; one response."""
+    if method is None:
+        method = raw.split(b" ", 1)[0].decode()
+    with HttpsConn(host, port, sni, ctx, timeout) as c:
+        c.send(raw)
+        return c.read_response(method=method, timeout=timeout)
+
+
+def https_get(host, port, target, vhost, ctx, headers=(), timeout=5.0, sni=None):
+    return https_request(host, port, build_request("GET", target, vhost, headers), sni or vhost,
+                         ctx, timeout=timeout)
+
+
+def curl_https(port, path, name, ca=None, *args, max_time=15, host=PROXY):
+    """curl https://NAME:PORT/PATH with --resolve NAME:PORT:HOST (so SNI and Host are NAME)
+    and --cacert (a path, CA or Cert) when given."""
+    a = ["--resolve", "%s:%d:%s" % (name, port, host)]
+    if ca is not None:
+        a += ["--cacert", getattr(ca, "cert", ca)]
+    return curl(*(a + list(args) + ["https://%s:%d%s" % (name, port, path)]), max_time=max_time)
+
+
+class SClient:
+    """What `openssl s_client` did: .rc, .out, .err, .subject, .protocol, .cipher, .ok
+    (a handshake completed: a cipher was agreed)."""
+
+    def __init__(self, cp):
+        self.rc = cp.returncode
+        self.out = cp.stdout.decode("utf-8", "replace")
+        self.err = cp.stderr.decode("utf-8", "replace")
+        m = re.search(r"(?m)^subject=(.*)$", self.out)
+        self.subject = _norm_subject(m.group(1)) if m else None
+        m = re.search(r"(?m)^\s*Protocol\s*:\s*(\S+)", self.out)
+        self.protocol = m.group(1) if m else None
+        m = re.search(r"(?m)^New, (\S+), Cipher is (\S+)", self.out)
+        self.cipher = m.group(2) if m else None
+        if m and m.group(1) != "(NONE)" and not self.protocol:
+            self.protocol = m.group(1).rstrip(",")
+        self.ok = self.cipher not in (None, "(NONE)")
+
+    def __repr__(self):
+        return "<s_client rc=%s ok=%s %s %s %s\n%s\n%s>" % (
+            self.rc, self.ok, self.protocol, self.cipher, self.subject, self.out[-1500:],
+            self.err[-1500:])
+
+
+def s_client(port, *args, host=PROXY, servername=None, cafile=None, data=None, timeout=10):
+    """Run `openssl s_client` against host:port (bounded).  data: bytes to send after the
+    handshake (with -ign_eof, so the reply is read until the server closes); else stdin
+    is empty and s_client closes right after the handshake."""
+    cmd = [OPENSSL, "s_client", "-connect", "%s:%d" % (host, port)]
+    if servername:
+        cmd += ["-servername", servername]
+    else:
+        cmd += ["-noservername"]
+    if cafile is not None:
+        cmd += ["-CAfile", getattr(cafile, "cert", cafile), "-verify_return_error"]
+    if data is not None:
+        cmd += ["-ign_eof"]
+    cmd += list(args)
+    try:
+        cp = subprocess.run(cmd, input=data or b"", capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError("openssl s_client did not finish within %ss: %s\n%s"
+                             % (timeout, " ".join(cmd), (e.stdout or b"")[-800:]))
+    return SClient(cp)
+
+
+class SServer:
+    """`openssl s_server` on a loopback address (a reference TLS server for control checks
+    and a simple HTTPS backend with -www).  Ready when it prints ACCEPT."""
+
+    def __init__(self, workdir, cert, *args, host=PROXY, port=None, name="s_server"):
+        assert is_loopback(host), host
+        self.host = host
+        self.port = port or free_port(host)
+        self.out = os.path.join(workdir, "%s-%d.out" % (name, self.port))
+        self.cmd = [OPENSSL, "s_server", "-accept", "%s:%d" % (host, self.port),
+                    "-cert", cert.cert, "-key", cert.key]
+        if cert.chain != cert.cert:
+            self.cmd += ["-cert_chain", cert.chain]
+        self.cmd += list(args)
+        self.proc = None
+
+    def start(self):
+        # stdin stays open (a pipe): at EOF on stdin s_server ends its connection.
+        with open(self.out, "ab") as f:
+            self.proc = _track(subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=f,
+                                                stderr=subprocess.STDOUT))
+        wait_until(lambda: self.proc.poll() is not None or "ACCEPT" in tail(self.out),
+                   START_TIMEOUT, what="openssl s_server")
+        if self.proc.poll() is not None:
+            raise AssertionError("openssl s_server exited: %s" % tail(self.out))
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.proc and self.proc.stdin:
+            self.proc.stdin.close()
+
+
+def client_hello(sni="test.invalid"):
+    """The bytes of a real TLS ClientHello (Python's ssl), for half-handshake tests."""
+    import ssl
+    ctx = tls_context(verify=False)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname=sni)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+
 # ---- the test case base ------------------------------------------------------------------------
 class TestCase(unittest.TestCase):
     """Gives each test a temp dir and stops what it started; pinfold must exit 0 on SIGTERM."""
@@ -917,6 +1303,12 @@ class TestCase(unittest.TestCase):
         p = Pinfold(self.dir, cfg(text, **subst), name)
         self._pinfolds.append(p)
         return p.start(listen, args, wait)
+
+    def s_server(self, cert, *args, **kw):
+        """openssl s_server with `cert` (a pftest.Cert), stopped at tearDown."""
+        s = SServer(self.dir, cert, *args, **kw)
+        self._others.append(s)
+        return s.start()
 
     def write(self, name, data):
         p = os.path.join(self.dir, name)
