@@ -3,7 +3,7 @@
 # Usage: sh test/deps.sh build|test   (as root, or with sudo available)
 set -eu
 
-build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev python3 curl"
+build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev libmbedtls-dev python3 curl"
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind nginx-light haproxy wrk python3-websockets"
 
 case "${1:-build}" in
