@@ -13,7 +13,7 @@
 
 #include "log.h"
 
-#define POOL_MAX_PER_BACKEND 32
+#define POOL_MAX_PER_BACKEND 256 /* above the usual client concurrency: no churn */
 #define POOL_IDLE_MS         10000 /* shorter than common backend keep-alive timeouts */
 
 struct upconn {
@@ -196,7 +196,13 @@ static void upconn_expire(struct timer *t, void *arg)
 	upconn_close(arg);
 }
 
-int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls)
+/*
+ * A pooled connection the backend closed is readable and normally dropped by
+ * upconn_event() before it is handed out; one that closes in the meantime is
+ * retried by the caller when the request can be sent again.  A request whose
+ * body cannot be replayed asks for `check`: a non-blocking peek first.
+ */
+int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int check)
 {
 	struct proxy *px = g->px;
 	struct be_state *st = &g->be[id];
@@ -204,21 +210,24 @@ int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls)
 	*tls = NULL;
 	while (st->idle) {
 		struct upconn *u = st->idle;
-		char c;
-		ssize_t n = recv(u->fd, &c, 1, MSG_PEEK);
 		int fd = u->fd;
+		char c;
 
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* still open and quiet: take it out of the pool */
-			st->idle = u->next;
-			st->nidle--;
-			timer_cancel(&px->timers, &u->tm);
-			ev_del(px->ev, fd);
-			*tls = u->tls;
-			free(u);
-			return fd;
+		if (check) {
+			ssize_t n = recv(fd, &c, 1, MSG_PEEK);
+
+			if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+				upconn_close(u); /* closed, or sent bytes nobody asked for */
+				continue;
+			}
 		}
-		upconn_close(u);
+		st->idle = u->next;
+		st->nidle--;
+		timer_cancel(&px->timers, &u->tm);
+		ev_del(px->ev, fd);
+		*tls = u->tls;
+		free(u);
+		return fd;
 	}
 	return -1;
 }

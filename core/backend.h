@@ -26,10 +26,11 @@ void backend_failed(struct gen *g, const struct cfg_backend *be, const char *why
 void backend_revived(struct gen *g, unsigned id);
 
 /*
- * An idle kept-alive connection to this backend, or -1.  Checks it is still
- * open.  *tls receives its TLS session (NULL for plain HTTP).
+ * An idle kept-alive connection to this backend, or -1.  *tls receives its
+ * TLS session (NULL for plain HTTP).  check: make sure it is still open (for
+ * requests that could not be sent again).
  */
-int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls);
+int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int check);
 /* Keep fd (and its TLS session) for reuse, or close it when the pool is full or we stop. */
 void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls);
 

@@ -530,7 +530,7 @@ static void up_start(struct conn *c)
 			return;
 		}
 		c->be = be;
-		fd = backend_pool_get(c->gen, be->id, &tls);
+		fd = backend_pool_get(c->gen, be->id, &tls, c->reqb.kind != BODY_NONE);
 		c->up_reused = fd >= 0;
 		if (fd < 0)
 			fd = net_connect((const struct sockaddr *)&be->addr, be->addrlen, &inprog);
