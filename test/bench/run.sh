@@ -98,6 +98,9 @@ wait_port() { # port, pid: bounded wait until something accepts on the port
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+# Private memory (heap, stack, private mappings): what the process costs beyond the
+# shared library pages every process on the router maps anyway.
+anon_kib() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
 NGX_PORT=$(free_port); PF_PORT=$(free_port); HA_PORT=$(free_port)
 
@@ -183,6 +186,8 @@ done
 sleep 0.5
 PF_RSS_IDLE=$(rss_kib "$PF_PID")
 HA_RSS_IDLE=$(rss_kib "$HA_PID")
+PF_ANON_IDLE=$(anon_kib "$PF_PID")
+HA_ANON_IDLE=$(anon_kib "$HA_PID")
 
 # ---- the runs ------------------------------------------------------------------------------------------
 # CPU time used by anything that is not part of this benchmark (compilers, fuzzers, ... of
@@ -284,6 +289,7 @@ Undisturbed ratio pinfold/haproxy: $(ratio "${CP/-/0}" "${CH/-/0}").
 | throughput ratio pinfold/haproxy | $(ratio "$P" "$H") | 1.00 | >= 1.0 ($(verdict "$(ratio "$P" "$H") >= 1.0")) |
 | throughput ratio pinfold/direct | $(ratio "$P" "$D") | $(ratio "$H" "$D") | |
 | idle RSS (VmRSS) | $(kib "$PF_RSS_IDLE") | $(kib "$HA_RSS_IDLE") | <= 1 MiB ($(verdict "${PF_RSS_IDLE:-99999} <= 1024")) |
+| idle private memory (RssAnon) | $(kib "$PF_ANON_IDLE") | $(kib "$HA_ANON_IDLE") | |
 | RSS after the runs | $(kib "$PF_RSS_LOAD") | $(kib "$HA_RSS_LOAD") | |
 | stripped binary | $SIZE_KIB KiB ($SIZE bytes) | | <= 100 KiB ($(verdict "$SIZE <= 102400")) |
 EOF
