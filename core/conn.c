@@ -619,6 +619,19 @@ static void up_write(struct conn *c)
 		c->rq = RQ_DONE;
 }
 
+/* Drive the TLS handshake with an HTTPS backend; a failure says why and tries another. */
+static int up_handshake(struct conn *c)
+{
+	char why[128];
+
+	if (stream_handshake(&c->us) >= 0)
+		return 0;
+	log_msg(LOG_WARNING, "backend %s: TLS handshake failed: %s", c->be->addr_text,
+		tls_strerror(c->us.tls, why, sizeof(why)));
+	up_failed(c, "TLS handshake failed", 1);
+	return -1;
+}
+
 static void up_connected(struct conn *c)
 {
 	const struct cfg_backend *be = c->be;
@@ -908,11 +921,8 @@ static void progress(struct conn *c)
 			client_read(c);
 		if (c->dead)
 			break;
-		if (c->us.fd >= 0 && c->rs != RS_CONNECT && !c->us.ready &&
-		    stream_handshake(&c->us) < 0) {
-			up_failed(c, "TLS handshake failed", 1);
+		if (c->us.fd >= 0 && c->rs != RS_CONNECT && !c->us.ready && up_handshake(c) < 0)
 			continue;
-		}
 		if (c->us.fd >= 0 && c->rs != RS_CONNECT && c->us.ready)
 			up_write(c);
 		if (c->dead)
@@ -1018,13 +1028,7 @@ static void up_event(void *arg, int fd, int revents)
 	if (c->rs == RS_CONNECT) {
 		up_connected(c);
 	} else if (!c->us.ready) {
-		if (stream_handshake(&c->us) < 0) {
-			char why[128];
-
-			log_msg(LOG_WARNING, "backend %s: TLS handshake failed: %s",
-				c->be->addr_text, tls_strerror(c->us.tls, why, sizeof(why)));
-			up_failed(c, "TLS handshake failed", 1);
-		}
+		up_handshake(c);
 	} else {
 		if (revents & (c->us.rd_ev | POLLHUP | POLLERR))
 			up_read(c);

@@ -1206,6 +1206,48 @@ static void ctx_free(struct tls_ctx *ctx)
 }
 
 /* What servers and clients share: defaults, RNG, versions, suites. */
+/*
+ * Key exchange groups, cheapest first.  The library's own default puts the
+ * largest curve first (secp521r1 on 2.28), which a router CPU pays for on
+ * every handshake; X25519 and P-256 are as safe for this use and far faster.
+ */
+#if MBEDTLS_VERSION_NUMBER >= 0x03010000
+static const uint16_t groups_pref[] = {
+	MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
+	MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+	MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
+	MBEDTLS_SSL_IANA_TLS_GROUP_NONE,
+};
+
+static void groups_set(mbedtls_ssl_config *conf)
+{
+	mbedtls_ssl_conf_groups(conf, groups_pref);
+}
+#elif defined(MBEDTLS_ECP_C)
+static const mbedtls_ecp_group_id groups_pref[] = {
+#if defined(MBEDTLS_ECP_DP_CURVE25519_ENABLED)
+	MBEDTLS_ECP_DP_CURVE25519,
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP256R1_ENABLED)
+	MBEDTLS_ECP_DP_SECP256R1,
+#endif
+#if defined(MBEDTLS_ECP_DP_SECP384R1_ENABLED)
+	MBEDTLS_ECP_DP_SECP384R1,
+#endif
+	MBEDTLS_ECP_DP_NONE,
+};
+
+static void groups_set(mbedtls_ssl_config *conf)
+{
+	mbedtls_ssl_conf_curves(conf, groups_pref);
+}
+#else
+static void groups_set(mbedtls_ssl_config *conf)
+{
+	(void)conf;
+}
+#endif
+
 static struct tls_ctx *ctx_new(int endpoint, int min, int max, const char *ciphers, char *err,
                                size_t errlen)
 {
@@ -1253,6 +1295,7 @@ static struct tls_ctx *ctx_new(int endpoint, int min, int max, const char *ciphe
 	mbedtls_ssl_conf_rng(&ctx->conf, rng_fn, &rng.drbg);
 	versions_set(&ctx->conf, vmin, vmax);
 	mbedtls_ssl_conf_ciphersuites(&ctx->conf, ctx->suites);
+	groups_set(&ctx->conf);
 	return ctx;
 fail:
 	ctx_free(ctx);
