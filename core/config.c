@@ -21,7 +21,9 @@
  * global directive means the same wherever in the file it is written.
  */
 #include "config.h"
+#include "acl.h"
 #include "config_lex.h"
+#include "http.h"
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -45,7 +47,7 @@
 #define MAX_ERRORS       100 /* stop after this many: the rest is likely noise */
 #define MAX_TOKS         24  /* keyword + arguments on one line */
 #define MAX_FRAMES       8   /* top, listener, service, backend, one skipped block */
-#define MAX_DIRECTIVES   128
+#define MAX_DIRECTIVES   160
 #define MAX_SECONDS      86400
 #define DEFAULT_BALANCER BAL_RANDOM
 
@@ -57,6 +59,8 @@ enum ctx {
 	CTX_SERVICE,
 	CTX_BACKEND,
 	CTX_EMERGENCY,
+	CTX_ACL,  /* the CIDR lines of an ACL or TrustedIP list */
+	CTX_RESP, /* Rewrite response: header edits for responses */
 	CTX_SKIP, /* inside a block we are not parsing */
 };
 
@@ -66,12 +70,15 @@ enum ctx {
 #define X_SV  (1u << CTX_SERVICE)
 #define X_BK  (1u << CTX_BACKEND)
 #define X_EM  (1u << CTX_EMERGENCY)
+#define X_RS  (1u << CTX_RESP)
 #define X_LI  (X_LH | X_LS)
 #define X_BE  (X_BK | X_EM)
 #define X_ANY (X_G | X_LI | X_SV | X_BE)
 
 static const char *const ctx_name[] = {
-    "top level", "ListenHTTP", "ListenHTTPS", "Service", "BackEnd", "Emergency", "skipped block",
+    "top level", "ListenHTTP",       "ListenHTTPS",  "Service",
+    "BackEnd",   "Emergency",        "address list", "Rewrite response",
+    "skipped block",
 };
 
 /* Directive flags */
@@ -152,6 +159,8 @@ struct frame {
 	struct seen no_tls12;             /* a Ciphers string selecting no TLS 1.2 suite */
 	struct seen client_cert;          /* the ClientCert mode */
 	char host[256];                   /* BackEnd Address when it is a host name, else "" */
+	struct cfg_acl *cacl;             /* CTX_ACL: the list being filled */
+	int acl_lines;                    /* CTX_ACL: address lines written, good or bad */
 	struct seen seen[MAX_DIRECTIVES]; /* first use of each directive in this block */
 };
 
@@ -726,16 +735,30 @@ static void h_string(struct parser *p, const struct stmt *st, const struct direc
 
 enum { B_DAEMON, B_STRIP };
 
+static int was_given(const struct frame *f, const char *name);
+static const struct seen *seen_of(const struct frame *f, const char *name);
+
 static void h_bool(struct parser *p, const struct stmt *st, const struct directive *d)
 {
 	int v;
 
 	if (arg_bool(p, &st->tok[1], &v) != 0)
 		return;
-	if (d->arg == B_DAEMON)
+	if (d->arg == B_DAEMON) {
 		p->cfg->daemon = v;
-	else
-		top(p)->l->strip_forwarded = v;
+		return;
+	}
+	if (was_given(top(p), "TrustedIP")) {
+		const struct seen *o = seen_of(top(p), "TrustedIP");
+
+		err_at(p, &st->tok[0],
+		       "StripForwarded conflicts with the TrustedIP at line %d: both decide whose "
+		       "forwarding headers are kept; use one of them",
+		       o->line);
+		return;
+	}
+	top(p)->l->strip_forwarded = v;
+	top(p)->l->strip_set = 1;
 }
 
 static void h_ignorecase(struct parser *p, const struct stmt *st, const struct directive *d)
@@ -1088,8 +1111,6 @@ static void h_emergency(struct parser *p, const struct stmt *st, const struct di
 		f->b = b;
 }
 
-static int was_given(const struct frame *f, const char *name);
-static const struct seen *seen_of(const struct frame *f, const char *name);
 static void finish_https(struct parser *p, struct frame *f);
 static void finish_backend_tls(struct parser *p, struct frame *f);
 
@@ -1151,6 +1172,8 @@ static void finish_service(struct parser *p, struct frame *f)
 		       "answer nothing");
 }
 
+static void finish_acl(struct parser *p, struct frame *f);
+
 static void close_block(struct parser *p, const struct stmt *st)
 {
 	struct frame *f = top(p);
@@ -1175,6 +1198,9 @@ static void close_block(struct parser *p, const struct stmt *st)
 	case CTX_EMERGENCY:
 		finish_backend_tls(p, f);
 		finish_backend(p, f);
+		break;
+	case CTX_ACL:
+		finish_acl(p, f);
 		break;
 	default:
 		break;
@@ -1226,7 +1252,10 @@ static void h_delete_header(struct parser *p, const struct stmt *st, const struc
 
 	if (!c)
 		return;
-	append_cond(f->ctx == CTX_SERVICE ? &f->s->head_remove : &f->l->head_remove, c);
+	if (f->ctx == CTX_RESP)
+		append_cond(f->s ? &f->s->resp_remove : &f->l->resp_remove, c);
+	else
+		append_cond(f->ctx == CTX_SERVICE ? &f->s->head_remove : &f->l->head_remove, c);
 }
 
 static int is_tchar(unsigned char c)
@@ -1321,7 +1350,10 @@ static void h_set_header(struct parser *p, const struct stmt *st, const struct d
 	}
 	h->len = t->len;
 	h->name_len = nlen;
-	append_hdr(f->ctx == CTX_SERVICE ? &f->s->head_add : &f->l->head_add, h);
+	if (f->ctx == CTX_RESP)
+		append_hdr(f->s ? &f->s->resp_add : &f->l->resp_add, h);
+	else
+		append_hdr(f->ctx == CTX_SERVICE ? &f->s->head_add : &f->l->head_add, h);
 }
 
 static void h_priority(struct parser *p, const struct stmt *st, const struct directive *d)
@@ -1722,6 +1754,8 @@ static void h_match(struct parser *p, const struct stmt *st, const struct direct
 		append_cond(&f->s->conds, c);
 }
 
+static void h_acl(struct parser *p, const struct stmt *st, const struct directive *d);
+
 static void h_not(struct parser *p, const struct stmt *st, const struct directive *d)
 {
 	const struct cfg_tok *kw = &st->tok[1];
@@ -1731,19 +1765,27 @@ static void h_not(struct parser *p, const struct stmt *st, const struct directiv
 	if (kw->type != CFG_TOK_WORD || !(inner = find_directive(kw->text))) {
 		err_at(p, kw,
 		       "expected a matching directive after Not (Url, Path, Header, Host, "
-		       "HeadRequire, HeadDeny), got \"%s\"",
+		       "HeadRequire, HeadDeny, ACL, BasicAuth, Method), got \"%s\"",
 		       kw->text);
 		return;
 	}
 	if (inner->flags & F_NOTYET) {
-		not_yet(p, inner, &rest, CTX_SERVICE);
+		not_yet(p, inner, &rest, top(p)->ctx);
 		return;
 	}
 	if (!(inner->flags & F_COND)) {
 		err_at(p, kw,
 		       "\"%s\" cannot follow Not: expected a matching directive (Url, Path, "
-		       "Header, Host, HeadRequire, HeadDeny)",
+		       "Header, Host, HeadRequire, HeadDeny, ACL, BasicAuth, Method)",
 		       kw->text);
+		return;
+	}
+	/* A listener has one kind of condition: on the client address. */
+	if (top(p)->ctx != CTX_SERVICE && inner->fn != h_acl) {
+		err_at(p, kw, "in a %s, Not can only precede ACL (\"%s\" belongs in a Service)",
+		       ctx_name[top(p)->ctx], kw->text);
+		if (opens_block(inner, &rest, top(p)->ctx))
+			push_skip(p, inner, kw);
 		return;
 	}
 	if (rest.n - 1 < inner->min) {
@@ -1861,6 +1903,422 @@ ok:
 	f->s->error_code = (int)code;
 }
 
+/* ---- handlers: access controls and limits ------------------------------------------ */
+
+static struct cfg_acl *find_acl(struct parser *p, const char *name)
+{
+	for (struct cfg_acl *a = p->cfg->acls; a; a = a->next)
+		if (a->name && strcmp(a->name, name) == 0)
+			return a;
+	return NULL;
+}
+
+/* A new, empty list; the config owns it from now on, used or not. */
+static struct cfg_acl *new_acl(struct parser *p, const char *name, const struct cfg_tok *at)
+{
+	struct cfg_acl *a = zalloc(p, sizeof(*a)), **tail;
+
+	if (!a)
+		return NULL;
+	a->acl = acl_new();
+	if (!a->acl || (name && !(a->name = dupstr(p, name)))) {
+		acl_free(a->acl);
+		free(a);
+		p->lx.oom = 1;
+		p->stop = 1;
+		return NULL;
+	}
+	a->file = at->file;
+	a->line = at->line;
+	for (tail = &p->cfg->acls; *tail; tail = &(*tail)->next)
+		;
+	*tail = a;
+	return a;
+}
+
+/* The quoted CIDR lines of `a` follow, up to End. */
+static void push_acl(struct parser *p, const struct directive *d, const struct cfg_tok *kw,
+                     struct cfg_acl *a)
+{
+	struct frame *f = push_frame(p, CTX_ACL, d, kw);
+
+	if (f)
+		f->cacl = a;
+}
+
+/* Pound: a named list must be defined (at top level) before it is used. */
+static struct cfg_acl *named_acl(struct parser *p, const struct cfg_tok *t, const char *what)
+{
+	struct cfg_acl *a;
+
+	if (t->type != CFG_TOK_STRING) {
+		err_at(p, t, "expected the ACL name in quotes after %s, got \"%s\"", what, t->text);
+		return NULL;
+	}
+	a = find_acl(p, t->text);
+	if (!a)
+		err_at(p, t,
+		       "no ACL named \"%s\" is defined above this line (define it at top level: "
+		       "ACL \"%s\", one quoted CIDR per line, End)",
+		       t->text, t->text);
+	return a;
+}
+
+/*
+ * ACL: at top level, a named list; in a Service, a condition on the client
+ * address (Pound's); in a listener, a gate every request must pass before
+ * routing, else 403 (pinfold's).  Either refers to a named list or opens an
+ * inline one; Not (through h_not) reverses it.
+ */
+static void h_acl(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	const struct cfg_tok *kw = &st->tok[0];
+	struct cfg_acl *a;
+	struct cfg_cond *c;
+
+	if (f->ctx == CTX_GLOBAL) {
+		const struct cfg_tok *t = &st->tok[st->n > 1 ? 1 : 0];
+
+		if (st->n < 2 || t->type != CFG_TOK_STRING || t->len == 0) {
+			err_at(p, t,
+			       "an ACL at top level needs a name: ACL \"name\", then one quoted "
+			       "CIDR per line, then End");
+			push_skip(p, d, kw);
+			return;
+		}
+		a = find_acl(p, t->text);
+		if (a) {
+			char at[300];
+
+			describe_line(at, sizeof(at), t->file, a->file, a->line);
+			err_at(p, t, "an ACL named \"%s\" already exists (%s)", t->text, at);
+			push_skip(p, d, kw);
+			return;
+		}
+		a = new_acl(p, t->text, kw);
+		if (a)
+			push_acl(p, d, kw, a);
+		return;
+	}
+	a = st->n > 1 ? named_acl(p, &st->tok[1], "ACL") : new_acl(p, NULL, kw);
+	if (!a)
+		return;
+	c = zalloc(p, sizeof(*c));
+	if (c) {
+		c->kind = COND_ACL;
+		c->type = MT_EXACT;
+		c->negate = p->negate;
+		c->acl = a->acl;
+		c->file = kw->file;
+		c->line = kw->line;
+		c->str = dupstr(p, a->name ? a->name : "");
+		c->len = c->str ? strlen(c->str) : 0;
+		append_cond(f->ctx == CTX_SERVICE ? &f->s->conds : &f->l->acl_gate, c);
+	}
+	if (st->n == 1)
+		push_acl(p, d, kw, a);
+}
+
+/*
+ * TrustedIP (Pound's): the proxies whose X-Forwarded-For is believed.  Named or
+ * inline, at top level or in a listener (the listener's wins).
+ */
+static void h_trusted(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	const struct cfg_tok *kw = &st->tok[0];
+	const struct acl **dst;
+	struct cfg_acl *a;
+
+	if (f->ctx == CTX_SERVICE) {
+		err_at(p, kw,
+		       "TrustedIP in a Service is not supported: pinfold settles the client "
+		       "address before it chooses a service (ACLs and rate limits use it); write "
+		       "TrustedIP in the listener or at top level");
+		if (st->n == 1)
+			push_skip(p, d, kw);
+		return;
+	}
+	if (f->ctx != CTX_GLOBAL && was_given(f, "StripForwarded")) {
+		err_at(p, kw,
+		       "TrustedIP conflicts with the StripForwarded at line %d: both decide whose "
+		       "forwarding headers are kept; use one of them",
+		       seen_of(f, "StripForwarded")->line);
+		if (st->n == 1)
+			push_skip(p, d, kw);
+		return;
+	}
+	dst = f->ctx == CTX_GLOBAL ? &p->cfg->trusted : &f->l->trusted;
+	if (st->n > 1) {
+		a = named_acl(p, &st->tok[1], "TrustedIP");
+		if (a)
+			*dst = a->acl;
+		return;
+	}
+	a = new_acl(p, NULL, kw);
+	if (!a)
+		return;
+	*dst = a->acl;
+	push_acl(p, d, kw, a);
+}
+
+/* One line inside an ACL or TrustedIP list: a quoted CIDR, Include, or End. */
+static void acl_line(struct parser *p, const struct stmt *st)
+{
+	struct frame *f = top(p);
+	const struct cfg_tok *t = &st->tok[0];
+	char why[256];
+	int rc;
+
+	if (t->type == CFG_TOK_WORD) {
+		const struct directive *d = find_directive(t->text);
+
+		if (d && (d->flags & F_END)) {
+			close_block(p, st);
+		} else if (d && d->fn == h_include) {
+			if (st->n == 2)
+				h_include(p, st, d);
+			else
+				err_at(p, t, "Include takes exactly one file name");
+		} else {
+			f->acl_lines++;
+			err_at(p, t,
+			       "expected a quoted address or CIDR (\"192.0.2.0/24\", \"2001:db8::/32\") "
+			       "or End in %s, got \"%s\"",
+			       f->d->name, t->text);
+		}
+		return;
+	}
+	f->acl_lines++;
+	if (st->n > 1) {
+		err_at(p, &st->tok[1], "one address or CIDR per line, got \"%s\" after \"%s\"",
+		       st->tok[1].text, t->text);
+		return;
+	}
+	rc = acl_add(f->cacl->acl, t->text, why, sizeof(why));
+	if (rc < 0 && strcmp(why, "out of memory") == 0) {
+		p->lx.oom = 1;
+		p->stop = 1;
+	} else if (rc < 0) {
+		err_at(p, t, "%s", why);
+	} else if (rc > 0) {
+		warn_at(p, t,
+		        "\"%s\" has address bits set past its prefix length: the whole prefix is "
+		        "meant",
+		        t->text);
+	}
+}
+
+/* End of an address list: sort and merge it for lookups. */
+static void finish_acl(struct parser *p, struct frame *f)
+{
+	struct cfg_tok at = where(f->file, f->line, f->col);
+
+	if (f->acl_lines == 0) {
+		if (f->cacl->name)
+			err_at(p, &at, "ACL \"%s\" lists no addresses", f->cacl->name);
+		else
+			err_at(p, &at, "%s lists no addresses (one quoted CIDR per line before End)",
+			       f->d->name);
+		return;
+	}
+	if (acl_finish(f->cacl->acl) < 0) {
+		p->lx.oom = 1;
+		p->stop = 1;
+	}
+}
+
+/* BasicAuth "file" (Pound's condition): valid Basic credentials for a user in the file. */
+static void h_basicauth(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct config *cfg = p->cfg;
+	struct cfg_cond *c;
+	unsigned id;
+
+	if (t->type != CFG_TOK_STRING || t->len == 0) {
+		err_at(p, t, "expected the password file name in quotes after BasicAuth, got \"%s\"",
+		       t->text);
+		return;
+	}
+	for (id = 0; id < cfg->nauth; id++)
+		if (strcmp(cfg->auth[id].path, t->text) == 0)
+			break;
+	if (id == cfg->nauth) {
+		struct cfg_auth *grown = realloc(cfg->auth, (cfg->nauth + 1) * sizeof(*grown));
+
+		if (!grown) {
+			p->lx.oom = 1;
+			p->stop = 1;
+			return;
+		}
+		cfg->auth = grown;
+		memset(&cfg->auth[id], 0, sizeof(cfg->auth[id]));
+		cfg->auth[id].path = dupstr(p, t->text);
+		cfg->auth[id].file = t->file;
+		cfg->auth[id].line = t->line;
+		cfg->auth[id].col = t->col;
+		if (!cfg->auth[id].path)
+			return;
+		cfg->nauth++;
+	}
+	c = zalloc(p, sizeof(*c));
+	if (!c)
+		return;
+	c->kind = COND_BASICAUTH;
+	c->type = MT_EXACT;
+	c->negate = p->negate;
+	c->auth_id = id;
+	c->file = t->file;
+	c->line = t->line;
+	c->str = dupstr(p, t->text);
+	c->len = t->len;
+	append_cond(&top(p)->s->conds, c);
+}
+
+/* Method [options] "pattern" (pinfold's): the request method, case-sensitive regex. */
+static void h_method(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct cfg_cond *c = parse_pattern(p, st, COND_METHOD, MT_REGEX, 0, p->negate);
+
+	if (c)
+		append_cond(&top(p)->s->conds, c);
+}
+
+/*
+ * Rewrite response ... End (Pound's): SetHeader and DeleteHeader for the
+ * responses of this listener or service.  Conditions inside it, and Rewrite
+ * of requests, are not implemented.
+ */
+static void h_rewrite(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *outer = top(p), *f;
+	const struct cfg_tok *kw = &st->tok[0];
+
+	if (st->n > 1 && strcasecmp(st->tok[1].text, "response") == 0) {
+		f = push_frame(p, CTX_RESP, d, kw);
+		if (f) {
+			f->s = outer->ctx == CTX_SERVICE ? outer->s : NULL;
+			f->l = outer->ctx == CTX_SERVICE ? NULL : outer->l;
+		}
+		return;
+	}
+	if (st->n > 1 && strcasecmp(st->tok[1].text, "request") != 0)
+		err_at(p, &st->tok[1], "expected request or response after Rewrite, got \"%s\"",
+		       st->tok[1].text);
+	else
+		err_at(p, kw,
+		       "\"Rewrite\" of requests is a Pound directive pinfold does not implement "
+		       "yet (Rewrite response is supported)");
+	push_skip(p, d, kw);
+}
+
+/* RateLimit COUNT SECONDS [BURST] (pinfold's), per client address. */
+static void h_ratelimit(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *f = top(p);
+	long count, secs, burst;
+	struct cfg_rate *r;
+
+	if (arg_number(p, &st->tok[1], 1, 1000000, "a number of requests", &count) != 0 ||
+	    arg_number(p, &st->tok[2], 1, MAX_SECONDS, "a number of seconds", &secs) != 0)
+		return;
+	burst = count;
+	if (st->n > 3 && arg_number(p, &st->tok[3], 1, 1000000, "a burst size", &burst) != 0)
+		return;
+	r = zalloc(p, sizeof(*r));
+	if (!r)
+		return;
+	r->count = (unsigned)count;
+	r->period_ms = (unsigned)secs * 1000;
+	r->burst = (unsigned)burst;
+	r->slot = p->cfg->nrates++;
+	r->file = st->tok[0].file;
+	r->line = st->tok[0].line;
+	if (f->ctx == CTX_SERVICE)
+		f->s->rate = r;
+	else
+		f->l->rate = r;
+}
+
+/* AuthFailLimit COUNT SECONDS (pinfold's): failed BasicAuth checks per client address. */
+static void h_authfail(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	long count, secs;
+
+	if (arg_number(p, &st->tok[1], 1, 100000, "a number of failed logins", &count) != 0 ||
+	    arg_number(p, &st->tok[2], 1, MAX_SECONDS, "a number of seconds", &secs) != 0)
+		return;
+	p->cfg->auth_fail.count = (unsigned)count;
+	p->cfg->auth_fail.period_ms = (unsigned)secs * 1000;
+	p->cfg->auth_fail.burst = (unsigned)count;
+	p->cfg->auth_fail.file = st->tok[0].file;
+	p->cfg->auth_fail.line = st->tok[0].line;
+}
+
+enum { N_ENTRIES, N_MAXCONNS, N_MAXCONNS_IP, N_MAXURI, N_MAXHEAD, N_MAXHEADERS };
+
+/* Counts and sizes: the range of each is in the table below, through `want`. */
+static void h_count(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	static const struct {
+		long min, max;
+		const char *what;
+	} range[] = {
+	    [N_ENTRIES] = {16, 1 << 24, "a number of entries"},
+	    [N_MAXCONNS] = {1, 1000000, "a number of connections"},
+	    [N_MAXCONNS_IP] = {0, 1000000, "a number of connections (0: no cap)"},
+	    [N_MAXURI] = {1, HTTP_MAX_LINE, "a length in bytes"},
+	    [N_MAXHEAD] = {64, HTTP_MAX_HEAD, "a size in bytes"},
+	    [N_MAXHEADERS] = {1, HTTP_MAX_HEADERS, "a number of header fields"},
+	};
+	struct frame *f = top(p);
+	long v;
+
+	if (arg_number(p, &st->tok[1], range[d->arg].min, range[d->arg].max, range[d->arg].what,
+	               &v) != 0)
+		return;
+	switch (d->arg) {
+	case N_ENTRIES:
+		p->cfg->rate_entries = (unsigned)v;
+		break;
+	case N_MAXCONNS:
+		p->cfg->max_conns = (unsigned)v;
+		break;
+	case N_MAXCONNS_IP:
+		p->cfg->max_conns_ip = (unsigned)v;
+		break;
+	case N_MAXURI:
+		f->l->max_uri = (unsigned)v;
+		break;
+	case N_MAXHEAD:
+		f->l->max_head = (unsigned)v;
+		break;
+	case N_MAXHEADERS:
+		f->l->max_headers = (unsigned)v;
+		break;
+	}
+}
+
+/* MaxRequest BYTES (Pound's): request bodies larger than this are answered 413. */
+static void h_maxrequest(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	unsigned long long v = 0;
+
+	if (!is_digits(t->text) || t->len > 18)
+		goto bad;
+	for (const char *c = t->text; *c; c++)
+		v = v * 10 + (unsigned)(*c - '0');
+	if (v == 0)
+		goto bad;
+	top(p)->l->max_request = v;
+	return;
+bad:
+	err_at(p, t, "expected a size in bytes (1 or more) after MaxRequest, got \"%s\"", t->text);
+}
+
 /* ---- the directive table ---------------------------------------------------------- */
 
 #define ANYN 0, MAX_TOKS /* any number of arguments: not parsed, only reported */
@@ -1902,15 +2360,38 @@ static const struct directive directives[] = {
     {"Port", h_port, X_LI | X_BE, 1, 1, F_ONCE, BLK_NO, 0, "a port number 1-65535"},
     {"xHTTP", h_xhttp, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an xHTTP level 0-4"},
     {"StripForwarded", h_bool, X_LI, 1, 1, F_ONCE, BLK_NO, B_STRIP, "a boolean (0 or 1)"},
-    {"HeadRemove", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
-    {"HeaderRemove", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
-    {"DeleteHeader", h_delete_header, X_LI | X_SV, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
-    {"SetHeader", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+    {"HeadRemove", h_delete_header, X_LI | X_SV | X_RS, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
+    {"HeaderRemove", h_delete_header, X_LI | X_SV | X_RS, 1, 8, 0, BLK_NO, 0,
+     "a quoted pattern"},
+    {"DeleteHeader", h_delete_header, X_LI | X_SV | X_RS, 1, 8, 0, BLK_NO, 0,
+     "a quoted pattern"},
+    {"SetHeader", h_set_header, X_LI | X_SV | X_RS, 1, 1, 0, BLK_NO, 0,
      "a quoted header line \"Name: value\""},
-    {"AddHeader", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+    {"AddHeader", h_set_header, X_LI | X_SV | X_RS, 1, 1, 0, BLK_NO, 0,
      "a quoted header line \"Name: value\""},
-    {"HeaderAdd", h_set_header, X_LI | X_SV, 1, 1, 0, BLK_NO, 0,
+    {"HeaderAdd", h_set_header, X_LI | X_SV | X_RS, 1, 1, 0, BLK_NO, 0,
      "a quoted header line \"Name: value\""},
+    {"Rewrite", h_rewrite, X_LI | X_SV, 0, 1, 0, BLK_YES, 0, "request or response"},
+
+    /* Access controls and limits (Pound's names where Pound has the feature) */
+    {"ACL", h_acl, X_G | X_LI | X_SV, 0, 1, F_COND, BLK_TOP_OR_NOARGS, 0,
+     "a quoted ACL name"},
+    {"TrustedIP", h_trusted, X_G | X_LI | X_SV, 0, 1, F_ONCE, BLK_NOARGS, 0,
+     "a quoted ACL name"},
+    {"MaxRequest", h_maxrequest, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "a size in bytes"},
+    {"MaxURI", h_count, X_LI, 1, 1, F_ONCE, BLK_NO, N_MAXURI, "a length in bytes"},
+    {"MaxHeaderSize", h_count, X_LI, 1, 1, F_ONCE, BLK_NO, N_MAXHEAD, "a size in bytes"},
+    {"MaxHeaders", h_count, X_LI, 1, 1, F_ONCE, BLK_NO, N_MAXHEADERS,
+     "a number of header fields"},
+    {"RateLimit", h_ratelimit, X_LI | X_SV, 2, 3, F_ONCE, BLK_NO, 0,
+     "a number of requests and of seconds"},
+    {"RateLimitEntries", h_count, X_G, 1, 1, F_ONCE, BLK_NO, N_ENTRIES, "a number of entries"},
+    {"AuthFailLimit", h_authfail, X_G, 2, 2, F_ONCE, BLK_NO, 0,
+     "a number of failed logins and of seconds"},
+    {"MaxConnections", h_count, X_G, 1, 1, F_ONCE, BLK_NO, N_MAXCONNS,
+     "a number of connections"},
+    {"MaxConnsPerIP", h_count, X_G, 1, 1, F_ONCE, BLK_NO, N_MAXCONNS_IP,
+     "a number of connections"},
 
     /* Services */
     {"URL", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_URL, "a quoted pattern"},
@@ -1919,7 +2400,9 @@ static const struct directive directives[] = {
     {"HeadRequire", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADER, "a quoted pattern"},
     {"HeadDeny", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADDENY, "a quoted pattern"},
     {"Host", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HOST, "a quoted host name"},
-    {"Not", h_not, X_SV, 1, MAX_TOKS, 0, BLK_NOT, 0, "a matching directive"},
+    {"Not", h_not, X_SV | X_LI, 1, MAX_TOKS, 0, BLK_NOT, 0, "a matching directive"},
+    {"BasicAuth", h_basicauth, X_SV, 1, 1, F_COND, BLK_NO, 0, "a quoted password file name"},
+    {"Method", h_method, X_SV, 1, 8, F_COND, BLK_NO, 0, "a quoted pattern"},
     {"Redirect", h_redirect, X_SV, 1, 2, 0, BLK_NO, 0, "a quoted URL"},
     {"Error", h_error, X_SV, 1, 2, 0, BLK_NO, 0, "an HTTP status code"},
     {"BackEnd", h_backend, X_G | X_SV, 0, 1, 0, BLK_YES, 0, NULL},
@@ -1965,10 +2448,8 @@ static const struct directive directives[] = {
     NOTYET("Control", X_G, BLK_NOARGS),
     NOTYET("Anonymise", X_G, BLK_NO),
     NOTYET("Anonymize", X_G, BLK_NO),
-    NOTYET("ACL", X_G | X_SV, BLK_TOP_OR_NOARGS),
     NOTYET("BackendStats", X_G, BLK_NO),
     NOTYET("ForwardedHeader", X_G | X_LI | X_SV, BLK_NO),
-    NOTYET("TrustedIP", X_G | X_LI | X_SV, BLK_NOARGS),
     NOTYET("CombineHeaders", X_G, BLK_YES),
     NOTYET("RegexType", X_G, BLK_NO),
     NOTYET("Resolver", X_G, BLK_YES),
@@ -1985,18 +2466,14 @@ static const struct directive directives[] = {
     NOTYET("Err500", X_LI, BLK_NO),
     NOTYET("Err501", X_LI, BLK_NO),
     NOTYET("Err503", X_LI, BLK_NO),
-    NOTYET("MaxRequest", X_LI, BLK_NO),
-    NOTYET("MaxURI", X_LI, BLK_NO),
     NOTYET("RewriteLocation", X_LI, BLK_NO),
     NOTYET("RewriteDestination", X_LI, BLK_NO),
     NOTYET("ACME", X_LI, BLK_NO),
-    NOTYET("Rewrite", X_LI | X_SV, BLK_YES),
     NOTYET("Else", X_LI | X_SV, BLK_NO),
     NOTYET("SetURL", X_LI | X_SV, BLK_NO),
     NOTYET("SetPath", X_LI | X_SV, BLK_NO),
     NOTYET("SetQuery", X_LI | X_SV, BLK_NO),
     NOTYET("SetQueryParam", X_LI | X_SV, BLK_NO),
-    NOTYET("BasicAuth", X_SV, BLK_NO),
     NOTYET("Query", X_SV, BLK_NO),
     NOTYET("QueryParam", X_SV, BLK_NO),
     NOTYET("StringMatch", X_SV, BLK_NO),
@@ -2080,6 +2557,10 @@ static void dispatch(struct parser *p, const struct stmt *st)
 		skip_statement(p, st);
 		return;
 	}
+	if (f->ctx == CTX_ACL) {
+		acl_line(p, st);
+		return;
+	}
 	if (kw->type != CFG_TOK_WORD) {
 		err_at(p, kw,
 		       "expected a directive name at the start of the line, got the quoted "
@@ -2099,6 +2580,15 @@ static void dispatch(struct parser *p, const struct stmt *st)
 	}
 	if (d->flags & F_NOTYET) {
 		not_yet(p, d, st, f->ctx);
+		return;
+	}
+	if (f->ctx == CTX_RESP && ((d->flags & F_COND) || d->fn == h_not)) {
+		err_at(p, kw,
+		       "conditions in Rewrite response (\"%s\") are a Pound feature pinfold does "
+		       "not implement yet: its header edits apply to every response",
+		       kw->text);
+		if (opens_block(d, st, f->ctx))
+			push_skip(p, d, kw);
 		return;
 	}
 	if (!(d->ctx & (1u << f->ctx))) {
@@ -2221,9 +2711,13 @@ static void resolve_defaults(struct parser *p)
 	/* Pound: ConnTO defaults to the TimeOut value. */
 	if (!p->conn_to_set)
 		cfg->conn_to = cfg->timeout;
-	for (struct cfg_listener *l = cfg->listeners; l; l = l->next)
+	for (struct cfg_listener *l = cfg->listeners; l; l = l->next) {
 		if (l->client_to < 0)
 			l->client_to = cfg->client_to;
+		/* a listener's own TrustedIP or StripForwarded beats the global TrustedIP */
+		if (!l->trusted && !l->strip_set)
+			l->trusted = cfg->trusted;
+	}
 	for (unsigned i = 0; i < p->nbes; i++) {
 		struct cfg_backend *b = p->bes[i];
 
@@ -2332,6 +2826,9 @@ static void free_services(struct cfg_service *s)
 		free_conds(s->conds);
 		free_conds(s->head_remove);
 		free_hdrs(s->head_add);
+		free_conds(s->resp_remove);
+		free_hdrs(s->resp_add);
+		free(s->rate);
 		free(s->redirect_url);
 		free(s->name);
 		free(s);
@@ -2349,6 +2846,10 @@ void config_free(struct config *cfg)
 		free_services(l->services);
 		free_conds(l->head_remove);
 		free_hdrs(l->head_add);
+		free_conds(l->acl_gate);
+		free_conds(l->resp_remove);
+		free_hdrs(l->resp_add);
+		free(l->rate);
 		free(l->addr_text);
 		free(l->name);
 		for (int i = 0; i < l->ncerts; i++)
@@ -2360,6 +2861,17 @@ void config_free(struct config *cfg)
 		l = next;
 	}
 	free_services(cfg->services);
+	while (cfg->acls) {
+		struct cfg_acl *next = cfg->acls->next;
+
+		acl_free(cfg->acls->acl);
+		free(cfg->acls->name);
+		free(cfg->acls);
+		cfg->acls = next;
+	}
+	for (unsigned i = 0; i < cfg->nauth; i++)
+		free(cfg->auth[i].path);
+	free(cfg->auth);
 	free(cfg->backend_by_id);
 	free(cfg->user);
 	free(cfg->group);
@@ -2388,6 +2900,9 @@ static struct config *config_defaults(void)
 	cfg->conn_to = CFG_DEFAULT_CONNTO;
 	cfg->ws_timeout = CFG_DEFAULT_WSTIMEOUT;
 	cfg->grace = CFG_DEFAULT_GRACE;
+	cfg->auth_fail.count = cfg->auth_fail.burst = CFG_DEFAULT_AUTHFAIL;
+	cfg->auth_fail.period_ms = CFG_DEFAULT_AUTHFAIL_PERIOD * 1000;
+	cfg->rate_entries = CFG_DEFAULT_RATE_ENTRIES;
 	return cfg;
 }
 

@@ -25,6 +25,9 @@
 #define CFG_DEFAULT_LOGLEVEL  1
 #define CFG_DEFAULT_PRIORITY  5
 #define CFG_MAX_PRIORITY      9
+#define CFG_DEFAULT_AUTHFAIL  5   /* AuthFailLimit: failed logins ... */
+#define CFG_DEFAULT_AUTHFAIL_PERIOD 60 /* ... per this many seconds, per client address */
+#define CFG_DEFAULT_RATE_ENTRIES 4096
 
 /* What a condition looks at. */
 enum cfg_cond_kind {
@@ -32,6 +35,10 @@ enum cfg_cond_kind {
 	COND_PATH,   /* path part only, before '?' (Path) */
 	COND_HEADER, /* a whole header line "Name: value" (HeadRequire, Header, HeadRemove) */
 	COND_HOST,   /* the Host header value, port stripped (Host) */
+	/* Added for the access controls (answered by core/policy.c through route's hook): */
+	COND_ACL,       /* the client address is in `acl` (ACL) */
+	COND_BASICAUTH, /* valid Basic credentials for auth file `auth_id` (BasicAuth) */
+	COND_METHOD,    /* the request method, by pattern (Method, pinfold's own) */
 };
 
 /* How the pattern is compared (Pound 4's -re -exact -beg -end -contain). */
@@ -42,6 +49,8 @@ enum cfg_match_type {
 	MT_SUFFIX,
 	MT_CONTAIN,
 };
+
+struct acl;
 
 struct cfg_cond {
 	enum cfg_cond_kind kind;
@@ -54,6 +63,8 @@ struct cfg_cond {
 	const char *file;
 	int line;
 	struct cfg_cond *next;
+	const struct acl *acl; /* COND_ACL: owned by config.acls; added for access controls */
+	unsigned auth_id;      /* COND_BASICAUTH: index into config.auth */
 };
 
 /* A header line to add to requests ("Name: value", already validated). */
@@ -62,6 +73,30 @@ struct cfg_hdr {
 	size_t len;
 	size_t name_len; /* bytes before the ':' */
 	struct cfg_hdr *next;
+};
+
+/* RateLimit: `count` requests per `period_ms` per client address, `burst` at once. */
+struct cfg_rate {
+	unsigned count, period_ms, burst;
+	unsigned slot; /* which bucket family (0..config.nrates-1) */
+	const char *file;
+	int line;
+};
+
+/* Every ACL in the file, named (ACL "name" ... End) or inline; conditions point here. */
+struct cfg_acl {
+	char *name; /* NULL for an inline list */
+	struct acl *acl;
+	const char *file;
+	int line;
+	struct cfg_acl *next;
+};
+
+/* A BasicAuth password file; read when the configuration is applied (core/policy.c). */
+struct cfg_auth {
+	char *path;
+	const char *file; /* where it was first named, for messages */
+	int line, col;
 };
 
 struct cfg_backend {
@@ -105,6 +140,10 @@ struct cfg_service {
 	const char *file;
 	int line;
 	struct cfg_service *next;
+	/* Access controls (issue 4), added by config.c */
+	struct cfg_rate *rate;        /* RateLimit, or NULL */
+	struct cfg_cond *resp_remove; /* Rewrite response: DeleteHeader */
+	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
 };
 
 struct cfg_listener {
@@ -131,6 +170,17 @@ struct cfg_listener {
 	int line;
 	struct cfg_listener *next;
 	char *name;             /* ListenHTTP "name" (Pound 4), or NULL; added by config.c */
+	/* Access controls and limits (issue 4), added by config.c */
+	struct cfg_cond *acl_gate;    /* ACL / Not ACL: all must hold, else 403 before routing */
+	const struct acl *trusted;    /* TrustedIP in force here (own or global), or NULL */
+	int strip_set;                /* StripForwarded was written in this listener */
+	struct cfg_rate *rate;        /* RateLimit, or NULL */
+	unsigned long long max_request; /* MaxRequest: body bytes, 0 = unlimited */
+	unsigned max_uri;             /* MaxURI: request target bytes, 0 = unlimited */
+	unsigned max_head;            /* MaxHeaderSize: whole head bytes, 0 = parser limit */
+	unsigned max_headers;         /* MaxHeaders: header fields, 0 = parser limit */
+	struct cfg_cond *resp_remove; /* Rewrite response: DeleteHeader */
+	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
 };
 
 struct config {
@@ -161,6 +211,16 @@ struct config {
 	int user_line;
 	const char *group_file;
 	int group_line;
+	/* Access controls and limits (issue 4), added by config.c */
+	struct cfg_acl *acls;       /* every ACL, owner of the lists */
+	const struct acl *trusted;  /* global TrustedIP, or NULL */
+	struct cfg_auth *auth;      /* BasicAuth files, by auth_id */
+	unsigned nauth;
+	unsigned nrates;            /* RateLimit directives (bucket slots) */
+	struct cfg_rate auth_fail;  /* AuthFailLimit: failed BasicAuth checks per address */
+	unsigned rate_entries;      /* RateLimitEntries: bucket table cap */
+	unsigned max_conns;         /* MaxConnections, 0 = only the fd budget */
+	unsigned max_conns_ip;      /* MaxConnsPerIP, 0 = no cap */
 };
 
 /*

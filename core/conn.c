@@ -76,6 +76,7 @@ struct conn {
 	uint64_t resp_bytes;
 	char *logtext;          /* copies of the request line etc. for the log line */
 	struct log_req lr;
+	struct policy_conn pol; /* issue 4 hook: real client address, BasicAuth user, limits */
 };
 
 static void client_event(void *arg, int fd, int revents);
@@ -203,7 +204,8 @@ static void log_exchange(struct conn *c)
 
 	if (level <= 0 || !c->logtext)
 		return;
-	c->lr.client = c->peer;
+	c->lr.client = policy_client(&c->pol); /* issue 4 hook: the TrustedIP-resolved client */
+	c->lr.user = policy_user(&c->pol);
 	c->lr.listener = c->lis->addr_text;
 	c->lr.service = c->svc && c->svc->name && c->svc->name[0] ? c->svc->name : NULL;
 	if (c->be)
@@ -337,6 +339,7 @@ static void conn_free(struct conn *c)
 	buf_release(&px->pool, &c->cout);
 	buf_release(&px->pool, &c->uout);
 	free(c->logtext);
+	policy_conn_close(&c->pol, px); /* issue 4 hook: MaxConnsPerIP count */
 	gen_unref(c->gen);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -381,7 +384,10 @@ static void local_reply(struct conn *c, int status)
 	if (!keep)
 		c->closing = 1;
 	c->cout.start = 0;
-	local_reply_bytes(c, status, reply_error(status, keep, c->cout.data, BUF_SIZE));
+	/* issue 4 hook: WWW-Authenticate, Retry-After, Rewrite response; the refused line */
+	local_reply_bytes(c, status,
+			  policy_reply(&c->pol, c->lis, c->svc, status, keep, c->lr.reqline,
+				       c->lr.reqline_len, c->cout.data, BUF_SIZE));
 	if (c->lr.reqline == NULL && log_level(c) > 0 && status >= 400)
 		log_msg(LOG_INFO, "%s: request refused with %d", c->peer, status);
 }
@@ -421,6 +427,8 @@ static void start_request(struct conn *c)
 	rc = http_parse_request(buf, buf_len(&c->cin), m);
 	if (rc == 0 && buf_len(&c->cin) >= BUF_SIZE)
 		rc = -431; /* a full buffer and still no end of head */
+	/* issue 4 hook: MaxURI, MaxHeaderSize, MaxHeaders; resets per-request policy state */
+	rc = policy_request_head(&c->pol, c->lis, buf, buf_len(&c->cin), rc, m);
 	if (rc == 0)
 		return;
 	if (rc < 0) {
@@ -446,17 +454,26 @@ static void start_request(struct conn *c)
 	status = policy_method(c->lis, m);
 	if (!status && c->lis->client_cert == 1 && c->peer_cert == TLS_PEER_BAD)
 		status = 403; /* ClientCert 1: a certificate was offered and did not verify */
+	if (!status) /* issue 4 hook: TrustedIP client, listener ACL, RateLimit, MaxRequest */
+		status = policy_admit(&c->pol, c->gen, c->lis, buf, m, px->now);
 	if (status) {
 		buf_consume(&c->cin, (size_t)rc);
 		local_reply(c, status);
 		return;
 	}
 	route_req_init(&rq, buf, m, px->scratch);
+	policy_route_ctx(&c->pol, &rq); /* issue 4 hook: ACL, BasicAuth, Method conditions */
 	svc = route_find(c->gen->cfg, c->lis, &rq);
 	c->svc = svc;
 	if (!svc) {
 		buf_consume(&c->cin, (size_t)rc);
 		local_reply(c, 503);
+		return;
+	}
+	status = policy_service(&c->pol, svc); /* issue 4 hook: service RateLimit, login limit */
+	if (status) {
+		buf_consume(&c->cin, (size_t)rc);
+		local_reply(c, status);
 		return;
 	}
 	if (svc->redirect_code) {
@@ -717,7 +734,9 @@ static void response_head(struct conn *c)
 	keep = c->req_keep && m->body != BODY_CLOSE && !c->closing && !px->stopping;
 	if (!keep)
 		c->closing = 1;
-	n = rewrite_response(buf_head(&c->uin), m, keep, c->req_minor, c->cout.data, BUF_SIZE);
+	/* issue 4 hook: Rewrite response (SetHeader / DeleteHeader) of the listener and service */
+	n = rewrite_response_edit(buf_head(&c->uin), m, keep, c->req_minor, c->lis, c->svc,
+				  px->scratch, c->cout.data, BUF_SIZE);
 	if (n < 0)
 		goto toobig;
 	c->cout.start = 0;
@@ -910,10 +929,21 @@ static void progress(struct conn *c)
 			start_request(c);
 		if (c->dead)
 			break;
+		uint32_t framed = c->reqb.ready; /* issue 4 hook: MaxRequest counts framed bytes */
+
 		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin) < 0) {
 			c->req_keep = 0;
 			up_close(c);
 			local_reply(c, 400);
+		} else if (c->rq == RQ_BODY && c->rs != RS_LOCAL && c->reqb.ready > framed &&
+			   policy_body(&c->pol, c->lis, c->reqb.ready - framed)) {
+			c->req_keep = 0;
+			if (c->rs == RS_BODY) {
+				mark_dead(c); /* the answer has begun: only a cut can refuse */
+				break;
+			}
+			up_close(c);
+			local_reply(c, 413);
 		}
 		if (c->reqb.done && !c->reqb.ready && c->rq == RQ_BODY)
 			c->rq = RQ_DONE;
@@ -1088,12 +1118,20 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	c->gen = px->gen;
 	c->gen->refs++;
 	c->lis = ls->lis;
+	/* issue 4 hook: MaxConnsPerIP; a refused connection is logged there */
+	if (policy_conn_open(&c->pol, px, c->lis, peer) < 0) {
+		close(fd);
+		c->gen->refs--;
+		free(c);
+		return -1;
+	}
 	stream_init(&c->cs, fd, NULL);
 	stream_init(&c->us, -1, NULL);
 	if (ls->tls) {
 		c->cs.tls = tls_new_server(ls->tls, fd);
 		if (!c->cs.tls) {
 			close(fd);
+			policy_conn_close(&c->pol, px); /* issue 4 hook */
 			free(c);
 			return -1;
 		}
@@ -1103,6 +1141,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	timer_init(&c->tm, conn_timeout, c);
 	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
 		stream_close(&c->cs);
+		policy_conn_close(&c->pol, px); /* issue 4 hook */
 		c->gen->refs--;
 		free(c);
 		return -1;

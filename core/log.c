@@ -290,6 +290,36 @@ void log_request(int level, const struct log_req *r)
 		sink_write(LOG_INFO, line);
 }
 
+size_t log_format_refused(const char *client, const char *reqline, size_t reqline_len, int status,
+			  const char *reason, char *buf, size_t len)
+{
+	struct out o = {buf, len, 0};
+
+	if (len > 0)
+		buf[0] = '\0';
+	out_str(&o, "refused ");
+	out_cstr_field(&o, client, CAP_ADDR, ESC_SPACE);
+	out_mem(&o, " \"", 2);
+	out_field(&o, reqline, reqline ? reqline_len : 0, CAP_REQLINE, 0);
+	out_mem(&o, "\" ", 2);
+	if (status >= 100 && status <= 999)
+		out_fmt(&o, "%d", status);
+	else
+		out_mem(&o, "-", 1);
+	out_mem(&o, " ", 1);
+	out_cstr_field(&o, reason, CAP_NAME, ESC_SPACE);
+	return o.pos;
+}
+
+void log_refused(const char *client, const char *reqline, size_t reqline_len, int status,
+		 const char *reason)
+{
+	char line[LOG_LINE_MAX];
+
+	if (log_format_refused(client, reqline, reqline_len, status, reason, line, sizeof(line)) > 0)
+		sink_write(LOG_NOTICE, line);
+}
+
 void log_init(int to_stderr, int facility, int verbose)
 {
 	log_verbose = verbose;

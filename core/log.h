@@ -44,4 +44,19 @@ void log_request(int level, const struct log_req *r);
 /* Format the line into buf (no newline) without emitting it; returns its length. For tests. */
 size_t log_format_request(int level, const struct log_req *r, char *buf, size_t len);
 
+/*
+ * The line fail2ban reads, one per request the proxy refused (whatever the
+ * LogLevel), at LOG_NOTICE:
+ *     refused CLIENT "REQUEST LINE" STATUS REASON
+ * CLIENT is the address decisions were made on (see TrustedIP); REQUEST LINE
+ * is escaped like the access log's ("-" if none arrived); STATUS is the status
+ * answered, or "-" when the connection was closed without an answer; REASON
+ * is one word: acl auth noauth authlimit ratelimit connlimit filter method
+ * limit timeout badrequest forbidden refused.  configs/fail2ban/ matches it.
+ */
+void log_refused(const char *client, const char *reqline, size_t reqline_len, int status,
+		 const char *reason);
+size_t log_format_refused(const char *client, const char *reqline, size_t reqline_len, int status,
+			  const char *reason, char *buf, size_t len);
+
 #endif

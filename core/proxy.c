@@ -22,6 +22,7 @@
 #include "health.h"
 #include "log.h"
 #include "net.h"
+#include "policy.h"
 #include "sig.h"
 #include "tls.h"
 
@@ -78,6 +79,7 @@ static const char *jail_path(const struct proxy *px, const char *path)
 
 static void gen_free(struct gen *g)
 {
+	policy_gen_free(g); /* issue 4 hook */
 	backends_free(g);
 	config_free(g->cfg);
 	free(g);
@@ -125,7 +127,8 @@ static struct gen *gen_new(struct proxy *px, struct config *cfg)
 	g->cfg = cfg;
 	g->px = px;
 	g->refs = 1;
-	if (backends_init(g) < 0 || gen_tls(px, g) < 0) {
+	/* issue 4 hook: policy_gen_init reads the BasicAuth password files */
+	if (backends_init(g) < 0 || gen_tls(px, g) < 0 || policy_gen_init(g, px->gen, px->jail) < 0) {
 		gen_free(g);
 		return NULL;
 	}
@@ -292,6 +295,7 @@ int proxy_check_files(struct config *cfg)
 		errors++;
 	backends_free(g);
 	free(g);
+	errors += policy_check_files(cfg); /* issue 4 hook: BasicAuth password files */
 	return errors;
 }
 
@@ -400,7 +404,9 @@ static void accept_event(void *arg, int fd, int revents)
 					strerror(errno));
 			return;
 		}
-		if (px->nconns >= px->maxconns) {
+		/* issue 4 hook: MaxConnections lowers the fd-budget cap */
+		if (px->nconns >= px->maxconns ||
+		    (px->gen->cfg->max_conns && px->nconns >= (int)px->gen->cfg->max_conns)) {
 			close(cfd); /* shed load rather than run out of fds mid-request */
 			continue;
 		}
@@ -481,6 +487,7 @@ int proxy_run(struct proxy *px)
 void proxy_free(struct proxy *px)
 {
 	conn_close_all(px);
+	policy_proxy_free(px); /* issue 4 hook */
 	if (px->ev)
 		close_listeners(px);
 	if (px->gen) {

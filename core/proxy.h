@@ -17,6 +17,8 @@
 struct conn;
 struct upconn;
 struct tls_ctx;
+struct policy_state;
+struct connlimit;
 
 /* Runtime state of one backend, indexed by cfg_backend.id. */
 struct be_state {
@@ -45,6 +47,7 @@ struct gen {
 	struct be_state *be; /* cfg->nbackends entries */
 	struct proxy *px;
 	int refs;            /* connections using it, plus one while it is current */
+	struct policy_state *pstate; /* issue 4 hook: rate-limit table, BasicAuth files */
 };
 
 struct lsock {
@@ -66,6 +69,7 @@ struct proxy {
 	struct conn *conns;       /* every client connection, for shutdown */
 	int nconns;
 	int maxconns;             /* stop accepting above this (fd budget) */
+	struct connlimit *connlimit; /* issue 4 hook: live connections per client address */
 	int stopping;             /* SIGTERM seen: finish in-flight work, then exit */
 	uint64_t stop_deadline;
 	struct timer alive_timer; /* the Alive health-check tick */

@@ -5,10 +5,32 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 
 int reply_error(int status, int keep_alive, char *out, size_t cap)
+{
+	return reply_error_extra(status, keep_alive, "", out, cap);
+}
+
+/* Does the header block `lines` have a line named `name`? */
+static int sets(const char *lines, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = lines; *l;) {
+		if (strncasecmp(l, name, n) == 0 && l[n] == ':')
+			return 1;
+		l = strchr(l, '\n');
+		if (!l)
+			break;
+		l++;
+	}
+	return 0;
+}
+
+int reply_error_extra(int status, int keep_alive, const char *extra, char *out, size_t cap)
 {
 	char body[256];
 	const char *reason = http_reason(status);
@@ -20,12 +42,15 @@ int reply_error(int status, int keep_alive, char *out, size_t cap)
 			status, reason, status, reason);
 	n = snprintf(out, cap,
 		     "HTTP/1.1 %d %s\r\n"
-		     "Content-Type: text/html\r\n"
+		     "%s"
 		     "Content-Length: %d\r\n"
-		     "Cache-Control: no-store\r\n"
+		     "%s"
+		     "%s"
 		     "%s"
 		     "\r\n%s",
-		     status, reason, blen, keep_alive ? "" : "Connection: close\r\n", body);
+		     status, reason, sets(extra, "Content-Type") ? "" : "Content-Type: text/html\r\n",
+		     blen, sets(extra, "Cache-Control") ? "" : "Cache-Control: no-store\r\n", extra,
+		     keep_alive ? "" : "Connection: close\r\n", body);
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 

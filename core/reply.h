@@ -11,6 +11,12 @@
 int reply_error(int status, int keep_alive, char *out, size_t cap);
 
 /*
+ * The same with more header lines: `extra` is "Name: value\r\n" lines (or "").
+ * When extra sets Content-Type or Cache-Control, the page's own is left out.
+ */
+int reply_error_extra(int status, int keep_alive, const char *extra, char *out, size_t cap);
+
+/*
  * A redirect to url + append (append is the request's path and query when
  * the configured URL had none; may be empty).
  */

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "policy.h"
 
@@ -108,13 +109,66 @@ int rewrite_request(const struct cfg_listener *l, const struct cfg_service *svc,
 	return o.overflow ? -1 : (int)o.len;
 }
 
+/* Drop response lines matching DeleteHeader patterns or named by SetHeader. */
+static void drop_for_edits(const char *buf, struct http_msg *m, const struct cfg_cond *del,
+			   const struct cfg_hdr *set, char *scratch)
+{
+	for (int i = 0; i < m->nhdr; i++) {
+		struct http_hdr *h = &m->hdr[i];
+
+		if (h->id == HDR_CONTENT_LENGTH || h->id == HDR_TRANSFER_ENCODING)
+			continue; /* framing stays as parsed */
+		for (const struct cfg_cond *c = del; c && !(h->flags & HF_DROP); c = c->next)
+			if (route_text_matches(c, buf + h->line_off, h->line_len, scratch))
+				h->flags |= HF_DROP;
+		for (const struct cfg_hdr *a = set; a && !(h->flags & HF_DROP); a = a->next)
+			if (h->name_len == a->name_len &&
+			    strncasecmp(buf + h->name_off, a->line, a->name_len) == 0)
+				h->flags |= HF_DROP;
+	}
+}
+
+/* Is a header of this name among the lines `set`? */
+static int named_in(const struct cfg_hdr *set, const char *name, size_t len)
+{
+	for (; set; set = set->next)
+		if (set->name_len == len && strncasecmp(set->line, name, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int response_head(const char *buf, struct http_msg *m, int keep_alive, int client_minor,
+			 const struct cfg_listener *l, const struct cfg_service *svc,
+			 char *scratch, char *out, size_t cap);
+
 int rewrite_response(const char *buf, struct http_msg *m, int keep_alive, int client_minor,
 		     char *out, size_t cap)
 {
+	return response_head(buf, m, keep_alive, client_minor, NULL, NULL, NULL, out, cap);
+}
+
+int rewrite_response_edit(const char *buf, struct http_msg *m, int keep_alive, int client_minor,
+			  const struct cfg_listener *l, const struct cfg_service *svc,
+			  char *scratch, char *out, size_t cap)
+{
+	return response_head(buf, m, keep_alive, client_minor, l, svc, scratch, out, cap);
+}
+
+static int response_head(const char *buf, struct http_msg *m, int keep_alive, int client_minor,
+			 const struct cfg_listener *l, const struct cfg_service *svc,
+			 char *scratch, char *out, size_t cap)
+{
 	struct out o = {out, 0, cap, 0};
+	const struct cfg_hdr *ladd = l ? l->resp_add : NULL;
 	char line[32];
 
 	policy_drop_hop_by_hop(buf, m);
+	if (m->status == 101 || !scratch)
+		l = NULL, svc = NULL, ladd = NULL; /* a tunnel's head is passed as it is */
+	if (svc)
+		drop_for_edits(buf, m, svc->resp_remove, svc->resp_add, scratch);
+	if (l)
+		drop_for_edits(buf, m, l->resp_remove, l->resp_add, scratch);
 	snprintf(line, sizeof(line), "HTTP/1.1 %03u ", (unsigned)m->status);
 	puts_(&o, line);
 	put(&o, buf + m->reason_off, m->reason_len);
@@ -127,6 +181,12 @@ int rewrite_response(const char *buf, struct http_msg *m, int keep_alive, int cl
 		puts_(&o, "Connection: upgrade\r\n");
 	} else {
 		put_kept_headers(&o, buf, m);
+		for (const struct cfg_hdr *a = svc ? svc->resp_add : NULL; a; a = a->next)
+			if (!named_in(ladd, a->line, a->name_len)) {
+				put(&o, a->line, a->len);
+				put(&o, "\r\n", 2);
+			}
+		put_added(&o, ladd);
 		if (!keep_alive)
 			puts_(&o, "Connection: close\r\n");
 		else if (client_minor == 0)

@@ -33,4 +33,15 @@ int rewrite_request(const struct cfg_listener *l, const struct cfg_service *svc,
 int rewrite_response(const char *buf, struct http_msg *m, int keep_alive, int client_minor,
 		     char *out, size_t cap);
 
+/*
+ * The same, with the Rewrite response edits of a service and a listener
+ * (either may be NULL), in Pound's order: the service's, then the listener's.
+ * DeleteHeader drops matching lines (never the framing ones); SetHeader
+ * replaces a header of that name or adds it; when both set one name, the
+ * listener's value is sent.  scratch: HTTP_MAX_HEAD + 1 bytes for regexec.
+ */
+int rewrite_response_edit(const char *buf, struct http_msg *m, int keep_alive, int client_minor,
+			  const struct cfg_listener *l, const struct cfg_service *svc,
+			  char *scratch, char *out, size_t cap);
+
 #endif

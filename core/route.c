@@ -19,6 +19,8 @@ void route_req_init(struct route_req *rq, const char *buf, const struct http_msg
 	rq->buf = buf;
 	rq->msg = msg;
 	rq->scratch = scratch;
+	rq->ext_cond = NULL; /* issue 4 hook: set by policy_route_ctx() */
+	rq->ext = NULL;
 	rq->url = t;
 	rq->url_len = len;
 	if (len > 0 && t[0] != '/' && t[0] != '*') {
@@ -116,6 +118,10 @@ static int holds(const struct cfg_cond *c, const struct route_req *rq)
 				return 1;
 		}
 		return 0;
+	case COND_ACL: /* issue 4 hook: answered by core/policy.c */
+	case COND_BASICAUTH:
+	case COND_METHOD:
+		return rq->ext_cond ? rq->ext_cond(c, rq) : 0;
 	}
 	return 0;
 }

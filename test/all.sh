@@ -1,27 +1,115 @@
 #!/bin/sh
-# test/all.sh - install dependencies, build pinfold with warnings as errors,
-# and run every test: once as built, once under ASan+UBSan.
+# test/all.sh - install dependencies, build pinfold with warnings as errors, and run
+# every test in each build CI must prove:
+#   build/           mbedTLS 2.28 (Debian bookworm's libmbedtls-dev), the whole suite
+#   build-asan/      the same under ASan+UBSan, the whole suite
+#   build-tls36/     mbedTLS 3.6 (built from Debian's trixie source package by
+#                    .ci/build-mbedtls36.sh into $MBEDTLS36_PREFIX), the whole suite
+#   build-tlsnone/   PINFOLD_TLS=none (plaintext only): builds, unit tests
+# Every phase runs even when an earlier one failed; the exit status and the closing
+# "N passed, N failed" line cover them all.  Each phase's time is printed.
 # This is the README's test command and what .ci/run calls.
 set -eu
 cd "$(dirname "$0")/.."
 
+MBEDTLS36_PREFIX=${MBEDTLS36_PREFIX:-/opt/mbedtls-3.6}
+jobs=$(nproc 2>/dev/null || echo 2)
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/pinfold-all.XXXXXX")
+trap 'rm -rf "$LOGDIR"' EXIT
+
+T0=$(date +%s)
 sh test/deps.sh test
 
-jobs=$(nproc 2>/dev/null || echo 2)
+failed_phases=""
+npass=0
+nfail=0
+times=""
 
-run_suite() { # dir, extra cmake args...
-	dir=$1
+# phase NAME COMMAND...: run, time it, remember a failure without stopping.
+phase() {
+	name=$1
 	shift
-	cmake -S . -B "$dir" -DPINFOLD_WERROR=ON "$@" >/dev/null
-	cmake --build "$dir" -j "$jobs"
-	(cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 300)
+	echo "== $name"
+	t=$(date +%s)
+	if "$@"; then rc=0; else rc=$?; fi
+	t=$(($(date +%s) - t))
+	times="$times
+  $name: ${t}s$([ "$rc" -eq 0 ] || echo " (FAILED, status $rc)")"
+	[ "$rc" -eq 0 ] || failed_phases="$failed_phases $name"
+	return 0
 }
 
-echo "== build and test (build/)"
-run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# build DIR WANT_TLS_LINE CMAKE_ARGS...: configure + build, and check `pinfold -V` names
+# the TLS library this build is meant to prove (a 3.6 build must not link 2.28).
+build() {
+	dir=$1
+	want=$2
+	shift 2
+	cmake -S . -B "$dir" -DPINFOLD_WERROR=ON "$@" >"$LOGDIR/cmake.log" 2>&1 ||
+		{ cat "$LOGDIR/cmake.log"; return 1; }
+	cmake --build "$dir" -j "$jobs" || return 1
+	v=$("$dir/pinfold" -V | grep '^TLS backend:' || true)
+	case "$v" in
+	*"$want"*) echo "$dir: $v" ;;
+	*) echo "$dir: want TLS backend '$want', pinfold -V says '$v'" >&2; return 1 ;;
+	esac
+}
 
-echo "== build and test under ASan+UBSan (build-asan/)"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DPINFOLD_SANITIZE=address,undefined
+# tests DIR [CTEST ARGS...]: ctest, with its counts added to the totals.
+tests() {
+	dir=$1
+	shift
+	log="$LOGDIR/ctest-$(basename "$dir").log"
+	{
+		(cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 300 "$@")
+		echo $? >"$log.rc"
+	} 2>&1 | tee "$log"
+	# "96% tests passed, 2 tests failed out of 50"
+	counts=$(sed -n 's/.*tests passed, \([0-9][0-9]*\) tests\{0,1\} failed out of \([0-9][0-9]*\).*/\1 \2/p' "$log" | tail -n1)
+	if [ -n "$counts" ]; then
+		set -- $counts
+		nfail=$((nfail + $1))
+		npass=$((npass + $2 - $1))
+	fi
+	return "$(cat "$log.rc")"
+}
 
+suite() { # dir want cmake-args...
+	dir=$1
+	build "$@" && tests "$dir"
+}
+
+phase "mbedTLS 2.28 (build/)" \
+	suite build "mbedTLS 2.28" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINFOLD_TLS=mbedtls \
+	-DMBEDTLS_ROOT=
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+phase "ASan+UBSan, mbedTLS 2.28 (build-asan/)" \
+	suite build-asan "mbedTLS 2.28" -DCMAKE_BUILD_TYPE=Debug \
+	-DPINFOLD_SANITIZE=address,undefined -DPINFOLD_TLS=mbedtls -DMBEDTLS_ROOT=
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+phase "mbedTLS 3.6 from Debian's source package ($MBEDTLS36_PREFIX)" \
+	bash .ci/build-mbedtls36.sh "$MBEDTLS36_PREFIX"
+if [ -f "$MBEDTLS36_PREFIX/include/mbedtls/build_info.h" ]; then
+	phase "mbedTLS 3.6 (build-tls36/)" \
+		suite build-tls36 "mbedTLS 3.6" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DPINFOLD_TLS=mbedtls -DMBEDTLS_ROOT="$MBEDTLS36_PREFIX"
+fi
+
+plaintext() {
+	build build-tlsnone "none" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINFOLD_TLS=none \
+		-DMBEDTLS_ROOT= && tests build-tlsnone -R '^unit/'
+}
+phase "PINFOLD_TLS=none (build-tlsnone/): build + unit tests" plaintext
+
+echo
+echo "== times (total $(($(date +%s) - T0))s on $jobs CPU(s)):$times"
+if [ -n "$failed_phases" ]; then
+	echo "== FAILED:$failed_phases"
+	echo "all: $npass passed, $nfail failed"
+	exit 1
+fi
 echo "== all tests passed"
+echo "all: $npass passed, $nfail failed"

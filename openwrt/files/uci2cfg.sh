@@ -4,7 +4,8 @@
 # Sourced by /etc/init.d/pinfold after /lib/functions.sh (config_load, config_get, ...).
 # Defines pinfold_uci_generate OUT: writes the native config to OUT (atomically), or
 # prints every problem as "pinfold: UCI section.option: ..." on stderr and returns 1
-# leaving OUT as it was.  Covers the common case: listeners, redirects, services with
+# leaving OUT as it was.  It writes nothing else: the certificate copies the jail needs
+# are listed in PINFOLD_UCI_CERTS for the init script to make.  Covers the common case: listeners, redirects, services with
 # hosts, paths and backends, certificates, client ACLs.  Anything more: point
 # `option config_file` at a hand-written native config instead.
 #
@@ -14,6 +15,9 @@
 
 PINFOLD_UCI_ERRORS=0
 PINFOLD_UCI_OUT=
+PINFOLD_UCI_CERTS=
+_pf_jail=
+_pf_chroot=1
 
 _pf_err() {
 	echo "pinfold: UCI $*" >&2
@@ -97,13 +101,8 @@ _pf_global() {
 	[ -z "$v" ] || _pf_emit "User $(_pf_str "$s" user "$v")"
 	config_get v "$s" group pinfold
 	[ -z "$v" ] || _pf_emit "Group $(_pf_str "$s" group "$v")"
-	config_get v "$s" jail /var/lib/pinfold
-	if [ -n "$v" ]; then
-		case $v in
-		/*) _pf_emit "RootJail $(_pf_str "$s" jail "$v")" ;;
-		*) _pf_err "$s.jail: expected an absolute directory, got '$v'" ;;
-		esac
-	fi
+	config_get_bool _pf_chroot "$s" chroot 1
+	[ "$_pf_chroot" = 0 ] || _pf_emit "RootJail $(_pf_str "$s" chroot "$_pf_jail")"
 	config_get v "$s" loglevel 1
 	_pf_int "$s" loglevel "$v" 0 5 && _pf_emit "LogLevel $v"
 	config_get v "$s" log_facility daemon
@@ -224,9 +223,24 @@ _pf_service() {
 
 # ---- listeners ------------------------------------------------------------------------
 _pf_listeners=
+# In the jail, a certificate is a copy under JAIL/certs/ named after its whole path (two
+# "fullchain.pem" stay apart); the copies to make are listed in PINFOLD_UCI_CERTS as
+# "SOURCE DESTINATION" lines, for the init script.  Without chroot: the file itself.
 _pf_cert() { # value section
-	local q
-	q=$(_pf_str "$2" cert "$1") && _pf_emit "	Cert $q"
+	local q dst=$1
+	case $1 in
+	/*) ;;
+	*)
+		_pf_err "$2.cert: expected an absolute file name, got '$1'"
+		return
+		;;
+	esac
+	if [ "$_pf_chroot" = 1 ]; then
+		dst=$_pf_jail/certs/$(printf '%s' "${1#/}" | tr '/' '_')
+		PINFOLD_UCI_CERTS="$PINFOLD_UCI_CERTS$1 $dst
+"
+	fi
+	q=$(_pf_str "$2" cert "$dst") && _pf_emit "	Cert $q"
 }
 
 _pf_disable() { # value section
@@ -289,11 +303,16 @@ _pf_first_main() {
 }
 
 # pinfold_uci_generate OUT [PACKAGE]: the native config from UCI package PACKAGE
-# (default pinfold), written to OUT only when UCI held no error.
+# (default pinfold), written to OUT only when UCI held no error.  OUT's directory is the
+# jail (RootJail, unless `option chroot 0`): pinfold re-reads its config and certificates
+# from inside it on SIGHUP, so they live there.
 pinfold_uci_generate() {
 	local out=$1 pkg=${2:-pinfold}
 	PINFOLD_UCI_ERRORS=0
 	PINFOLD_UCI_OUT="$out.tmp.$$"
+	PINFOLD_UCI_CERTS=""
+	_pf_jail=$(cd "$(dirname "$out")" && pwd)
+	_pf_chroot=1
 	_pf_listeners=
 	config_load "$pkg"
 	: >"$PINFOLD_UCI_OUT" || return 1

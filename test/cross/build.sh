@@ -38,12 +38,11 @@ tlsflag=""
 [ "$tls" = none ] || tlsflag=--tls
 
 set --
-if [ "$target" = x86_64-linux-gnu ]; then
-	sh "$top/test/deps.sh" build
-else
-	sh "$here/deps.sh" $tlsflag "$target"
+sh "$here/deps.sh" $tlsflag "$target"
+if [ "$target" != x86_64-linux-gnu ]; then
 	sh "$here/sysroot.sh" $tlsflag "$target" "$out/prefix"
 	set -- -DCMAKE_TOOLCHAIN_FILE="$here/$target.cmake" -DPINFOLD_CROSS_PREFIX="$out/prefix"
+	[ "$tls" = none ] || set -- "$@" -DMBEDTLS_ROOT="$out/prefix"
 fi
 
 # A changed toolchain file (flags, emulator) needs a fresh cache, not a reconfigure.

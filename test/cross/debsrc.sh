@@ -1,6 +1,8 @@
 #!/bin/sh
 # test/cross/debsrc.sh - unpack Debian's source package PKG (this release's) under DIR.
-# Usage: sh test/cross/debsrc.sh PKG DIR     prints the unpacked tree's path
+# Usage: sh test/cross/debsrc.sh PKG DIR [MORE...]   prints PKG's unpacked tree
+#   MORE: other source packages to fetch in the same apt session when missing (one
+#   `apt-get update` for all of them instead of one each)
 #
 # Why: cmocka for every cross target, and mbedTLS for big-endian mips, have no Debian
 # binary package we can use, so they are built from Debian's own sources (the only
@@ -9,13 +11,14 @@
 # Idempotent: an already unpacked PKG-* tree under DIR is reused.
 set -eu
 
-pkg=${1:?usage: debsrc.sh PKG DIR}
-dir=${2:?usage: debsrc.sh PKG DIR}
+pkg=${1:?usage: debsrc.sh PKG DIR [MORE...]}
+dir=${2:?usage: debsrc.sh PKG DIR [MORE...]}
+shift 2
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
-found() {
-	for d in "$dir/$pkg"-[0-9]*; do
+found() { # package
+	for d in "$dir/$1"-[0-9]*; do
 		if [ -d "$d" ] && [ -f "$d/.pinfold-unpacked" ]; then
 			echo "$d"
 			return 0
@@ -23,7 +26,11 @@ found() {
 	done
 	return 1
 }
-found && exit 0
+found "$pkg" && exit 0
+wanted=$pkg
+for p in "$@"; do
+	found "$p" >/dev/null || wanted="$wanted $p"
+done
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -61,15 +68,18 @@ echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror
 $SUDO apt-get update -qq
 command -v dpkg-source >/dev/null || $SUDO apt-get install -y -qq dpkg-dev >/dev/null
 chmod 755 "$work" # apt's _apt user downloads into it
-(cd "$work" && apt-get source -qq "$pkg" >&2)
-for d in "$work/$pkg"-[0-9]*; do
-	if [ -d "$d" ]; then
-		touch "$d/.pinfold-unpacked"
-		rm -rf "${dir:?}/${d##*/}"
-		mv "$d" "$dir/"
-	fi
+# shellcheck disable=SC2086  # one word per package
+(cd "$work" && apt-get source -qq $wanted >&2)
+for p in $wanted; do
+	for d in "$work/$p"-[0-9]*; do
+		if [ -d "$d" ]; then
+			touch "$d/.pinfold-unpacked"
+			rm -rf "${dir:?}/${d##*/}"
+			mv "$d" "$dir/"
+		fi
+	done
 done
-found || {
+found "$pkg" || {
 	echo "debsrc.sh: apt-get source $pkg gave no $pkg-VERSION tree" >&2
 	exit 1
 }

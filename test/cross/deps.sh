@@ -2,10 +2,11 @@
 # test/cross/deps.sh - install from Debian what the cross builds need, only what is missing.
 # Usage: sh test/cross/deps.sh [--tls] TARGET...
 #   TARGET: mipsel-linux-gnu mips-linux-gnu aarch64-linux-gnu x86_64-linux-musl
-#   --tls   also what the target needs for PINFOLD_TLS=mbedtls (mipsel: Debian's multiarch
-#           libmbedtls-dev:mipsel; big-endian mips is built from source by sysroot.sh)
-# Always: cmake, uthash, qemu-user, dpkg-dev (for `apt-get source`), and the host side
-# of the integration tests (python3, curl, nginx-light, python3-websockets).
+#   --tls   also what the target needs for PINFOLD_TLS=mbedtls (mipsel, aarch64: Debian's
+#           multiarch libmbedtls-dev; big-endian mips: built from source by sysroot.sh)
+# Always: cmake, uthash, qemu-user, dpkg-dev (for `apt-get source`), the host side of the
+# integration tests (python3, curl, nginx-light, python3-websockets, openssl), and what the
+# packaging tests use (busybox-static, shellcheck, php-cli, unifdef).
 set -eu
 
 tls=0
@@ -15,7 +16,12 @@ if [ "${1:-}" = "--tls" ]; then
 fi
 
 pkgs="build-essential cmake pkg-config uthash-dev dpkg-dev qemu-user python3 curl nginx-light
-python3-websockets"
+python3-websockets file"
+# libxcrypt's source has no configure script: autotools make it (test/cross/sysroot.sh).
+pkgs="$pkgs autoconf automake libtool perl"
+# The packaging tests (test/cross/CMakeLists.txt): busybox for the init scripts, php for
+# the pfSense package, unifdef for the FreeBSD read of platform/, shellcheck for all.
+pkgs="$pkgs busybox-static shellcheck php-cli unifdef openssl"
 foreign=""
 for t in "$@"; do
 	case $t in
@@ -29,9 +35,16 @@ for t in "$@"; do
 	mips-linux-gnu)
 		pkgs="$pkgs gcc-mips-linux-gnu libc6-dev-mips-cross binutils-mips-linux-gnu" ;;
 	aarch64-linux-gnu)
-		pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu" ;;
+		pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu"
+		if [ "$tls" = 1 ]; then
+			foreign="$foreign arm64"
+			pkgs="$pkgs libmbedtls-dev:arm64"
+		fi
+		;;
 	x86_64-linux-musl)
 		pkgs="$pkgs musl-tools" ;;
+	x86_64-linux-gnu)
+		pkgs="$pkgs libcmocka-dev libmbedtls-dev" ;;
 	*)
 		echo "deps.sh: unknown target '$t'" >&2
 		exit 2

@@ -4,9 +4,10 @@
 #
 # PREFIX/include gets uthash's headers (header-only; copied from the host's uthash-dev so
 # the host's /usr/include is never searched for a target) and cmocka.h; PREFIX/lib gets a
-# static libcmocka.a built from Debian's cmocka source with the target's toolchain file.
+# static libcmocka.a built from Debian's cmocka source with the target's toolchain file,
+# and (glibc targets) libcrypt from Debian's libxcrypt source.
 # With --tls, mbedTLS too: big-endian mips has no Debian package at all, so it is built
-# from Debian's mbedtls source; the other targets use Debian's (multiarch) packages.
+# from Debian's mbedtls source; mipsel (and aarch64) use Debian's multiarch packages.
 # Idempotent: each part is skipped when its stamp in PREFIX says it was built with the
 # toolchain files as they are now.
 set -eu
@@ -41,6 +42,13 @@ for h in $uthash; do
 	cmp -s "$h" "$prefix/include/${h##*/}" || cp "$h" "$prefix/include/"
 done
 
+# Every Debian source this target needs, fetched in one apt session (cached in $src).
+need="cmocka"
+case $target in *-linux-gnu) need="$need libxcrypt" ;; esac
+[ "$tls" = 0 ] || [ "$target" != mips-linux-gnu ] || need="$need mbedtls"
+# shellcheck disable=SC2086  # one word per package
+sh "$here/debsrc.sh" cmocka "$src" ${need#cmocka} >/dev/null
+
 # Builds the static library TARGET of a CMake source tree with our toolchain file.
 cmake_static() { # srcdir builddir cmake-target cmake-args...
 	s=$1 b=$2 t=$3
@@ -66,6 +74,32 @@ if [ "$(cat "$prefix/.cmocka" 2>/dev/null)" != "$stamp" ]; then
 	echo "$stamp" >"$prefix/.cmocka"
 fi
 
+# libcrypt (crypt(3), for BasicAuth): glibc's cross sysroots have none since it moved to
+# libxcrypt, and Debian has no cross package of it, so Debian's libxcrypt source, built
+# with the target's compiler.  (musl, as on OpenWrt, has crypt() in its libc.)
+case $target in
+*-linux-gnu)
+	if [ "$(cat "$prefix/.libcrypt" 2>/dev/null)" != "$stamp" ]; then
+		tree=$(sh "$here/debsrc.sh" libxcrypt "$src")
+		echo "sysroot.sh: building ${tree##*/} for $target"
+		if [ ! -x "$tree/configure" ]; then
+			(cd "$tree" && ./autogen.sh) >"$prefix/.autogen.log" 2>&1 ||
+				{ cat "$prefix/.autogen.log" >&2; exit 1; }
+		fi
+		b=$prefix/.build-libxcrypt
+		rm -rf "$b"
+		mkdir -p "$b"
+		(cd "$b" && "$tree/configure" --host="$target" --prefix="$prefix" --libdir="$prefix/lib" \
+			--disable-static --enable-shared --enable-hashes=strong,glibc \
+			--enable-obsolete-api=no --disable-failure-tokens &&
+			make -j "$jobs" && make install) >"$b.log" 2>&1 ||
+			{ tail -n 40 "$b.log" >&2; exit 1; }
+		rm -rf "$b" "$b.log" "$prefix/.autogen.log" "$prefix"/lib/libcrypt.la
+		echo "$stamp" >"$prefix/.libcrypt"
+	fi
+	;;
+esac
+
 # MIPS numbers its errors its own way: a preload that undoes qemu-user's untranslated
 # getsockopt(SO_ERROR) (see qemu-sockerr.c); the toolchain file puts it on qemu's line.
 case $target in
@@ -77,9 +111,10 @@ esac
 
 [ "$tls" = 1 ] || exit 0
 
-# mbedTLS.
+# mbedTLS, as MBEDTLS_ROOT=PREFIX for the build, shared as on OpenWrt (+libmbedtls).
 case $target in
 mips-linux-gnu)
+	# No Debian package for big-endian mips at all: Debian's source, our toolchain.
 	if [ "$(cat "$prefix/.mbedtls" 2>/dev/null)" != "$stamp" ]; then
 		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
 		echo "sysroot.sh: building ${tree##*/} for $target"
@@ -87,21 +122,29 @@ mips-linux-gnu)
 		mkdir -p "$prefix/.build-mbedtls"
 		cmake_static "$tree" "$prefix/.build-mbedtls/b" all \
 			-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
-			-DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
+			-DUSE_STATIC_MBEDTLS_LIBRARY=OFF -DUSE_SHARED_MBEDTLS_LIBRARY=ON \
 			-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
 		cmake --install "$prefix/.build-mbedtls/b" >/dev/null
 		rm -rf "$prefix/.build-mbedtls"
 		echo "$stamp" >"$prefix/.mbedtls"
 	fi
 	;;
-mipsel-linux-gnu)
-	[ -f /usr/lib/mipsel-linux-gnu/libmbedtls.so ] || {
-		echo "sysroot.sh: libmbedtls-dev:mipsel missing (sh test/cross/deps.sh --tls $target)" >&2
+mipsel-linux-gnu | aarch64-linux-gnu)
+	# Debian's multiarch package (headers are the same for every architecture): linked
+	# into PREFIX so that MBEDTLS_ROOT finds exactly this one, never the host's.
+	multiarch=/usr/lib/$target
+	[ -f "$multiarch/libmbedtls.so" ] || {
+		echo "sysroot.sh: no $multiarch/libmbedtls.so (sh test/cross/deps.sh --tls $target)" >&2
 		exit 1
 	}
+	ln -sfn /usr/include/mbedtls "$prefix/include/mbedtls"
+	[ ! -d /usr/include/psa ] || ln -sfn /usr/include/psa "$prefix/include/psa"
+	for l in mbedtls mbedx509 mbedcrypto; do
+		ln -sf "$multiarch/lib$l.so" "$prefix/lib/lib$l.so"
+	done
 	;;
 *)
-	echo "sysroot.sh: no mbedTLS recipe for $target yet" >&2
+	echo "sysroot.sh: no mbedTLS recipe for $target (use --tls none)" >&2
 	exit 1
 	;;
 esac

@@ -47,9 +47,11 @@ if(PINFOLD_CROSS_QEMU)
   # chroot(); and the guest loader would still read the host's ld.so.cache, which leads
   # it to a multiarch libc6:mipsel (libmbedtls-dev:mipsel pulls it in) of another build
   # than the cross ld.so.1: the two do not mix, and the child of every fork() dies.
+  # Libraries: the sysroot's libc first, then what sysroot.sh built (mbedTLS for mips),
+  # then Debian's multiarch ones (mbedTLS for mipsel).
   set(CMAKE_CROSSCOMPILING_EMULATOR ${PINFOLD_QEMU_PROGRAM}
       ${PINFOLD_CROSS_SYSROOT}/${PINFOLD_CROSS_LOADER}
-      --library-path ${PINFOLD_CROSS_SYSROOT}/lib)
+      --library-path ${PINFOLD_CROSS_SYSROOT}/lib:${PINFOLD_CROSS_PREFIX}/lib:/usr/lib/${PINFOLD_CROSS_TRIPLE})
   # MIPS: undo qemu's untranslated getsockopt(SO_ERROR) errno (see qemu-sockerr.c).
   if(PINFOLD_CROSS_PREFIX AND EXISTS ${PINFOLD_CROSS_PREFIX}/lib/qemu-sockerr.so)
     list(APPEND CMAKE_CROSSCOMPILING_EMULATOR --preload ${PINFOLD_CROSS_PREFIX}/lib/qemu-sockerr.so)

@@ -87,6 +87,13 @@ def _emulated(emulator, path):
     return _wrappers[path]
 
 
+def _proc_root(pid):
+    try:
+        return os.readlink("/proc/%d/root" % pid)
+    except OSError:
+        return None
+
+
 def _kill_leftovers():
     for p in _live:
         if p.poll() is None:
@@ -280,7 +287,8 @@ class Pinfold:
         self.cmd = cmd
         env = dict(os.environ)
         with open(self.cfg_path) as f:
-            jailed = re.search(r"(?im)^\s*RootJail\b", f.read())
+            jailed = re.search(r'(?im)^\s*RootJail\s+"?([^"\n]*?)"?\s*(#.*)?$', f.read())
+        self.jail = jailed.group(1) if jailed else None
         if jailed:
             # LeakSanitizer reads /proc/PID/task at exit, and a chroot has no /proc: in an
             # ASan build a jailed pinfold would abort at exit for that reason alone.  Leaks
@@ -304,6 +312,15 @@ class Pinfold:
                     raise AssertionError("pinfold did not listen on %s:%s within %.0fs\n%s"
                                          % (host, port, timeout, tail(self.err_path)))
                 time.sleep(0.05)
+        # Ports are bound as root, before chroot and the privilege drop: ready means after
+        # them, or a slow start (qemu-user, a router) is looked at half-way.
+        if self.jail and self.listen and os.geteuid() == 0:
+            want = os.path.realpath(self.jail)
+            while self.proc.poll() is None and _proc_root(self.proc.pid) != want:
+                if time.monotonic() >= deadline:
+                    raise AssertionError("pinfold did not chroot into %s within %.0fs\n%s"
+                                         % (want, timeout, tail(self.err_path)))
+                time.sleep(0.02)
 
     @property
     def pid(self):
@@ -460,7 +477,7 @@ class Nginx:
     """nginx from Debian, foreground, everything in a temp dir, on 127.0.0.3."""
 
     def __init__(self, workdir, host=FILES, port=None, files=None, extra_http="", workers=1,
-                 ssl_cert=None, ssl_key=None):
+                 ssl_cert=None, ssl_key=None, ssl_client_ca=None):
         assert is_loopback(host), host
         self.host = host
         self.port = port or free_port(host)
@@ -486,10 +503,15 @@ class Nginx:
             # An HTTPS backend: the access log says which SNI name and protocol it was asked
             # for, so a test can check what pinfold sent.
             listen += " ssl"
+            # ssl_client_ca: client certificates required, verified against that CA file.
             server_extra = "ssl_certificate %s; ssl_certificate_key %s;" % (
                 ssl_cert, ssl_key or ssl_cert)
+            if ssl_client_ca:
+                server_extra += " ssl_client_certificate %s; ssl_verify_client on;" % (
+                    ssl_client_ca)
             log = ('log_format pftest_tls \'$remote_addr "$request" $status '
-                   'sni=$ssl_server_name proto=$ssl_protocol\';\n'
+                   'sni=$ssl_server_name proto=$ssl_protocol conn=$connection '
+                   'creq=$connection_requests client="$ssl_client_s_dn"\';\n'
                    '                    access_log %s/logs/access.log pftest_tls;' % d)
         self.https = bool(ssl_cert)
         with open(self.conf, "w") as f:
@@ -1148,7 +1170,7 @@ def curl_https(port, path, name, ca=None, *args, max_time=15, host=PROXY):
 
 class SClient:
     """What `openssl s_client` did: .rc, .out, .err, .subject, .protocol, .cipher, .ok
-    (a handshake completed: a cipher was agreed)."""
+    (a handshake completed: exit status 0 and a cipher agreed)."""
 
     def __init__(self, cp):
         self.rc = cp.returncode
@@ -1162,7 +1184,9 @@ class SClient:
         self.cipher = m.group(2) if m else None
         if m and m.group(1) != "(NONE)" and not self.protocol:
             self.protocol = m.group(1).rstrip(",")
-        self.ok = self.cipher not in (None, "(NONE)")
+        # (s_client prints the session even when the server failed the handshake after
+        # choosing a cipher, e.g. for a missing client certificate: the exit status tells)
+        self.ok = self.rc == 0 and self.cipher not in (None, "(NONE)")
 
     def __repr__(self):
         return "<s_client rc=%s ok=%s %s %s %s\n%s\n%s>" % (

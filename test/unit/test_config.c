@@ -1218,7 +1218,7 @@ static void test_not_errors(void **state)
 	           "\"Redirect\" cannot follow Not: expected a matching directive");
 	only_error(SV "\tNot Foo \"x\"\n" SV_END, 6, 6,
 	           "expected a matching directive after Not (Url, Path, Header, Host, HeadRequire, "
-	           "HeadDeny), got \"Foo\"");
+	           "HeadDeny, ACL, BasicAuth, Method), got \"Foo\"");
 	only_error(SV "\tNot\n" SV_END, 6, 2,
 	           "missing argument for \"Not\": expected a matching directive");
 	only_error(SV "\tNot Host\n" SV_END, 6, 6,
@@ -1226,8 +1226,9 @@ static void test_not_errors(void **state)
 	/* Not of a Pound block directive: reported once, the block skipped to its End. */
 	only_error(SV "\tNot Match OR\n\t\tHost \"a\"\n\t\tHost \"b\"\n\tEnd\n" SV_END, 6, 6,
 	           "\"Match\" is a Pound directive pinfold does not implement yet");
-	only_error(SV "\tNot ACL\n\t\t\"10.0.0.0/8\"\n\tEnd\n" SV_END, 6, 6,
-	           "\"ACL\" is a Pound directive pinfold does not implement yet");
+	/* Not of a block that is implemented: the block is parsed, its End closes it. */
+	only_error(SV "\tNot ACL\n\t\t\"10.0.0.0/33\"\n\tEnd\n" SV_END, 7, 3,
+	           "bad prefix length in \"10.0.0.0/33\" (0-32 for IPv4)");
 }
 
 static void test_redirect(void **state)
@@ -1498,7 +1499,6 @@ static void test_not_yet_directives(void **state)
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tCheckURL \".*\"\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErr404 \"/x.html\"\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErrorFile 404 \"/x.html\"\nEnd\n", 4, 2},
-	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tMaxRequest 1000\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tSocketFrom \"/s\"\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tACME \"/var/acme\"\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tHeaderOption no-ssl\nEnd\n", 4, 2},
@@ -1507,15 +1507,12 @@ static void test_not_yet_directives(void **state)
 	     4, 2},
 	    {LISTENER "Control \"/run/pound.sock\"\n", 5, 1},
 	    {LISTENER "Control\n\tSocket \"/run/pound.sock\"\n\tMode 600\nEnd\n", 5, 1},
-	    {LISTENER "TrustedIP\n\t\"10.0.0.0/8\"\nEnd\n", 5, 1},
-	    {LISTENER "TrustedIP \"lan\"\n", 5, 1},
-	    {LISTENER "ACL \"lan\"\n\t\"192.168.0.0/16\"\nEnd\n", 5, 1},
 	    {LISTENER "LogFormat \"mine\" \"%a %r\"\n", 5, 1},
 	    {LISTENER "WorkerMaxCount 8\n", 5, 1},
 	    {LISTENER "CombineHeaders\n\t\"Accept\"\nEnd\n", 5, 1},
-	    {SV "\tBasicAuth \"/etc/htpasswd\"\n\tError 401\nEnd\n", 6, 2},
+	    {LISTENER "ForwardedHeader \"X-Real-IP\"\n", 5, 1},
+	    {SV "\tRewrite request\n\t\tSetPath \"/x\"\n\tEnd\n\tError 401\nEnd\n", 6, 2},
 	    {SV "\tUseBackend \"shared\"\n\tError 401\nEnd\n", 6, 2},
-	    {SV "\tACL \"lan\"\n\tError 401\nEnd\n", 6, 2},
 	    {SV
 	     "\tSession\n\t\tType COOKIE\n\t\tID \"sid\"\n\t\tTTL 300\n\tEnd\n\tError 401\nEnd\n",
 	     6, 2},
@@ -2101,6 +2098,385 @@ static int teardown(void **state)
 	return rmdir(tmpdir);
 }
 
+/* ---- access controls and limits (issue 4) ------------------------------------------ */
+
+#include "acl.h"
+
+static struct acl_addr addr_of(const char *s)
+{
+	struct acl_addr a;
+
+	assert_int_equal(acl_addr_parse(s, strlen(s), &a), 0);
+	return a;
+}
+
+static void test_acl_named_and_inline(void **state)
+{
+	struct run r;
+	struct cfg_service *s;
+	struct cfg_cond *c;
+	struct acl_addr a;
+
+	clean(&r, "ACL \"lan\"\n\t\"192.168.0.0/16\"\n\t\"10.0.0.0/8\"\n\t\"2001:db8::/32\"\nEnd\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n"
+	          "\tService \"inside\"\n\t\tACL \"lan\"\n\t\tError 404\n\tEnd\n"
+	          "\tService \"outside\"\n\t\tNot ACL \"lan\"\n\t\tError 403\n\tEnd\n"
+	          "\tService \"inline\"\n\t\tACL\n\t\t\t\"203.0.113.7\"\n\t\t\t\"::1\"\n\t\tEnd\n"
+	          "\t\tError 404\n\tEnd\n"
+	          "End\n");
+	assert_non_null(r.cfg->acls);
+	assert_string_equal(r.cfg->acls->name, "lan");
+	assert_int_equal(acl_ranges(r.cfg->acls->acl, 4), 2);
+	assert_int_equal(acl_ranges(r.cfg->acls->acl, 6), 1);
+	s = r.cfg->listeners->services;
+	c = s->conds;
+	assert_int_equal(c->kind, COND_ACL);
+	assert_int_equal(c->negate, 0);
+	assert_ptr_equal(c->acl, r.cfg->acls->acl);
+	assert_string_equal(c->str, "lan");
+	c = s->next->conds;
+	assert_int_equal(c->kind, COND_ACL);
+	assert_int_equal(c->negate, 1);
+	c = s->next->next->conds;
+	assert_int_equal(c->kind, COND_ACL);
+	assert_non_null(r.cfg->acls->next);
+	assert_null(r.cfg->acls->next->name);
+	assert_ptr_equal(c->acl, r.cfg->acls->next->acl);
+	a = addr_of("203.0.113.7");
+	assert_true(acl_match(c->acl, &a));
+	a = addr_of("::1");
+	assert_true(acl_match(c->acl, &a));
+	a = addr_of("10.200.1.1");
+	assert_true(acl_match(r.cfg->acls->acl, &a));
+	a = addr_of("172.16.0.1");
+	assert_false(acl_match(r.cfg->acls->acl, &a));
+	run_free(&r);
+
+	/* Include inside a list */
+	{
+		char inc[PATH_MAX], text[PATH_MAX + 200];
+
+		snprintf(inc, sizeof(inc), "%s/acl-inc.cfg", tmpdir);
+		write_file(inc, "\"198.51.100.0/24\"\n\"2001:db8:1::/48\"\n");
+		snprintf(text, sizeof(text), "ACL \"x\"\n\tInclude \"%s\"\nEnd\n" LISTENER, inc);
+		clean(&r, text);
+		assert_int_equal(acl_ranges(r.cfg->acls->acl, 4), 1);
+		assert_int_equal(acl_ranges(r.cfg->acls->acl, 6), 1);
+		run_free(&r);
+		unlink(inc);
+	}
+}
+
+static void test_acl_errors(void **state)
+{
+	struct run r;
+
+	only_error("ACL\n\t\"10.0.0.0/8\"\nEnd\n" LISTENER, 1, 1,
+	           "an ACL at top level needs a name: ACL \"name\"");
+	only_error("ACL \"a\"\n\t\"10.0.0.0/8\"\nEnd\nACL \"a\"\n\t\"10.0.0.0/8\"\nEnd\n" LISTENER, 4,
+	           5, "an ACL named \"a\" already exists (line 1)");
+	only_error("ACL \"a\"\n\t\"10.0.0.0/33\"\nEnd\n" LISTENER, 2, 2,
+	           "bad prefix length in \"10.0.0.0/33\" (0-32 for IPv4)");
+	only_error("ACL \"a\"\n\t\"2001:db8::/129\"\nEnd\n" LISTENER, 2, 2,
+	           "bad prefix length in \"2001:db8::/129\" (0-128 for IPv6)");
+	only_error("ACL \"a\"\n\t\"10.0.0.0/\"\nEnd\n" LISTENER, 2, 2, "bad prefix length");
+	only_error("ACL \"a\"\n\t\"10.0.0.300/8\"\nEnd\n" LISTENER, 2, 2,
+	           "expected an IPv4 or IPv6 address or CIDR (\"192.0.2.0/24\", \"2001:db8::/32\"), "
+	           "got \"10.0.0.300/8\"");
+	only_error("ACL \"a\"\n\t\"lan.example\"\nEnd\n" LISTENER, 2, 2,
+	           "expected an IPv4 or IPv6 address or CIDR");
+	only_error("ACL \"a\"\n\t\"::ffff:10.0.0.0/104\"\nEnd\n" LISTENER, 2, 2,
+	           "expected an IPv4 or IPv6 address or CIDR");
+	only_error("ACL \"a\"\n\t10.0.0.0/8\nEnd\n" LISTENER, 2, 2,
+	           "expected a quoted address or CIDR (\"192.0.2.0/24\", \"2001:db8::/32\") or End "
+	           "in ACL, got \"10.0.0.0/8\"");
+	only_error("ACL \"a\"\n\t\"10.0.0.0/8\" \"10.1.0.0/16\"\nEnd\n" LISTENER, 2, 15,
+	           "one address or CIDR per line, got \"10.1.0.0/16\" after \"10.0.0.0/8\"");
+	only_error("ACL \"a\"\nEnd\n" LISTENER, 1, 1, "ACL \"a\" lists no addresses");
+	only_error(LISTENER "ACL \"a\"\n\t\"10.0.0.0/8\"\n", 7, 1,
+	           "missing End for ACL opened at line 5");
+	only_error(SV "\tACL \"nope\"\n" SV_END, 6, 6,
+	           "no ACL named \"nope\" is defined above this line");
+	only_error(SV "\tACL lan\n" SV_END, 6, 6,
+	           "expected the ACL name in quotes after ACL, got \"lan\"");
+	only_error(SV "\tACL\n\tEnd\n" SV_END, 6, 2,
+	           "ACL lists no addresses (one quoted CIDR per line before End)");
+	/* used before it is defined (Pound: defined earlier) */
+	only_error(SV "\tACL \"late\"\n" SV_END "ACL \"late\"\n\t\"10.0.0.0/8\"\nEnd\n", 6, 6,
+	           "no ACL named \"late\" is defined above this line");
+	/* a prefix with host bits: the whole prefix, with a warning */
+	load_text(&r, "ACL \"a\"\n\t\"192.168.1.5/24\"\nEnd\n" LISTENER);
+	expect_warn(&r, 2, 2, "\"192.168.1.5/24\" has address bits set past its prefix length");
+	expect_counts(&r, 0, 1);
+	{
+		struct acl_addr a = addr_of("192.168.1.200");
+
+		assert_true(acl_match(r.cfg->acls->acl, &a));
+	}
+	run_free(&r);
+}
+
+static void test_listener_acl_gate(void **state)
+{
+	struct run r;
+	struct cfg_cond *c;
+	struct acl_addr a;
+
+	clean(&r, "ACL \"lan\"\n\t\"192.168.0.0/16\"\nEnd\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n\tACL \"lan\"\n"
+	          "\tNot ACL\n\t\t\"192.168.1.66\"\n\tEnd\nEnd\n");
+	c = r.cfg->listeners->acl_gate;
+	assert_int_equal(count_conds(c), 2);
+	assert_int_equal(c->negate, 0);
+	assert_ptr_equal(c->acl, r.cfg->acls->acl);
+	assert_int_equal(c->next->negate, 1);
+	a = addr_of("192.168.1.66");
+	assert_true(acl_match(c->next->acl, &a));
+	a = addr_of("192.168.1.67");
+	assert_false(acl_match(c->next->acl, &a));
+	run_free(&r);
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tNot Url \"/x\"\nEnd\n", 4, 6,
+	           "in a ListenHTTP, Not can only precede ACL (\"Url\" belongs in a Service)");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tBasicAuth \"/u\"\nEnd\n", 4, 2,
+	           "\"BasicAuth\" is not valid in ListenHTTP (it belongs in Service)");
+}
+
+static void test_trusted_ip(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+
+	clean(&r, "ACL \"cf\"\n\t\"173.245.48.0/20\"\n\t\"2400:cb00::/32\"\nEnd\n"
+	          "TrustedIP \"cf\"\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\nEnd\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 2\n\tTrustedIP\n\t\t\"127.0.0.1\"\n\tEnd\nEnd\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 3\n\tStripForwarded 0\nEnd\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 4\n\tStripForwarded 1\nEnd\n");
+	assert_ptr_equal(r.cfg->trusted, r.cfg->acls->acl);
+	l = r.cfg->listeners;
+	assert_ptr_equal(l->trusted, r.cfg->trusted); /* inherited */
+	l = l->next;
+	assert_non_null(l->trusted);
+	assert_ptr_not_equal(l->trusted, r.cfg->trusted); /* its own */
+	l = l->next;
+	assert_null(l->trusted); /* StripForwarded 0 decides here */
+	assert_int_equal(l->strip_forwarded, 0);
+	l = l->next;
+	assert_null(l->trusted);
+	assert_int_equal(l->strip_forwarded, 1);
+	run_free(&r);
+
+	only_error(SV "\tTrustedIP \"x\"\n" SV_END, 6, 2,
+	           "TrustedIP in a Service is not supported: pinfold settles the client address "
+	           "before it chooses a service");
+	only_error(SV "\tTrustedIP\n\t\t\"10.0.0.0/8\"\n\tEnd\n" SV_END, 6, 2,
+	           "TrustedIP in a Service is not supported");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tStripForwarded 0\n"
+	           "\tTrustedIP\n\t\t\"10.0.0.0/8\"\n\tEnd\nEnd\n",
+	           5, 2, "TrustedIP conflicts with the StripForwarded at line 4");
+	only_error("ACL \"p\"\n\t\"10.0.0.0/8\"\nEnd\n"
+	           "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n\tTrustedIP \"p\"\n"
+	           "\tStripForwarded 1\nEnd\n",
+	           8, 2, "StripForwarded conflicts with the TrustedIP at line 7");
+	only_error("TrustedIP \"nope\"\n" LISTENER, 1, 11, "no ACL named \"nope\"");
+	only_error("TrustedIP\nEnd\n" LISTENER, 1, 1, "TrustedIP lists no addresses");
+	only_error("ACL \"p\"\n\t\"10.0.0.0/8\"\nEnd\nTrustedIP \"p\"\nTrustedIP \"p\"\n" LISTENER, 5,
+	           1, "duplicate \"TrustedIP\" in top level");
+}
+
+static void test_basic_auth_and_method(void **state)
+{
+	struct run r;
+	struct cfg_service *s;
+	struct cfg_cond *c;
+
+	clean(&r, LISTENER "Service \"guard\"\n\tNot Path -beg \"/api/google_assistant\"\n"
+	                   "\tNot BasicAuth \"/etc/pinfold/users\"\n\tError 401\nEnd\n"
+	                   "Service \"admin\"\n\tBasicAuth \"/etc/pinfold/admins\"\n"
+	                   "\tNot Method -re \"^(GET|HEAD)$\"\n\tError 405\nEnd\n"
+	                   "Service \"again\"\n\tBasicAuth \"/etc/pinfold/users\"\n\tError 404\nEnd\n");
+	assert_int_equal(r.cfg->nauth, 2);
+	assert_string_equal(r.cfg->auth[0].path, "/etc/pinfold/users");
+	assert_int_equal(r.cfg->auth[0].line, 7);
+	assert_int_equal(r.cfg->auth[0].col, 16);
+	assert_string_equal(r.cfg->auth[1].path, "/etc/pinfold/admins");
+	s = r.cfg->services;
+	c = s->conds->next;
+	assert_int_equal(c->kind, COND_BASICAUTH);
+	assert_int_equal(c->negate, 1);
+	assert_int_equal(c->auth_id, 0);
+	c = s->next->conds;
+	assert_int_equal(c->kind, COND_BASICAUTH);
+	assert_int_equal(c->auth_id, 1);
+	c = c->next;
+	assert_int_equal(c->kind, COND_METHOD);
+	assert_int_equal(c->negate, 1);
+	assert_int_equal(c->icase, 0);
+	assert_true(regex_matches(c, "HEAD"));
+	assert_false(regex_matches(c, "head"));
+	assert_false(regex_matches(c, "POST"));
+	assert_int_equal(s->next->next->conds->auth_id, 0);
+	run_free(&r);
+
+	only_error(SV "\tBasicAuth /etc/users\n" SV_END, 6, 12,
+	           "expected the password file name in quotes after BasicAuth, got \"/etc/users\"");
+	only_error(SV "\tBasicAuth \"\"\n" SV_END, 6, 12,
+	           "expected the password file name in quotes after BasicAuth");
+	only_error(SV "\tBasicAuth \"/a\" \"/b\"\n" SV_END, 6, 17,
+	           "too many arguments for \"BasicAuth\"");
+	only_error(SV "\tMethod \"(\"\n" SV_END, 6, 9, "invalid regular expression \"(\"");
+	only_error(SV "\tMethod GET\n" SV_END, 6, 9, "expected a quoted pattern, got \"GET\"");
+}
+
+static void test_rewrite_response(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+	struct cfg_service *s;
+
+	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n"
+	          "\tRewrite response\n"
+	          "\t\tSetHeader \"Strict-Transport-Security: max-age=31536000\"\n"
+	          "\t\tDeleteHeader \"^(Server|X-Powered-By):\"\n"
+	          "\tEnd\n"
+	          "\tService\n"
+	          "\t\tRewrite response\n\t\t\tSetHeader \"X-Frame-Options: DENY\"\n\t\tEnd\n"
+	          "\t\tRewrite Response\n\t\t\tHeaderRemove -beg \"Via:\"\n\t\tEnd\n"
+	          "\t\tError 404\n"
+	          "\tEnd\n"
+	          "End\n");
+	l = r.cfg->listeners;
+	s = l->services;
+	assert_non_null(l->resp_add);
+	assert_string_equal(l->resp_add->line, "Strict-Transport-Security: max-age=31536000");
+	assert_int_equal(count_conds(l->resp_remove), 1);
+	assert_true(regex_matches(l->resp_remove, "server: x"));
+	assert_null(l->head_add);
+	assert_null(l->head_remove);
+	assert_string_equal(s->resp_add->line, "X-Frame-Options: DENY");
+	assert_int_equal(s->resp_remove->type, MT_PREFIX);
+	assert_null(s->head_add);
+	run_free(&r);
+
+	only_error(SV "\tRewrite sideways\n\tEnd\n" SV_END, 6, 10,
+	           "expected request or response after Rewrite, got \"sideways\"");
+	only_error(SV "\tRewrite response\n\t\tHeader \"^Server:\"\n\t\tDeleteHeader \"x\"\n\tEnd\n"
+	              SV_END,
+	           7, 3,
+	           "conditions in Rewrite response (\"Header\") are a Pound feature pinfold does not "
+	           "implement yet");
+	only_error(SV "\tRewrite response\n\t\tNot Header \"^Server:\"\n\tEnd\n" SV_END, 7, 3,
+	           "conditions in Rewrite response (\"Not\")");
+	only_error(SV "\tRewrite response\n\t\tSetHeader \"Content-Length: 1\"\n\tEnd\n" SV_END, 7,
+	           13, "SetHeader cannot set \"Content-Length\"");
+	only_error(SV "\tRewrite response\n\t\tBackEnd\n\t\tEnd\n\tEnd\n" SV_END, 7, 3,
+	           "\"BackEnd\" is not valid in Rewrite response");
+	only_error("Rewrite response\nEnd\n" LISTENER, 1, 1,
+	           "\"Rewrite\" is not valid at top level");
+}
+
+static void test_rate_limits(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+
+	clean(&r, "RateLimitEntries 100\nAuthFailLimit 3 600\nMaxConnections 500\n"
+	          "MaxConnsPerIP 20\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n\tRateLimit 10 1\n"
+	          "\tService\n\t\tUrl -beg \"/auth/login_flow\"\n\t\tRateLimit 5 60 2\n"
+	          "\t\tError 404\n\tEnd\nEnd\n");
+	l = r.cfg->listeners;
+	assert_int_equal(r.cfg->rate_entries, 100);
+	assert_int_equal(r.cfg->auth_fail.count, 3);
+	assert_int_equal(r.cfg->auth_fail.period_ms, 600000);
+	assert_int_equal(r.cfg->max_conns, 500);
+	assert_int_equal(r.cfg->max_conns_ip, 20);
+	assert_int_equal(r.cfg->nrates, 2);
+	assert_int_equal(l->rate->count, 10);
+	assert_int_equal(l->rate->period_ms, 1000);
+	assert_int_equal(l->rate->burst, 10);
+	assert_int_equal(l->rate->slot, 0);
+	assert_int_equal(l->services->rate->count, 5);
+	assert_int_equal(l->services->rate->period_ms, 60000);
+	assert_int_equal(l->services->rate->burst, 2);
+	assert_int_equal(l->services->rate->slot, 1);
+	run_free(&r);
+
+	/* defaults */
+	clean(&r, LISTENER);
+	assert_int_equal(r.cfg->rate_entries, CFG_DEFAULT_RATE_ENTRIES);
+	assert_int_equal(r.cfg->auth_fail.count, CFG_DEFAULT_AUTHFAIL);
+	assert_int_equal(r.cfg->auth_fail.period_ms, CFG_DEFAULT_AUTHFAIL_PERIOD * 1000);
+	assert_int_equal(r.cfg->max_conns, 0);
+	assert_int_equal(r.cfg->max_conns_ip, 0);
+	assert_null(r.cfg->listeners->rate);
+	assert_null(r.cfg->trusted);
+	assert_null(r.cfg->acls);
+	assert_int_equal(r.cfg->nauth, 0);
+	run_free(&r);
+
+	only_error(SV "\tRateLimit 0 1\n" SV_END, 6, 12,
+	           "expected a number of requests 1-1000000, got \"0\"");
+	only_error(SV "\tRateLimit 5 0\n" SV_END, 6, 14,
+	           "expected a number of seconds 1-86400, got \"0\"");
+	only_error(SV "\tRateLimit 5 60 0\n" SV_END, 6, 17, "expected a burst size 1-1000000");
+	only_error(SV "\tRateLimit 5\n" SV_END, 6, 2,
+	           "missing argument for \"RateLimit\": expected a number of requests and of "
+	           "seconds");
+	only_error(SV "\tRateLimit 5 1 1 1\n" SV_END, 6, 18, "too many arguments for \"RateLimit\"");
+	only_error(SV "\tRateLimit 5 1\n\tRateLimit 5 1\n" SV_END, 7, 2,
+	           "duplicate \"RateLimit\" in Service (first given at line 6)");
+	only_error("RateLimit 5 1\n" LISTENER, 1, 1, "\"RateLimit\" is not valid at top level");
+	only_error("RateLimitEntries 8\n" LISTENER, 1, 18,
+	           "expected a number of entries 16-16777216, got \"8\"");
+	only_error("AuthFailLimit 5\n" LISTENER, 1, 1,
+	           "missing argument for \"AuthFailLimit\": expected a number of failed logins and "
+	           "of seconds");
+	only_error("MaxConnsPerIP -1\n" LISTENER, 1, 15,
+	           "expected a number of connections (0: no cap) 0-1000000, got \"-1\"");
+	only_error("MaxConnections 0\n" LISTENER, 1, 16,
+	           "expected a number of connections 1-1000000, got \"0\"");
+	only_error(LISTENER "MaxConnsPerIP 1\nMaxConnsPerIP 2\n", 6, 1, "duplicate \"MaxConnsPerIP\"");
+}
+
+static void test_size_limits(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+
+	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n\tMaxRequest 10485760\n"
+	          "\tMaxURI 2048\n\tMaxHeaderSize 8192\n\tMaxHeaders 40\nEnd\n"
+	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8081\n\tMaxRequest 99999999999\nEnd\n");
+	l = r.cfg->listeners;
+	assert_int_equal(l->max_request, 10485760);
+	assert_int_equal(l->max_uri, 2048);
+	assert_int_equal(l->max_head, 8192);
+	assert_int_equal(l->max_headers, 40);
+	assert_true(l->next->max_request == 99999999999ULL);
+	assert_int_equal(l->next->max_uri, 0);
+	assert_int_equal(l->next->max_head, 0);
+	assert_int_equal(l->next->max_headers, 0);
+	run_free(&r);
+
+#define LH "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n"
+	only_error(LH "\tMaxRequest 0\nEnd\n", 4, 13,
+	           "expected a size in bytes (1 or more) after MaxRequest, got \"0\"");
+	only_error(LH "\tMaxRequest 10M\nEnd\n", 4, 13,
+	           "expected a size in bytes (1 or more) after MaxRequest, got \"10M\"");
+	only_error(LH "\tMaxRequest 9999999999999999999\nEnd\n", 4, 13, "after MaxRequest");
+	only_error(LH "\tMaxURI 0\nEnd\n", 4, 9, "expected a length in bytes 1-8192, got \"0\"");
+	only_error(LH "\tMaxURI 9000\nEnd\n", 4, 9, "expected a length in bytes 1-8192, got \"9000\"");
+	only_error(LH "\tMaxHeaderSize 20000\nEnd\n", 4, 16,
+	           "expected a size in bytes 64-16384, got \"20000\"");
+	only_error(LH "\tMaxHeaders 101\nEnd\n", 4, 13,
+	           "expected a number of header fields 1-100, got \"101\"");
+	only_error(LH "\tMaxURI 10\n\tMaxURI 20\nEnd\n", 5, 2,
+	           "duplicate \"MaxURI\" in ListenHTTP (first given at line 4)");
+	only_error("MaxRequest 10\n" LISTENER, 1, 1, "\"MaxRequest\" is not valid at top level");
+	only_error(SV "\tMaxURI 10\n" SV_END, 6, 2, "\"MaxURI\" is not valid in Service");
+#undef LH
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2165,6 +2541,14 @@ int main(void)
 	    cmocka_unit_test(test_end_errors),
 	    cmocka_unit_test(test_unknown_directive_contexts),
 	    cmocka_unit_test(test_not_yet_directives),
+	    cmocka_unit_test(test_acl_named_and_inline),
+	    cmocka_unit_test(test_acl_errors),
+	    cmocka_unit_test(test_listener_acl_gate),
+	    cmocka_unit_test(test_trusted_ip),
+	    cmocka_unit_test(test_basic_auth_and_method),
+	    cmocka_unit_test(test_rewrite_response),
+	    cmocka_unit_test(test_rate_limits),
+	    cmocka_unit_test(test_size_limits),
 #ifndef PINFOLD_HAVE_TLS
 	    cmocka_unit_test(test_listenhttps_skipped),
 #else

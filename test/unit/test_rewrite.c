@@ -228,6 +228,118 @@ static void test_method_classes(void **state)
 	config_free(cfg);
 }
 
+/* ---- Rewrite response (issue 4) ------------------------------------------------------ */
+
+#define RESP_CFG                                                                                   \
+	"ListenHTTP\n Address 127.0.0.1\n Port 7080\n"                                             \
+	" Rewrite response\n"                                                                       \
+	"  DeleteHeader \"^(Server|X-Powered-By):\"\n"                                              \
+	"  DeleteHeader \"^Content-Length:\"\n"                                                     \
+	"  SetHeader \"Strict-Transport-Security: max-age=31536000\"\n"                             \
+	"  SetHeader \"X-Frame-Options: SAMEORIGIN\"\n"                                             \
+	" End\n"                                                                                    \
+	" Service\n"                                                                                \
+	"  Rewrite response\n"                                                                      \
+	"   SetHeader \"X-Frame-Options: DENY\"\n"                                                  \
+	"   SetHeader \"Referrer-Policy: no-referrer\"\n"                                           \
+	"   SetHeader \"X-Content-Type-Options: nosniff\"\n"                                        \
+	"   DeleteHeader -beg \"X-Debug\"\n"                                                        \
+	"  End\n"                                                                                   \
+	"  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n"                                    \
+	" End\n"                                                                                    \
+	"End\n"
+
+static const char *respond_edit(const struct config *cfg, const char *resp, int keep)
+{
+	static struct http_msg m;
+	const struct cfg_listener *l = cfg->listeners;
+	int n;
+
+	assert_true(http_parse_response(resp, strlen(resp), M_GET, &m) > 0);
+	n = rewrite_response_edit(resp, &m, keep, 1, l, l->services, scratch, out, sizeof(out));
+	assert_true(n > 0);
+	out[n] = '\0';
+	return out;
+}
+
+static int count_of(const char *h, const char *s)
+{
+	int n = 0;
+
+	for (const char *p = h; (p = strstr(p, s)); p += strlen(s))
+		n++;
+	return n;
+}
+
+static void test_response_headers_edited(void **state)
+{
+	struct config *cfg = cfgutil_load(RESP_CFG);
+	const char *r;
+
+	assert_non_null(cfg);
+	r = respond_edit(cfg,
+			 "HTTP/1.1 200 OK\r\nServer: Python/3.11 aiohttp/3.9\r\n"
+			 "X-Powered-By: HomeAssistant 2024.1\r\nContent-Length: 2\r\n"
+			 "x-frame-options: ALLOW-FROM evil\r\nX-Debug-Token: 1\r\n"
+			 "Content-Type: text/plain\r\n\r\n",
+			 1);
+	assert_null(strstr(r, "Server:"));
+	assert_null(strstr(r, "X-Powered-By"));
+	assert_null(strstr(r, "aiohttp"));
+	assert_null(strstr(r, "X-Debug"));
+	assert_null(strstr(r, "ALLOW-FROM"));
+	/* framing is never deleted, whatever the pattern says */
+	assert_non_null(strstr(r, "\r\nContent-Length: 2\r\n"));
+	assert_non_null(strstr(r, "\r\nContent-Type: text/plain\r\n"));
+	assert_non_null(strstr(r, "\r\nStrict-Transport-Security: max-age=31536000\r\n"));
+	assert_non_null(strstr(r, "\r\nReferrer-Policy: no-referrer\r\n"));
+	assert_non_null(strstr(r, "\r\nX-Content-Type-Options: nosniff\r\n"));
+	/* set by both: the listener's comes last in Pound's order, and is the one sent */
+	assert_int_equal(count_of(r, "X-Frame-Options"), 1);
+	assert_non_null(strstr(r, "\r\nX-Frame-Options: SAMEORIGIN\r\n"));
+	assert_string_equal(r + strlen(r) - 4, "\r\n\r\n");
+	/* persistence headers still come after the edits */
+	r = respond_edit(cfg, "HTTP/1.1 204 No Content\r\n\r\n", 0);
+	assert_non_null(strstr(r, "\r\nConnection: close\r\n\r\n"));
+	assert_non_null(strstr(r, "Strict-Transport-Security"));
+	/* a 101 head is passed through as it came */
+	{
+		static struct http_msg m;
+		const char *up = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+				 "Connection: Upgrade\r\nServer: x\r\n\r\n";
+		int n;
+
+		assert_true(http_parse_response(up, strlen(up), M_GET, &m) > 0);
+		n = rewrite_response_edit(up, &m, 1, 1, cfg->listeners, cfg->listeners->services,
+					  scratch, out, sizeof(out));
+		out[n] = '\0';
+		assert_non_null(strstr(out, "\r\nServer: x\r\n"));
+		assert_null(strstr(out, "Strict-Transport-Security"));
+	}
+	config_free(cfg);
+}
+
+static void test_response_without_edits_unchanged(void **state)
+{
+	struct config *cfg = load_with("");
+	const char *resp = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 0\r\n\r\n";
+	static struct http_msg m;
+	char plain[1024];
+	int n;
+
+	assert_non_null(cfg);
+	assert_true(http_parse_response(resp, strlen(resp), M_GET, &m) > 0);
+	n = rewrite_response(resp, &m, 1, 1, plain, sizeof(plain));
+	plain[n] = '\0';
+	assert_true(http_parse_response(resp, strlen(resp), M_GET, &m) > 0);
+	n = rewrite_response_edit(resp, &m, 1, 1, cfg->listeners, cfg->listeners->services, scratch,
+				  out, sizeof(out));
+	out[n] = '\0';
+	assert_string_equal(out, plain);
+	assert_non_null(strstr(out, "\r\nServer: x\r\n"));
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +353,8 @@ int main(void)
 		cmocka_unit_test(test_absolute_form_sent_as_origin_form),
 		cmocka_unit_test(test_response_persistence),
 		cmocka_unit_test(test_method_classes),
+		cmocka_unit_test(test_response_headers_edited),
+		cmocka_unit_test(test_response_without_edits_unchanged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,385 @@
+#!/bin/bash
+# test/bench/tls.sh - TLS figures: pinfold vs its own mbedTLS driven directly vs HAProxy
+# (OpenSSL), all on this machine, loopback, an ECDSA P-256 certificate.
+#
+#   * full handshakes/s: a new TLS connection each time (openssl s_time -new, BENCH_TLS_CLIENTS
+#     of them in parallel on CPU 1; the server on CPU 0), handshake only and handshake + one
+#     1 KiB GET; TLS 1.2, and TLS 1.3 where the server has it.  No session resumption.
+#   * bulk MB/s over one TLS connection (curl downloading BENCH_TLS_BULK_MIB MiB);
+#   * memory per established TLS connection: pinfold's and HAProxy's RSS (and private RssAnon)
+#     before and after BENCH_TLS_CONNS idle TLS connections, divided by their number; and
+#     pinfold's idle RSS with one certificate loaded.
+# "mbedTLS direct" is test/bench/mbedtls_hs_server.c, compiled here against the same
+# mbedTLS the pinfold binary was built with (read from the CMakeCache.txt beside it), with
+# X25519/P-256/P-384 preferred; "mbedTLS direct (library default groups)" shows what the
+# library's own group order costs.
+#
+# Environment:
+#   PINFOLD              binary (default <repo>/build/pinfold)
+#   BENCH_TLS_DURATION   seconds per handshake run (default 5)
+#   BENCH_TLS_CLIENTS    parallel s_time clients (default 3)
+#   BENCH_TLS_BULK_MIB   MiB per bulk download (default 256)
+#   BENCH_TLS_CONNS      idle TLS connections for the memory figure (default 200)
+#   BENCH_NO_SAVE=1      do not write test/bench/results/tls-latest.md
+# Exit: 0 done, 1 something did not work, 77 a tool is missing.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+PINFOLD=${PINFOLD:-$REPO/build/pinfold}
+DUR=${BENCH_TLS_DURATION:-5}
+NCLI=${BENCH_TLS_CLIENTS:-3}
+BULK_MIB=${BENCH_TLS_BULK_MIB:-256}
+NCONNS=${BENCH_TLS_CONNS:-200}
+HOST=127.0.0.1
+PY=/usr/bin/python3
+
+die() { echo "bench-tls: $*" >&2; exit 1; }
+
+missing=()
+for t in openssl haproxy nginx curl taskset cc; do
+	command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "bench-tls: missing: ${missing[*]} (apt-get install openssl haproxy nginx-light curl util-linux build-essential)" >&2
+	exit 77
+fi
+[ -x "$PINFOLD" ] || die "no pinfold binary at $PINFOLD (build it, or set PINFOLD=)"
+"$PINFOLD" -V | grep -q '^TLS backend: mbedTLS' || { echo "bench-tls: $PINFOLD has no TLS" >&2; exit 77; }
+case "$DUR$NCLI$BULK_MIB$NCONNS" in *[!0-9]*) die "BENCH_TLS_* values must be numbers";; esac
+
+if [ "$(nproc)" -ge 2 ]; then
+	PIN_SRV="taskset -c 0"; PIN_CLI="taskset -c 1"; PINNING="server on CPU 0, clients and nginx on CPU 1"
+else
+	PIN_SRV=""; PIN_CLI=""; PINNING="not pinned (1 CPU)"
+fi
+
+WORK=$(mktemp -d /tmp/pinfold-bench-tls.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { # port pid
+	local i
+	for i in $(seq 100); do
+		kill -0 "$2" 2>/dev/null || return 1
+		if (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; then return 0; fi
+		sleep 0.05
+	done
+	return 1
+}
+status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+# ---- certificate: ECDSA P-256 from a throwaway CA -------------------------------------
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/ca.key" 2>/dev/null
+openssl req -x509 -new -key "$WORK/ca.key" -subj "/CN=bench CA" -days 2 -out "$WORK/ca.crt" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/leaf.key" 2>/dev/null
+openssl req -new -key "$WORK/leaf.key" -subj "/CN=bench.test" -out "$WORK/leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:bench.test\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$WORK/leaf.ext"
+openssl x509 -req -in "$WORK/leaf.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
+	-days 2 -extfile "$WORK/leaf.ext" -out "$WORK/leaf.crt" 2>/dev/null || die "cannot make a certificate"
+cat "$WORK/leaf.crt" "$WORK/leaf.key" >"$WORK/server.pem"
+
+# ---- the raw mbedTLS server, against pinfold's own mbedTLS -----------------------------------
+CACHE=$(dirname "$PINFOLD")/CMakeCache.txt
+cache_get() { sed -n "s/^$1:[A-Z]*=//p" "$CACHE" 2>/dev/null | head -n1; }
+MB_INC=$(cache_get MBEDTLS_INCLUDE_DIR)
+MB_LIBS="$(cache_get MBEDTLS_LIBRARY) $(cache_get MBEDX509_LIBRARY) $(cache_get MBEDCRYPTO_LIBRARY)"
+if [ -n "$MB_INC" ] && [ -n "${MB_LIBS// /}" ]; then
+	# shellcheck disable=SC2086
+	cc -O2 -o "$WORK/mbedtls_hs_server" -isystem "$MB_INC" "$HERE/mbedtls_hs_server.c" $MB_LIBS \
+		|| die "cannot build mbedtls_hs_server against $MB_INC"
+else
+	cc -O2 -o "$WORK/mbedtls_hs_server" "$HERE/mbedtls_hs_server.c" -lmbedtls -lmbedx509 -lmbedcrypto \
+		|| die "cannot build mbedtls_hs_server against the system mbedTLS"
+	MB_INC="system"
+fi
+LIBVER=$("$PINFOLD" -V | sed -n 's/^TLS backend: //p')
+
+# ---- nginx: the plain backend (1 KiB and a big file) --------------------------------------------
+NGX_PORT=$(free_port)
+mkdir -p "$WORK/nginx/www" "$WORK/nginx/tmp" "$WORK/nginx/logs"
+head -c 1024 /dev/urandom >"$WORK/nginx/www/1k.bin"
+head -c $((BULK_MIB << 20)) /dev/zero >"$WORK/nginx/www/big.bin"
+NGX_USER=""; [ "$(id -u)" -eq 0 ] && NGX_USER="user root root;"
+cat >"$WORK/nginx/nginx.conf" <<EOF
+$NGX_USER
+daemon off;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/nginx/tmp/body;
+    proxy_temp_path $WORK/nginx/tmp/proxy;
+    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+    scgi_temp_path $WORK/nginx/tmp/scgi;
+    keepalive_requests 100000000;
+    server { listen $HOST:$NGX_PORT; root $WORK/nginx/www; }
+}
+EOF
+$PIN_CLI nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" \
+	</dev/null >"$WORK/nginx/logs/stdout" 2>&1 &
+NGX_PID=$!; PIDS+=("$NGX_PID")
+wait_port "$NGX_PORT" "$NGX_PID" || die "nginx did not start"
+
+# ---- the servers ------------------------------------------------------------------------------------
+PF_PORT=$(free_port); HA_PORT=$(free_port); RAW_PORT=$(free_port); RAWD_PORT=$(free_port)
+cat >"$WORK/pinfold.cfg" <<EOF
+LogLevel 0
+ListenHTTPS
+    Address $HOST
+    Port $PF_PORT
+    Cert "$WORK/server.pem"
+    Service
+        BackEnd
+            Address $HOST
+            Port $NGX_PORT
+        End
+    End
+End
+EOF
+$PIN_SRV "$PINFOLD" -F -e -f "$WORK/pinfold.cfg" </dev/null >"$WORK/pinfold.out" 2>&1 &
+PF_PID=$!; PIDS+=("$PF_PID")
+wait_port "$PF_PORT" "$PF_PID" || die "pinfold did not start: $(tail -5 "$WORK/pinfold.out")"
+
+cat >"$WORK/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 4096
+defaults
+    mode http
+    option http-keep-alive
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend fe
+    bind $HOST:$HA_PORT ssl crt $WORK/server.pem
+    default_backend be
+backend be
+    server nginx $HOST:$NGX_PORT
+EOF
+$PIN_SRV haproxy -db -f "$WORK/haproxy.cfg" </dev/null >"$WORK/haproxy.out" 2>&1 &
+HA_PID=$!; PIDS+=("$HA_PID")
+wait_port "$HA_PORT" "$HA_PID" || die "haproxy did not start: $(tail -5 "$WORK/haproxy.out")"
+
+# The raw servers answer every request with 1 KiB (handshake runs) or BULK (bulk run).
+start_raw() { # port bytes groups -> pid in RAW_PID
+	$PIN_SRV "$WORK/mbedtls_hs_server" -a "$HOST" -p "$1" -c "$WORK/server.pem" -b "$2" -g "$3" \
+		</dev/null >"$WORK/raw-$1.out" 2>&1 &
+	RAW_PID=$!; PIDS+=("$RAW_PID")
+	wait_port "$1" "$RAW_PID" || die "mbedtls_hs_server did not start: $(cat "$WORK/raw-$1.out")"
+}
+start_raw "$RAW_PORT" 1024 modern; RAW_PID_M=$RAW_PID
+start_raw "$RAWD_PORT" 1024 default; RAW_PID_D=$RAW_PID
+
+# what each server negotiates with a default OpenSSL client
+negotiated() { # port flag
+	timeout 10 openssl s_client -connect "$HOST:$1" $2 -servername bench.test </dev/null 2>/dev/null |
+		awk '/^Server Temp Key:/ {sub(/^Server Temp Key: /, ""); k=$0} /^New, / {c=$2" "$NF} END {print c", "k}'
+}
+
+NEG_PF=$(negotiated "$PF_PORT" -tls1_2); NEG_RAW=$(negotiated "$RAW_PORT" -tls1_2)
+NEG_RAWD=$(negotiated "$RAWD_PORT" -tls1_2); NEG_HA=$(negotiated "$HA_PORT" -tls1_2)
+
+# ---- handshakes/s -----------------------------------------------------------------------------------
+# Two figures per run: handshakes per wall-clock second (what the clients got), and per
+# CPU-second of the server process (user+system time from /proc/PID/stat): the second is
+# the server's own cost, fair also where the clients (one CPU) or the one-connection-at-a-
+# time raw server cannot keep the server busy.
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ i = index($0, ") "); split(substr($0, i + 2), f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+hs_rate() { # port pid flag [www-path] -> "wall-rate cpu-rate"
+	local port=$1 pid=$2 flag=$3 www=${4:-} i t0 t1 c0 c1 n args=() cli=()
+	[ -n "$www" ] && args=(-www "$www")
+	c0=$(cpu_ticks "$pid")
+	t0=$(date +%s.%N)
+	for i in $(seq "$NCLI"); do
+		timeout $((DUR + 30)) $PIN_CLI openssl s_time -connect "$HOST:$port" -new -time "$DUR" $flag \
+			"${args[@]}" >"$WORK/stime.$i" 2>&1 &
+		cli+=($!)
+	done
+	wait "${cli[@]}"
+	t1=$(date +%s.%N)
+	c1=$(cpu_ticks "$pid")
+	n=$(cat "$WORK"/stime.* | awk '/connections in [0-9.]+s;/ {n += $1} END {print n + 0}')
+	rm -f "$WORK"/stime.*
+	awk -v n="$n" -v a="$t0" -v b="$t1" -v c=$((c1 - c0)) -v hz="$TICK" \
+		'BEGIN { printf "%.0f %.0f", n / (b - a), c > 0 ? n / (c / hz) : 0 }'
+}
+
+HAVE13=0
+"$PINFOLD" -V | grep -q 'mbedTLS 3\.' && HAVE13=1
+declare -A HS
+TARGETS=("pinfold:$PF_PORT:$PF_PID" "raw:$RAW_PORT:$RAW_PID_M" "rawdef:$RAWD_PORT:$RAW_PID_D"
+	"haproxy:$HA_PORT:$HA_PID")
+VERSIONS=("-tls1_2")
+[ "$HAVE13" = 1 ] && VERSIONS+=("-tls1_3")
+echo "bench-tls: warm-up" >&2
+for t in "${TARGETS[@]}"; do
+	IFS=: read -r name port pid <<<"$t"
+	timeout 20 openssl s_time -connect "$HOST:$port" -new -time 1 >/dev/null 2>&1
+done
+for v in "${VERSIONS[@]}"; do
+	for t in "${TARGETS[@]}"; do
+		IFS=: read -r name port pid <<<"$t"
+		read -r HS[$name$v] HS[$name$v-cpu] <<<"$(hs_rate "$port" "$pid" "$v")"
+		read -r HS[$name$v-www] HS[$name$v-www-cpu] <<<"$(hs_rate "$port" "$pid" "$v" /1k.bin)"
+		echo "bench-tls: $name $v: ${HS[$name$v]} handshakes/s (${HS[$name$v-cpu]} per CPU-s)," \
+			"${HS[$name$v-www]} with a GET (${HS[$name$v-www-cpu]} per CPU-s)" >&2
+	done
+done
+kill -0 "$PF_PID" 2>/dev/null || die "pinfold died during the handshake runs"
+
+# ---- bulk MB/s over one connection ----------------------------------------------------------------------
+kill "$RAW_PID_M" "$RAW_PID_D" 2>/dev/null
+RAWB_PORT=$(free_port)
+start_raw "$RAWB_PORT" $((BULK_MIB << 20)) modern
+declare -A BULK
+bulk() { # port flag -> MB/s (10^6 bytes)
+	local out
+	out=$(timeout 120 $PIN_CLI curl -sS --noproxy '*' -k --max-time 100 $2 -o /dev/null \
+		-w '%{size_download} %{speed_download}' "https://$HOST:$1/big.bin") || { echo "0"; return; }
+	set -- $out
+	[ "$1" -eq $((BULK_MIB << 20)) ] || { echo "0"; return; }
+	awk -v s="$2" 'BEGIN { printf "%.0f", s / 1e6 }'
+}
+for v in "--tls-max 1.2" "--tlsv1.3"; do
+	[ "$v" = "--tlsv1.3" ] && [ "$HAVE13" = 0 ] && continue
+	for t in "pinfold:$PF_PORT" "raw:$RAWB_PORT" "haproxy:$HA_PORT"; do
+		best=0
+		for _ in 1 2; do
+			r=$(bulk "${t#*:}" "$v")
+			[ "$r" -gt "$best" ] && best=$r
+		done
+		BULK[${t%%:*}$v]=$best
+		echo "bench-tls: bulk ${t%%:*} ($v): $best MB/s" >&2
+	done
+done
+
+# ---- memory per established TLS connection -------------------------------------------------------------
+PF_IDLE_RSS=$(status_kib "$PF_PID" VmRSS); PF_IDLE_ANON=$(status_kib "$PF_PID" RssAnon)
+mem_per_conn() { # port pid -> "rss_before rss_after anon_before anon_after"
+	$PY - "$1" "$2" "$NCONNS" <<'EOF'
+import socket, ssl, sys, time
+port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def st(k):
+    for ln in open("/proc/%d/status" % pid):
+        if ln.startswith(k + ":"):
+            return int(ln.split()[1])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+time.sleep(0.3)
+b = (st("VmRSS"), st("RssAnon"))
+conns = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conns.append(ctx.wrap_socket(s, server_hostname="bench.test"))
+time.sleep(1.0)
+a = (st("VmRSS"), st("RssAnon"))
+print(b[0], a[0], b[1], a[1])
+for c in conns:
+    c.close()
+EOF
+}
+read -r PF_R0 PF_R1 PF_A0 PF_A1 <<<"$(mem_per_conn "$PF_PORT" "$PF_PID")"
+read -r HA_R0 HA_R1 HA_A0 HA_A1 <<<"$(mem_per_conn "$HA_PORT" "$HA_PID")"
+per() { awk -v a="$1" -v b="$2" -v n="$NCONNS" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) printf "%.1f", (b - a) / n; else print "?" }'; }
+PF_PER=$(per "$PF_R0" "$PF_R1"); PF_PER_ANON=$(per "$PF_A0" "$PF_A1")
+HA_PER=$(per "$HA_R0" "$HA_R1"); HA_PER_ANON=$(per "$HA_A0" "$HA_A1")
+kill -0 "$PF_PID" 2>/dev/null || die "pinfold died during the memory run"
+
+# ---- report ------------------------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "NOT met"; fi; }
+row() { # label key
+	local v out="| $1"
+	for v in "${VERSIONS[@]}"; do
+		out="$out | ${HS[$2$v]} | ${HS[$2$v-cpu]} | ${HS[$2$v-www]} | ${HS[$2$v-www-cpu]}"
+	done
+	echo "$out |"
+}
+hdr="| server |"; sep="|---|"
+for v in "${VERSIONS[@]}"; do
+	hdr="$hdr ${v#-} hs/s | ${v#-} hs per server CPU-s | ${v#-} hs+GET/s | ${v#-} hs+GET per CPU-s |"
+	sep="$sep---:|---:|---:|---:|"
+done
+# The aim compares the server's own cost (per CPU-second): the raw server handles one
+# connection at a time and idles during round trips, so its wall rate understates the library.
+R12=$(ratio "${HS[pinfold-tls1_2-cpu]}" "${HS[raw-tls1_2-cpu]}")
+R13=$(ratio "${HS[pinfold-tls1_3-cpu]:-0}" "${HS[raw-tls1_3-cpu]:-0}")
+
+REPORT=$(cat <<EOF
+# pinfold TLS benchmark
+
+$(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)),
+loopback, ECDSA P-256 certificate, $PINNING.  Handshakes: $NCLI parallel \`openssl s_time -new\`
+clients for ${DUR}s each run (full handshakes, no resumption); bulk: curl, one connection,
+$BULK_MIB MiB; memory: $NCONNS idle TLS connections.
+
+- pinfold: $("$PINFOLD" -V | head -1), TLS backend $LIBVER ($PINFOLD)
+- mbedTLS direct: test/bench/mbedtls_hs_server.c built against $MB_INC (the same library),
+  one thread, X25519/P-256/P-384 preferred; "library default groups": the library's own order
+- $(haproxy -v 2>&1 | head -1 | cut -d' ' -f1-3) with $(openssl version | cut -d' ' -f1-2), nbthread 1
+- client: $(openssl version | cut -d' ' -f1-2) (s_time), curl $(curl -V | head -1 | cut -d' ' -f2)
+
+Negotiated with a default OpenSSL client (TLS 1.2): pinfold $NEG_PF; mbedTLS direct $NEG_RAW;
+library default groups $NEG_RAWD; HAProxy $NEG_HA.
+
+$hdr
+$sep
+$(row pinfold pinfold)
+$(row "mbedTLS direct" raw)
+$(row "mbedTLS direct (library default groups)" rawdef)
+$(row "HAProxy (OpenSSL)" haproxy)
+
+| bulk over one connection (MB/s) | pinfold | mbedTLS direct | HAProxy |
+|---|---:|---:|---:|
+| TLS 1.2 | ${BULK[pinfold--tls-max 1.2]} | ${BULK[raw--tls-max 1.2]} | ${BULK[haproxy--tls-max 1.2]} |
+$([ "$HAVE13" = 1 ] && echo "| TLS 1.3 | ${BULK[pinfold--tlsv1.3]} | ${BULK[raw--tlsv1.3]} | ${BULK[haproxy--tlsv1.3]} |")
+
+| memory | pinfold | HAProxy |
+|---|---:|---:|
+| idle, one certificate loaded (VmRSS / RssAnon KiB) | $PF_IDLE_RSS / $PF_IDLE_ANON | - |
+| before the connections (VmRSS / RssAnon KiB) | $PF_R0 / $PF_A0 | $HA_R0 / $HA_A0 |
+| with $NCONNS idle TLS connections (VmRSS / RssAnon KiB) | $PF_R1 / $PF_A1 | $HA_R1 / $HA_A1 |
+| per established TLS connection (KiB, VmRSS / RssAnon) | $PF_PER / $PF_PER_ANON | $HA_PER / $HA_PER_ANON |
+
+| ratio | value | aim (issue 3) |
+|---|---:|---|
+| pinfold / mbedTLS direct, TLS 1.2 handshakes per server CPU-second | $R12 | >= 0.9 ($(verdict "$R12 >= 0.9")) |
+$([ "$HAVE13" = 1 ] && echo "| pinfold / mbedTLS direct, TLS 1.3 handshakes per server CPU-second | $R13 | >= 0.9 ($(verdict "$R13 >= 0.9")) |")
+| pinfold / mbedTLS direct, TLS 1.2 handshakes per wall second | $(ratio "${HS[pinfold-tls1_2]}" "${HS[raw-tls1_2]}") | |
+| pinfold / HAProxy, TLS 1.2 handshakes per server CPU-second | $(ratio "${HS[pinfold-tls1_2-cpu]}" "${HS[haproxy-tls1_2-cpu]}") | |
+| pinfold / mbedTLS direct, TLS 1.2 bulk | $(ratio "${BULK[pinfold--tls-max 1.2]}" "${BULK[raw--tls-max 1.2]}") | |
+| pinfold / HAProxy, TLS 1.2 bulk | $(ratio "${BULK[pinfold--tls-max 1.2]}" "${BULK[haproxy--tls-max 1.2]}") | |
+| memory per TLS connection (RssAnon) | $PF_PER_ANON KiB | <= 40 KiB ($(verdict "${PF_PER_ANON/\?/99999} <= 40")) |
+| idle RSS, one certificate | $PF_IDLE_RSS KiB | <= 2048 KiB ($(verdict "${PF_IDLE_RSS:-99999} <= 2048")) |
+
+"hs/s" is what $NCLI clients on one CPU got; HAProxy's is bounded by those clients (an
+OpenSSL client costs ~0.7 ms of CPU per handshake here), so compare servers by "per server
+CPU-s".  The raw server takes one connection at a time and idles during round trips, so
+its wall rate is below its CPU rate; pinfold overlaps connections.
+EOF
+)
+
+echo "$REPORT"
+if [ "${BENCH_NO_SAVE:-0}" != "1" ]; then
+	mkdir -p "$HERE/results"
+	echo "$REPORT" >"$HERE/results/tls-latest.md"
+	echo "bench-tls: written to $HERE/results/tls-latest.md" >&2
+fi
+exit 0
