@@ -459,7 +459,7 @@ int proxy_run(struct proxy *px)
 		return 1;
 	log_msg(LOG_NOTICE, "pinfold started, %d listener(s)", px->nlsocks);
 	for (;;) {
-		int timeout;
+		int timeout, ready;
 
 		if (px->stopping && (px->nconns == 0 || px->now >= px->stop_deadline))
 			break;
@@ -470,11 +470,15 @@ int proxy_run(struct proxy *px)
 			if (timeout < 0 || (uint64_t)timeout > left)
 				timeout = (int)left;
 		}
-		if (ev_wait(px->ev, timeout) < 0) {
+		ready = ev_poll(px->ev, timeout);
+		if (ready < 0) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 			return 1;
 		}
+		/* before any callback: a deadline set now must count from now, not from
+		 * before a long idle wait */
 		px->now = clock_ms();
+		ev_dispatch(px->ev, ready);
 		timer_run(&px->timers, px->now);
 	}
 	if (px->nconns)

@@ -102,22 +102,35 @@ int ev_count(const struct evloop *ev)
 	return ev->n;
 }
 
-int ev_wait(struct evloop *ev, int timeout_ms)
+int ev_poll(struct evloop *ev, int timeout_ms)
 {
-	int rc, ran = 0;
+	int rc = poll(ev->pfd, (nfds_t)ev->n, timeout_ms);
 
-	rc = poll(ev->pfd, (nfds_t)ev->n, timeout_ms);
 	if (rc < 0)
 		return errno == EINTR ? 0 : -1;
-	for (int i = 0; i < ev->n && rc > 0; i++) {
+	return rc;
+}
+
+int ev_dispatch(struct evloop *ev, int ready)
+{
+	int ran = 0;
+
+	for (int i = 0; i < ev->n && ready > 0; i++) {
 		short re = ev->pfd[i].revents;
 
 		if (!re)
 			continue;
 		ev->pfd[i].revents = 0;
-		rc--;
+		ready--;
 		ran++;
 		ev->ent[i].fn(ev->ent[i].arg, ev->pfd[i].fd, re);
 	}
 	return ran;
+}
+
+int ev_wait(struct evloop *ev, int timeout_ms)
+{
+	int rc = ev_poll(ev, timeout_ms);
+
+	return rc < 0 ? rc : ev_dispatch(ev, rc);
 }

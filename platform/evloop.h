@@ -26,6 +26,14 @@ void ev_del(struct evloop *ev, int fd);
 int ev_count(const struct evloop *ev);
 
 /*
+ * poll() once; returns the number of ready fds (0 on timeout or EINTR), -1 on
+ * error.  Then ev_dispatch() runs their callbacks: between the two the caller
+ * refreshes its clock, so callbacks never see the time from before the wait.
+ */
+int ev_poll(struct evloop *ev, int timeout_ms);
+int ev_dispatch(struct evloop *ev, int ready);
+
+/*
  * poll() once and run the callbacks of ready fds.  An fd removed or added by
  * a callback is safe: it is simply not dispatched in this round.  Returns the
  * number of callbacks run, or -1 on a poll() error other than EINTR.

@@ -8,7 +8,7 @@ import json
 import time
 
 import pftest
-from pftest import PROXY, build_request, curl
+from pftest import PROXY, build_request, curl, get
 
 CFG = """
     Client 2
@@ -145,6 +145,15 @@ class KeepAlive(pftest.TestCase):
                 self.assertRegex(data, rb"^HTTP/1\.[01] 408 ")
         self.assertBackendSawNothing(self.be)
 
+
+    def test_first_connection_after_idle_is_served(self):
+        # Regression: the clock was read after the accept callbacks ran, so the first
+        # connection after an idle wait longer than Client got a deadline in the past
+        # and was closed at once.
+        self.assertEqual(get(PROXY, self.port, "/size/10").status, 200)
+        time.sleep(3.0)   # longer than Client 2, nothing else going on
+        for i in range(3):
+            self.assertEqual(get(PROXY, self.port, "/size/%d" % (20 + i)).status, 200)
 
 if __name__ == "__main__":
     pftest.main()
