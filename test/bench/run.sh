@@ -14,6 +14,7 @@
 #   BENCH_CONNECTIONS  wrk connections (default 50)
 #   BENCH_NO_SAVE=1    do not write test/bench/results/latest.md
 # CI smoke: BENCH_DURATION=2 BENCH_ROUNDS=1 test/bench/run.sh
+# Then, for a TLS build, test/bench/tls.sh (its own BENCH_TLS_* settings; BENCH_TLS=0 skips it).
 # Exit: 0 done, 1 something did not work, 77 a tool is missing (nothing is installed here).
 set -u -o pipefail
 
@@ -300,5 +301,13 @@ if [ "${BENCH_NO_SAVE:-0}" != "1" ]; then
 	mkdir -p "$HERE/results"
 	echo "$REPORT" > "$HERE/results/latest.md"
 	echo "bench: written to $HERE/results/latest.md" >&2
+fi
+
+# TLS figures (handshakes/s, bulk MB/s, memory per TLS connection): tls.sh, unless BENCH_TLS=0.
+# The proxies above are stopped first so the TLS runs have the CPUs to themselves.
+if [ "${BENCH_TLS:-1}" != "0" ] && "$PINFOLD" -V 2>/dev/null | grep -q '^TLS backend: mbedTLS'; then
+	cleanup
+	PIDS=()
+	PINFOLD="$PINFOLD" "$HERE/tls.sh" || { rc=$?; [ "$rc" -eq 77 ] || exit "$rc"; }
 fi
 exit 0

@@ -260,6 +260,23 @@ class TlsBasics(pftest.TestCase):
                         "-o", "/dev/null")
         self.assertEqual((cp.returncode, cp.stdout), (0, b"200"), cp.stderr)
 
+    # -- a quiet router: the first client after a silence longer than the Client timeout
+    def test_first_connection_after_idle(self):
+        # Found by test/bench/tls.sh: the first connection after the proxy had nothing to do
+        # for longer than `Client` seconds was closed at once (RST after the ClientHello),
+        # the next one worked.  A home router is idle most of the time.
+        self.pf = self.pinfold("Client 2\n" + CFG, PORT=self.port, CERT=self.leaf.pem,
+                               EXTRA="", BACKEND=pftest.be_block(self.be))
+        ctx = self.ctx()
+        self.assertEqual(pftest.https_get(PROXY, self.port, "/first", NAME, ctx).status, 200)
+        for idle in (3, 5):
+            time.sleep(idle)
+            try:
+                r = pftest.https_get(PROXY, self.port, "/after-%ds" % idle, NAME, ctx)
+            except (OSError, EOFError) as e:
+                self.fail("first connection after %ds idle (Client 2) failed: %r" % (idle, e))
+            self.assertEqual(r.status, 200)
+
     # -- NoHTTPS11
     def test_nohttps11_one_request_per_connection(self):
         self.start("NoHTTPS11 1")

@@ -11,13 +11,13 @@ Two certificates for ha.test with different subjects (cert-A, cert-B) from one t
   * a bounded client loop (200 requests, new TLS connections and keep-alive ones) across
     5 reloads that swap A and B sees no failure and sees both certificates;
   * a reload can add an SNI certificate (a second Cert line);
-  * as root, jailed and running as nobody like the Home Assistant config: a reload still
-    picks up the new certificate (the file in the jail, world-readable; and the realistic
-    case of a key readable by root only).
+  * as root, jailed and running as nobody like the Home Assistant config (README "Reload"):
+    with the configuration and a group-readable certificate inside the jail, a reload picks
+    up the renewal; a key only root can read, or a configuration outside the jail, makes the
+    reload fail with an error naming the file while the old certificate keeps serving.
 """
 import asyncio
 import os
-import re
 import signal
 import socket
 import threading
@@ -26,7 +26,7 @@ import time
 import websockets
 
 import pftest
-from pftest import PROXY, build_request, s_client
+from pftest import PROXY, build_request
 
 NAME = "ha.test"
 
@@ -120,6 +120,7 @@ class TlsReload(pftest.TestCase):
                 self.assertEqual(await asyncio.wait_for(ws.recv(), 5), "after reload")
 
                 def broken():
+                    self.before_broken = len(self.pf.stderr())
                     self.write(os.path.basename(self.cert_path),
                                "-----BEGIN CERTIFICATE-----\nnot base64 at all\n"
                                "-----END CERTIFICATE-----\n")
@@ -133,11 +134,9 @@ class TlsReload(pftest.TestCase):
         self.assertEqual(asyncio.run(asyncio.wait_for(story(), 60)), 1000)
 
         self.assertTrue(self.pf.running())
-        err = self.pf.stderr()
-        self.assertIn(self.cert_path, "\n".join(ln for ln in err.splitlines()
-                                                if "reload" not in ln.lower() or
-                                                self.cert_path in ln),
-                      "the broken reload's error does not name the file:\n" + err)
+        err = self.pf.stderr()[self.before_broken:]
+        self.assertIn(self.cert_path, err, "the broken reload's error does not name the file")
+        self.assertNotIn("configuration reloaded", err, "the broken PEM was taken")
         self.assertEqual(self.subject(), self.b.subject, "the old (B) certificate was not kept")
         # the keep-alive connection from before both reloads still serves
         keep.send(build_request("GET", "/after", NAME))
@@ -236,8 +235,11 @@ class TlsReload(pftest.TestCase):
         self.assertEqual(self.subject("cams.test"), cams.subject)
         self.assertEqual(self.subject(), self.a.subject)
 
-    # -- jailed, as nobody (the Home Assistant config)
-    def jailed(self, mode, cfg_in_jail):
+    # -- jailed, as nobody (the Home Assistant config).  README "Reload": once chrooted, paths
+    # under RootJail are read relative to the jail, so the configuration file and the
+    # certificates must be inside it (and readable by the User/Group) for a reload to see them;
+    # otherwise the reload is refused with an error and the old configuration keeps serving.
+    def jailed(self, mode, cfg_in_jail, group_owned=False):
         if os.geteuid() != 0:
             self.skipTest("needs root to start with User/Group/RootJail")
         import grp
@@ -247,13 +249,16 @@ class TlsReload(pftest.TestCase):
             group = "nobody"
         except KeyError:
             pass
+        gid = grp.getgrnam(group).gr_gid
         jail = os.path.join(self.dir, "jail")
         os.makedirs(jail)
         self.cert_path = path = self.a.write_pem(os.path.join(jail, "myhomeassistant.all.pem"))
         os.chmod(path, mode)
+        if group_owned:
+            os.chown(path, 0, gid)
         self.subst = dict(PORT=self.port, CERT=path, MORE="", BACKEND=pftest.be_block(self.be),
                           GLOBAL='User "nobody"\nGroup "%s"\nRootJail "%s"' % (group, jail))
-        # the config in /etc (outside the jail, as a router has it) or inside the jail
+        # the config inside the jail, or in /etc (outside it) as a router may have it
         p = pftest.Pinfold(jail if cfg_in_jail else self.dir, pftest.cfg(CFG, **self.subst))
         self._pinfolds.append(p)
         self.pf = p.start([(PROXY, self.port)])
@@ -262,25 +267,40 @@ class TlsReload(pftest.TestCase):
         tmp = path + ".new"
         self.b.write_pem(tmp)
         os.chmod(tmp, mode)
+        if group_owned:
+            os.chown(tmp, 0, gid)
         os.rename(tmp, path)
+        before = self.pf.stderr()
         self.hup_and_wait("cert B in the jail")
         self.assertTrue(self.pf.running())
+        return self.pf.stderr()[len(before):]
+
+    def test_reload_jailed_group_readable_cert(self):
+        # root:GROUP 0640, config and certificate in the jail: the renewal is picked up
+        self.jailed(0o640, cfg_in_jail=True, group_owned=True)
         self.assertEqual(self.subject(), self.b.subject,
                          "a jailed pinfold did not pick up the renewed certificate:\n%s"
                          % pftest.tail(self.pf.err_path, 10))
 
-    def test_reload_jailed_cfg_in_jail_world_readable_cert(self):
-        self.jailed(0o644, cfg_in_jail=True)
+    def test_reload_jailed_unreadable_key_keeps_old(self):
+        # root 0600: nobody cannot read it after the drop; the reload must say so, name the
+        # file, and keep serving the old certificate
+        new = self.jailed(0o600, cfg_in_jail=True)
+        self.assertRegex(new, r"myhomeassistant\.all\.pem.*(Permission denied|permission)", new)
+        self.assertIn("previous configuration", new)
+        self.assertEqual(self.subject(), self.a.subject)
+        r = pftest.https_get(PROXY, self.port, "/still", NAME, self.ctx)
+        self.assertEqual(r.status, 200)
 
-    def test_reload_jailed_cfg_in_jail_root_only_key(self):
-        # Let's Encrypt keys are root's, mode 0600: the renewal must still reach a pinfold
-        # that runs as nobody in a jail.
-        self.jailed(0o600, cfg_in_jail=True)
-
-    def test_reload_jailed_cfg_outside_jail(self):
-        # The router's layout: /etc/pinfold.cfg, RootJail /var/jail/pound, the certificate
-        # (root's, 0600) in the jail as the docs put it.
-        self.jailed(0o600, cfg_in_jail=False)
+    def test_reload_jailed_cfg_outside_jail_keeps_old(self):
+        # the configuration file outside the jail cannot be re-read: an error naming it, the
+        # old configuration (and certificate) keeps serving
+        new = self.jailed(0o640, cfg_in_jail=False, group_owned=True)
+        self.assertIn(self.pf.cfg_path, new)
+        self.assertIn("previous configuration", new)
+        self.assertEqual(self.subject(), self.a.subject)
+        r = pftest.https_get(PROXY, self.port, "/still", NAME, self.ctx)
+        self.assertEqual(r.status, 200)
 
 
 if __name__ == "__main__":

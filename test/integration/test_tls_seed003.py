@@ -31,7 +31,7 @@ import socket
 import websockets
 
 import pftest
-from pftest import PROXY, build_request, curl, curl_https, run_pinfold, s_client
+from pftest import PROXY, curl, curl_https, run_pinfold, s_client
 
 DOCS = os.path.join(pftest.HERE, "data", "ha_pound_docs.cfg")
 HA = "myhomeassistant.mydomain.com"
