@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "clock.h"
 #include "log.h"
 #include "net.h"
 #include "stream.h"
@@ -386,8 +387,8 @@ static void local_reply(struct conn *c, int status)
 	c->cout.start = 0;
 	/* issue 4 hook: WWW-Authenticate, Retry-After, Rewrite response; the refused line */
 	local_reply_bytes(c, status,
-			  policy_reply(&c->pol, c->lis, c->svc, status, keep, c->lr.reqline,
-				       c->lr.reqline_len, c->cout.data, BUF_SIZE));
+			  policy_reply(&c->pol, c->lis, c->svc, status, keep, NULL, 0, c->cout.data,
+				       BUF_SIZE));
 	if (c->lr.reqline == NULL && log_level(c) > 0 && status >= 400)
 		log_msg(LOG_INFO, "%s: request refused with %d", c->peer, status);
 }
@@ -454,8 +455,10 @@ static void start_request(struct conn *c)
 	status = policy_method(c->lis, m);
 	if (!status && c->lis->client_cert == 1 && c->peer_cert == TLS_PEER_BAD)
 		status = 403; /* ClientCert 1: a certificate was offered and did not verify */
-	if (!status) /* issue 4 hook: TrustedIP client, listener ACL, RateLimit, MaxRequest */
-		status = policy_admit(&c->pol, c->gen, c->lis, buf, m, px->now);
+	/* issue 4 hook: TrustedIP client, listener ACL, RateLimit, MaxRequest.  The clock is
+	 * read afresh: px->now is from before the last poll() and lags after an idle spell. */
+	if (!status)
+		status = policy_admit(&c->pol, c->gen, c->lis, buf, m, clock_ms());
 	if (status) {
 		buf_consume(&c->cin, (size_t)rc);
 		local_reply(c, status);
@@ -711,7 +714,8 @@ static void response_head(struct conn *c)
 	}
 	c->status = m->status;
 	c->resp_bytes = 0;
-	if (m->status == 101 && c->req_upgrade) {
+	if ((m->status == 101 && c->req_upgrade) ||
+	    (c->req_method == M_CONNECT && m->status >= 200 && m->status < 300)) {
 		n = rewrite_response(buf_head(&c->uin), m, 1, c->req_minor, c->cout.data, BUF_SIZE);
 		if (n < 0)
 			goto toobig;
@@ -896,6 +900,7 @@ static void exchange_done(struct conn *c)
 	buf_release(&px->pool, &c->cout);
 	free(c->logtext);
 	c->logtext = NULL;
+	memset(&c->lr, 0, sizeof(c->lr)); /* it pointed into logtext */
 	if (c->closing || c->rq != RQ_DONE || px->stopping) {
 		mark_dead(c);
 		return;
@@ -933,6 +938,10 @@ static void progress(struct conn *c)
 
 		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin) < 0) {
 			c->req_keep = 0;
+			if (c->rs == RS_BODY || c->rs == RS_TUNNEL) {
+				mark_dead(c); /* the answer has begun: only a cut can refuse */
+				break;
+			}
 			up_close(c);
 			local_reply(c, 400);
 		} else if (c->rq == RQ_BODY && c->rs != RS_LOCAL && c->reqb.ready > framed &&
@@ -968,6 +977,13 @@ static void progress(struct conn *c)
 		if (c->rs == RS_BODY && body_frame(&c->respb, &c->uin) < 0) {
 			log_msg(LOG_WARNING, "backend %s sent a badly framed body",
 				c->be ? c->be->addr_text : "?");
+			if (c->cout.start == 0 && buf_len(&c->cout) && c->resp_bytes == 0) {
+				/* nothing of the answer has left yet: it can still be a 502 */
+				up_close(c);
+				c->respb.ready = 0;
+				local_reply(c, 502);
+				continue;
+			}
 			mark_dead(c);
 			break;
 		}
@@ -984,11 +1000,14 @@ static void progress(struct conn *c)
 		}
 		if (((c->rs == RS_BODY && c->respb.done && !c->respb.ready) || c->rs == RS_LOCAL) &&
 		    !buf_len(&c->cout)) {
-			if (c->rq != RQ_DONE)
-				c->closing = 1; /* answered before the request finished */
+			if (c->rq != RQ_DONE || !c->reqb.done || c->reqb.ready) {
+				/* answered before the request finished: the backend may still
+				 * be waiting for body bytes, so neither side can be reused */
+				c->closing = 1;
+				c->resp_keep = 0;
+				c->rq = RQ_DONE;
+			}
 			c->rs = RS_DONE;
-			if (c->rq == RQ_BODY)
-				c->rq = RQ_DONE, c->closing = 1;
 			exchange_done(c);
 			continue;
 		}
