@@ -103,7 +103,8 @@ int acl_addr_parse(const char *s, size_t len, struct acl_addr *a)
 		s++;
 		if (len == 0 || !memchr(s, ':', len))
 			return -1;
-	} else if ((colon = memchr(s, ':', len)) && !memchr(colon + 1, ':', len - (size_t)(colon - s) - 1)) {
+	} else if ((colon = memchr(s, ':', len)) &&
+	           !memchr(colon + 1, ':', len - (size_t)(colon - s) - 1)) {
 		/* exactly one colon: "v4:port" */
 		if (!all_digits(colon + 1, len - (size_t)(colon - s) - 1))
 			return -1;
@@ -280,8 +281,10 @@ int acl_add(struct acl *acl, const char *cidr, char *err, size_t errlen)
 	}
 	return trimmed;
 bad:
-	snprintf(err, errlen, "expected an IPv4 or IPv6 address or CIDR (\"192.0.2.0/24\", "
-	                      "\"2001:db8::/32\"), got \"%s\"", cidr);
+	snprintf(err, errlen,
+	         "expected an IPv4 or IPv6 address or CIDR (\"192.0.2.0/24\", "
+	         "\"2001:db8::/32\"), got \"%s\"",
+	         cidr);
 	return -1;
 badlen:
 	snprintf(err, errlen, "bad prefix length in \"%s\" (0-%d for %s)", cidr,
@@ -324,7 +327,8 @@ int acl_finish(struct acl *acl)
 			struct range4 *cur = &acl->v4[o], *r = &acl->v4[i];
 
 			/* overlapping or touching (cur->last + 1 == r->first, without wrapping) */
-			if (r->first <= cur->last || (cur->last != UINT32_MAX && r->first == cur->last + 1)) {
+			if (r->first <= cur->last ||
+			    (cur->last != UINT32_MAX && r->first == cur->last + 1)) {
 				if (r->last > cur->last)
 					cur->last = r->last;
 			} else {

@@ -119,8 +119,7 @@ uint64_t auth_siphash24(const uint8_t key[16], const void *data, size_t len)
 
 enum scheme { SC_BCRYPT, SC_SHA256, SC_SHA512, SC_YESCRYPT, SC__COUNT };
 
-static const char *const scheme_name[] = {"bcrypt", "SHA-256 crypt", "SHA-512 crypt",
-                                          "yescrypt"};
+static const char *const scheme_name[] = {"bcrypt", "SHA-256 crypt", "SHA-512 crypt", "yescrypt"};
 
 static int is_b64c(char c)
 {
@@ -178,34 +177,42 @@ static int classify(const char *h, char *why, size_t wl)
 		return SC_YESCRYPT;
 	}
 	if (!strncmp(h, "$apr1$", 6)) {
-		snprintf(why, wl, "Apache MD5 ($apr1$) hashes are refused (fast to crack): "
-		                  "recreate the entry with \"htpasswd -B\" (bcrypt)");
+		snprintf(why, wl,
+		         "Apache MD5 ($apr1$) hashes are refused (fast to crack): "
+		         "recreate the entry with \"htpasswd -B\" (bcrypt)");
 		return -1;
 	}
 	if (!strncmp(h, "$1$", 3)) {
-		snprintf(why, wl, "MD5-crypt ($1$) hashes are refused (fast to crack): "
-		                  "recreate the entry with \"htpasswd -B\" (bcrypt)");
+		snprintf(why, wl,
+		         "MD5-crypt ($1$) hashes are refused (fast to crack): "
+		         "recreate the entry with \"htpasswd -B\" (bcrypt)");
 		return -1;
 	}
 	if (!strncasecmp(h, "{SHA}", 5)) {
-		snprintf(why, wl, "{SHA} hashes are refused (unsalted SHA-1): recreate the entry "
-		                  "with \"htpasswd -B\" (bcrypt)");
+		snprintf(why, wl,
+		         "{SHA} hashes are refused (unsalted SHA-1): recreate the entry "
+		         "with \"htpasswd -B\" (bcrypt)");
 		return -1;
 	}
 	if (h[0] == '$') {
-		snprintf(why, wl, "unsupported hash scheme \"%.*s\" (accepted: bcrypt $2y$/$2b$, "
-		                  "SHA-crypt $5$/$6$, yescrypt $y$)",
-		         (int)(strchr(h + 1, '$') ? (size_t)(strchr(h + 1, '$') - h) + 1 : n > 8 ? 8 : n),
+		snprintf(why, wl,
+		         "unsupported hash scheme \"%.*s\" (accepted: bcrypt $2y$/$2b$, "
+		         "SHA-crypt $5$/$6$, yescrypt $y$)",
+		         (int)(strchr(h + 1, '$') ? (size_t)(strchr(h + 1, '$') - h) + 1
+		               : n > 8            ? 8
+		                                  : n),
 		         h);
 		return -1;
 	}
 	if (n == 13 && all_b64c(h, 13)) {
-		snprintf(why, wl, "DES crypt hashes are refused (8-character passwords, fast to "
-		                  "crack): recreate the entry with \"htpasswd -B\" (bcrypt)");
+		snprintf(why, wl,
+		         "DES crypt hashes are refused (8-character passwords, fast to "
+		         "crack): recreate the entry with \"htpasswd -B\" (bcrypt)");
 		return -1;
 	}
-	snprintf(why, wl, "this looks like a plain-text password, which is refused: "
-	                  "create the entry with \"htpasswd -B\" (bcrypt)");
+	snprintf(why, wl,
+	         "this looks like a plain-text password, which is refused: "
+	         "create the entry with \"htpasswd -B\" (bcrypt)");
 	return -1;
 }
 
@@ -334,8 +341,10 @@ static int parse_line(struct auth_users *u, size_t *cap, const char *path, int l
 		unsigned char c = (unsigned char)s[i];
 
 		if (c <= 0x20 || c == 0x7f) {
-			report(diag, ctx, "%s:%d: the user name must not contain spaces or control "
-			                  "characters", path, line);
+			report(diag, ctx,
+			       "%s:%d: the user name must not contain spaces or control "
+			       "characters",
+			       path, line);
 			return -1;
 		}
 	}
@@ -346,10 +355,11 @@ static int parse_line(struct auth_users *u, size_t *cap, const char *path, int l
 	}
 	if (!probed[sc]) {
 		if (!probe(u, colon + 1)) {
-			report(diag, ctx,
-			       "%s:%d: user \"%.*s\": this system's crypt(3) cannot check %s hashes "
-			       "(or the hash is damaged); use a scheme it supports",
-			       path, line, (int)nl, s, scheme_name[sc]);
+			report(
+			    diag, ctx,
+			    "%s:%d: user \"%.*s\": this system's crypt(3) cannot check %s hashes "
+			    "(or the hash is damaged); use a scheme it supports",
+			    path, line, (int)nl, s, scheme_name[sc]);
 			return -1;
 		}
 		probed[sc] = 1;
@@ -361,8 +371,7 @@ static int parse_line(struct auth_users *u, size_t *cap, const char *path, int l
 	return 0;
 }
 
-struct auth_users *auth_load(const char *path, const uint8_t key[32], auth_diag_fn diag,
-                             void *ctx)
+struct auth_users *auth_load(const char *path, const uint8_t key[32], auth_diag_fn diag, void *ctx)
 {
 	struct auth_users *u = calloc(1, sizeof(*u));
 	int probed[SC__COUNT] = {0}, errors = 0, line = 0;
@@ -408,8 +417,9 @@ struct auth_users *auth_load(const char *path, const uint8_t key[32], auth_diag_
 			if (strcmp(u->users[i - 1].name, u->users[i].name) == 0) {
 				int a = u->users[i - 1].line, b = u->users[i].line;
 
-				report(diag, ctx, "%s:%d: user \"%s\" is already defined at line %d",
-				       path, a > b ? a : b, u->users[i].name, a < b ? a : b);
+				report(diag, ctx,
+				       "%s:%d: user \"%s\" is already defined at line %d", path,
+				       a > b ? a : b, u->users[i].name, a < b ? a : b);
 				errors++;
 			}
 	}
@@ -528,8 +538,7 @@ int auth_parse_basic(const char *value, size_t len, char *buf, size_t cap, const
 	return 0;
 }
 
-static void tag_of(const struct auth_users *u, const char *user, const char *pass,
-                   uint64_t tag[2])
+static void tag_of(const struct auth_users *u, const char *user, const char *pass, uint64_t tag[2])
 {
 	char cred[AUTH_MAX_USER + 1 + AUTH_MAX_CRED];
 	size_t ul = strlen(user), pl = strlen(pass);

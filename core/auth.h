@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUTH_MAX_USER     64   /* longer names are refused in the file and never match */
-#define AUTH_MAX_CRED     512  /* decoded "user:password" longer than this never matches */
+#define AUTH_MAX_USER     64  /* longer names are refused in the file and never match */
+#define AUTH_MAX_CRED     512 /* decoded "user:password" longer than this never matches */
 #define AUTH_CACHE_SLOTS  32
 #define AUTH_CACHE_TTL_MS (300 * 1000)
 
@@ -34,8 +34,7 @@ typedef void (*auth_diag_fn)(void *ctx, const char *msg);
  * each problem is reported through diag.  `key` (random, 32 bytes) keys the
  * cache of successful checks.
  */
-struct auth_users *auth_load(const char *path, const uint8_t key[32], auth_diag_fn diag,
-                             void *ctx);
+struct auth_users *auth_load(const char *path, const uint8_t key[32], auth_diag_fn diag, void *ctx);
 void auth_free(struct auth_users *u);
 size_t auth_count(const struct auth_users *u);
 

@@ -9,7 +9,10 @@
  * always consumes a whole line before acting on it, an error never leaves the
  * parser mid-line: it reports, drops that line, and carries on, so one run
  * shows every mistake.  Blocks we cannot parse (ListenHTTPS without TLS,
- * Pound features not written yet) are skipped to their matching End.
+ * Pound features not written yet) are skipped to their matching End.  Two
+ * blocks hold no directives: an address list (ACL, TrustedIP) holds one
+ * quoted CIDR per line, parsed into struct acl at once and sorted at its End;
+ * Rewrite response holds only SetHeader and DeleteHeader.
  *
  * TLS settings are only checked for form here (the cipher string through the
  * shim's tls_cipher_check()); no certificate or CA file is opened.  The TLS
@@ -2135,6 +2138,7 @@ static void h_basicauth(struct parser *p, const struct stmt *st, const struct di
 	const struct cfg_tok *t = &st->tok[1];
 	struct config *cfg = p->cfg;
 	struct cfg_cond *c;
+	char *path;
 	unsigned id;
 
 	if (t->type != CFG_TOK_STRING || t->len == 0) {
@@ -2142,26 +2146,41 @@ static void h_basicauth(struct parser *p, const struct stmt *st, const struct di
 		       t->text);
 		return;
 	}
+	/* a relative name is relative to the file that names it, as with Include */
+	{
+		const char *slash = strrchr(t->file, '/');
+		size_t dl = t->text[0] != '/' && slash ? (size_t)(slash - t->file) + 1 : 0;
+
+		path = malloc(dl + t->len + 1);
+		if (!path) {
+			p->lx.oom = 1;
+			p->stop = 1;
+			return;
+		}
+		memcpy(path, t->file, dl);
+		memcpy(path + dl, t->text, t->len + 1);
+	}
 	for (id = 0; id < cfg->nauth; id++)
-		if (strcmp(cfg->auth[id].path, t->text) == 0)
+		if (strcmp(cfg->auth[id].path, path) == 0)
 			break;
 	if (id == cfg->nauth) {
 		struct cfg_auth *grown = realloc(cfg->auth, (cfg->nauth + 1) * sizeof(*grown));
 
 		if (!grown) {
+			free(path);
 			p->lx.oom = 1;
 			p->stop = 1;
 			return;
 		}
 		cfg->auth = grown;
 		memset(&cfg->auth[id], 0, sizeof(cfg->auth[id]));
-		cfg->auth[id].path = dupstr(p, t->text);
+		cfg->auth[id].path = path;
 		cfg->auth[id].file = t->file;
 		cfg->auth[id].line = t->line;
 		cfg->auth[id].col = t->col;
-		if (!cfg->auth[id].path)
-			return;
 		cfg->nauth++;
+	} else {
+		free(path);
 	}
 	c = zalloc(p, sizeof(*c));
 	if (!c)
@@ -2172,8 +2191,8 @@ static void h_basicauth(struct parser *p, const struct stmt *st, const struct di
 	c->auth_id = id;
 	c->file = t->file;
 	c->line = t->line;
-	c->str = dupstr(p, t->text);
-	c->len = t->len;
+	c->str = dupstr(p, cfg->auth[id].path);
+	c->len = c->str ? strlen(c->str) : 0;
 	append_cond(&top(p)->s->conds, c);
 }
 

@@ -947,7 +947,7 @@ static void progress(struct conn *c)
 		} else if (c->rq == RQ_BODY && c->rs != RS_LOCAL && c->reqb.ready > framed &&
 			   policy_body(&c->pol, c->lis, c->reqb.ready - framed)) {
 			c->req_keep = 0;
-			if (c->rs == RS_BODY) {
+			if (c->rs == RS_BODY || c->rs == RS_TUNNEL) {
 				mark_dead(c); /* the answer has begun: only a cut can refuse */
 				break;
 			}
@@ -1151,6 +1151,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 		if (!c->cs.tls) {
 			close(fd);
 			policy_conn_close(&c->pol, px); /* issue 4 hook */
+			gen_unref(c->gen);
 			free(c);
 			return -1;
 		}

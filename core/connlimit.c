@@ -31,7 +31,8 @@ void connlimit_free(struct connlimit *t)
 
 	if (!t)
 		return;
-	HASH_ITER(hh, t->hash, e, tmp) {
+	HASH_ITER(hh, t->hash, e, tmp)
+	{
 		HASH_DEL(t->hash, e);
 		free(e);
 	}

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "connlimit.h"
 #include "entropy.h"
 #include "log.h"
@@ -36,11 +38,11 @@
 #define DEFAULT_CHALLENGE "WWW-Authenticate: Basic realm=\"Restricted access\""
 
 struct policy_state {
-	struct rl_table *rl;        /* NULL when the config has no limit that needs it */
-	struct auth_users **users;  /* by cfg_cond.auth_id */
+	struct rl_table *rl;       /* NULL when the config has no limit that needs it */
+	struct auth_users **users; /* by cfg_cond.auth_id */
 	unsigned nusers;
 	const struct config *cfg;
-	uint8_t key[32];            /* keys the BasicAuth success caches */
+	uint8_t key[32]; /* keys the BasicAuth success caches */
 };
 
 /* ---- header filtering ------------------------------------------------------------ */
@@ -147,8 +149,36 @@ static void drop_replaced(const struct cfg_hdr *a, const char *buf, struct http_
 /* Only called by route_find() on behalf of policy_route_ctx(). */
 static int policy_cond(const struct cfg_cond *c, const struct route_req *rq);
 
+/*
+ * "Transfer_Encoding", "X_Forwarded_For": CGI and WSGI backends turn '-' into
+ * '_', so such a name reads there as the real field.  A client has no reason
+ * to send one of the fields the proxy decides on under that spelling.
+ */
+static int underscore_alias(const char *name, size_t len)
+{
+	static const char *const guarded[] = {
+		"content-length", "transfer-encoding", "host", "connection", "upgrade",
+		"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
+		"x-real-ip", "forwarded", "x-client-ip", "true-client-ip", "authorization",
+	};
+	char norm[32];
+
+	if (len >= sizeof(norm) || !memchr(name, '_', len))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = name[i] == '_' ? '-' : name[i];
+
+		norm[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+	}
+	norm[len] = '\0';
+	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++)
+		if (strcmp(norm, guarded[i]) == 0)
+			return 1;
+	return 0;
+}
+
 void policy_filter_request(const struct cfg_listener *l, const struct cfg_service *svc,
-			   struct route_req *rq, struct http_msg *m)
+                           struct route_req *rq, struct http_msg *m)
 {
 	const struct policy_conn *pc = rq->ext_cond == policy_cond ? rq->ext : NULL;
 	int strip = pc && pc->strip >= 0 ? pc->strip : l->strip_forwarded;
@@ -162,6 +192,9 @@ void policy_filter_request(const struct cfg_listener *l, const struct cfg_servic
 		for (int i = 0; i < m->nhdr; i++)
 			if (policy_is_spoofable(m->hdr[i].id))
 				m->hdr[i].flags |= HF_DROP;
+	for (int i = 0; i < m->nhdr; i++)
+		if (underscore_alias(rq->buf + m->hdr[i].name_off, m->hdr[i].name_len))
+			m->hdr[i].flags |= HF_DROP;
 	/*
 	 * Credentials the proxy checked were for the proxy: the backend has its own
 	 * logins (Home Assistant's are bearer tokens), and must not see or log ours.
@@ -215,12 +248,12 @@ static void make_key(uint8_t key[32], const struct gen *old)
 		memcpy(key, old->pstate->key, 32);
 		return;
 	}
-	/* Last resort: hard to guess from outside, if not strong. */
+	/* Last resort: time, pid and where the heap and stack were put (ASLR); weak, and said so.
+	 */
 	{
-		uint64_t mix[4] = {(uint64_t)(uintptr_t)key, (uint64_t)(uintptr_t)&mix,
-				   (uint64_t)(uintptr_t)old, 0x9e3779b97f4a7c15ULL};
+		uint64_t mix[4] = {clock_ms(), (uint64_t)getpid(), (uint64_t)(uintptr_t)key,
+		                   (uint64_t)(uintptr_t)&mix};
 
-		mix[3] ^= (uint64_t)(uintptr_t)malloc;
 		memcpy(key, mix, 32);
 		log_msg(LOG_WARNING, "no source of random bytes: the BasicAuth cache key is weak");
 	}
@@ -252,7 +285,8 @@ int policy_gen_init(struct gen *g, const struct gen *old, const char *jail)
 		for (unsigned i = 0; i < cfg->nauth; i++) {
 			struct diag_at d = {&cfg->auth[i], 0};
 
-			ps->users[i] = auth_load(jailed(jail, cfg->auth[i].path), ps->key, auth_diag, &d);
+			ps->users[i] =
+			    auth_load(jailed(jail, cfg->auth[i].path), ps->key, auth_diag, &d);
 			if (!ps->users[i])
 				errors++;
 		}
@@ -302,7 +336,7 @@ void policy_proxy_free(struct proxy *px)
 /* ---- per connection -------------------------------------------------------------------- */
 
 int policy_conn_open(struct policy_conn *pc, struct proxy *px, const struct cfg_listener *l,
-		     const struct sockaddr_storage *peer)
+                     const struct sockaddr_storage *peer)
 {
 	unsigned cap = px->gen->cfg->max_conns_ip;
 	int rc;
@@ -354,7 +388,7 @@ static void keep_reqline(struct policy_conn *pc, const char *buf, size_t len)
 }
 
 int policy_request_head(struct policy_conn *pc, const struct cfg_listener *l, const char *buf,
-			size_t len, int rc, const struct http_msg *m)
+                        size_t len, int rc, const struct http_msg *m)
 {
 	pc->why = NULL;
 	pc->user[0] = '\0';
@@ -380,11 +414,11 @@ int policy_request_head(struct policy_conn *pc, const struct cfg_listener *l, co
 		if (l->max_uri && m->target_len > l->max_uri)
 			rc = -414;
 		else if ((l->max_head && (unsigned)rc > l->max_head) ||
-			 (l->max_headers && m->nhdr > l->max_headers))
+		         (l->max_headers && m->nhdr > l->max_headers))
 			rc = -431;
 	}
-	if (rc != 0)
-		keep_reqline(pc, buf, len);
+	if (len)
+		keep_reqline(pc, buf, len); /* even incomplete: a 408 shows what arrived */
 	if (rc == -414 || rc == -431)
 		pc->why = "limit";
 	return rc;
@@ -398,7 +432,7 @@ int policy_request_head(struct policy_conn *pc, const struct cfg_listener *l, co
  * whoever wrote the garbage is not to be believed about what is left of it.
  */
 static void client_from_xff(struct policy_conn *pc, const struct acl *trusted, const char *buf,
-			    const struct http_msg *m)
+                            const struct http_msg *m)
 {
 	struct acl_addr found = pc->peer;
 
@@ -440,7 +474,7 @@ done:
 }
 
 int policy_admit(struct policy_conn *pc, struct gen *g, const struct cfg_listener *l,
-		 const char *buf, const struct http_msg *m, uint64_t now)
+                 const char *buf, const struct http_msg *m, uint64_t now)
 {
 	struct policy_state *ps = g->pstate;
 
@@ -461,10 +495,9 @@ int policy_admit(struct policy_conn *pc, struct gen *g, const struct cfg_listene
 		}
 	}
 	if (l->rate && ps && ps->rl) {
-		uint64_t wait = rl_take(ps->rl, l->rate->slot, &pc->client,
-					&(struct rl_rate){l->rate->count, l->rate->period_ms,
-							  l->rate->burst},
-					now);
+		uint64_t wait = rl_take(
+		    ps->rl, l->rate->slot, &pc->client,
+		    &(struct rl_rate){l->rate->count, l->rate->period_ms, l->rate->burst}, now);
 
 		if (wait) {
 			pc->why = "ratelimit";
@@ -480,7 +513,7 @@ int policy_admit(struct policy_conn *pc, struct gen *g, const struct cfg_listene
 }
 
 static const struct http_hdr *find_header(const char *buf, const struct http_msg *m,
-					  const char *name)
+                                          const char *name)
 {
 	for (int i = 0; i < m->nhdr; i++)
 		if (http_hdr_name_is(buf, &m->hdr[i], name))
@@ -519,7 +552,7 @@ static int check_basic(struct policy_conn *pc, unsigned id, const struct route_r
 	}
 	fail = auth_rate(ps->cfg);
 	if (auth_parse_basic(rq->buf + h->value_off, h->value_len, cred, sizeof(cred), &user,
-			     &pass) != 0) {
+	                     &pass) != 0) {
 		/* another scheme (a bearer token) is no attempt at our login; broken Basic is */
 		if (h->value_len < 6 || strncasecmp(rq->buf + h->value_off, "Basic", 5) != 0) {
 			pc->auth_state = PA_NONE;
@@ -582,10 +615,10 @@ int policy_service(struct policy_conn *pc, const struct cfg_service *svc)
 		return 429;
 	}
 	if (svc->rate && ps && ps->rl) {
-		uint64_t wait = rl_take(ps->rl, svc->rate->slot, &pc->client,
-					&(struct rl_rate){svc->rate->count, svc->rate->period_ms,
-							  svc->rate->burst},
-					pc->now);
+		uint64_t wait = rl_take(
+		    ps->rl, svc->rate->slot, &pc->client,
+		    &(struct rl_rate){svc->rate->count, svc->rate->period_ms, svc->rate->burst},
+		    pc->now);
 
 		if (wait) {
 			pc->why = "ratelimit";
@@ -631,7 +664,7 @@ static void extra_put(char *x, size_t cap, size_t *len, const char *line, size_t
 
 /* The service's SetHeaders not overridden by the listener's, then the listener's. */
 static void extra_resp_add(char *x, size_t cap, size_t *len, const struct cfg_listener *l,
-			   const struct cfg_service *svc)
+                           const struct cfg_service *svc)
 {
 	for (const struct cfg_hdr *h = svc ? svc->resp_add : NULL; h; h = h->next) {
 		char name[128];
@@ -649,13 +682,12 @@ static void extra_resp_add(char *x, size_t cap, size_t *len, const struct cfg_li
 
 /* The reason word for a refusal nobody named: by status and what produced it. */
 static const char *default_reason(const struct policy_conn *pc, const struct cfg_service *svc,
-				  int status)
+                                  int status)
 {
-	if (svc && svc->error_code == status) {
-		if (status == 401)
-			return pc->auth_state == PA_NONE ? "noauth" : "auth";
+	if (status == 401)
+		return pc->auth_state == PA_NONE ? "noauth" : "auth";
+	if (svc && svc->error_code == status)
 		return "filter";
-	}
 	switch (status) {
 	case 400:
 	case 505:
@@ -668,6 +700,8 @@ static const char *default_reason(const struct policy_conn *pc, const struct cfg
 	case 414:
 	case 431:
 		return "limit";
+	case 429:
+		return "ratelimit";
 	case 501:
 		return "method";
 	default:
@@ -681,8 +715,8 @@ static int is_refusal(int status)
 }
 
 int policy_reply(struct policy_conn *pc, const struct cfg_listener *l,
-		 const struct cfg_service *svc, int status, int keep_alive, const char *reqline,
-		 size_t reqline_len, char *out, size_t cap)
+                 const struct cfg_service *svc, int status, int keep_alive, const char *reqline,
+                 size_t reqline_len, char *out, size_t cap)
 {
 	char extra[REPLY_EXTRA], line[64];
 	size_t xl = 0;
@@ -705,8 +739,8 @@ int policy_reply(struct policy_conn *pc, const struct cfg_listener *l,
 			reqline = pc->reqline;
 			reqline_len = strlen(pc->reqline);
 		}
-		log_refused(pc->client_text[0] ? pc->client_text : "-", reqline, reqline_len, status,
-			    pc->why ? pc->why : default_reason(pc, svc, status));
+		log_refused(pc->client_text[0] ? pc->client_text : "-", reqline, reqline_len,
+		            status, pc->why ? pc->why : default_reason(pc, svc, status));
 	}
 	pc->why = NULL;
 	return n;

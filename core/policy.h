@@ -42,22 +42,22 @@ enum policy_auth {
 
 /* Per client connection; embedded in struct conn. */
 struct policy_conn {
-	struct policy_state *ps;  /* the generation's runtime state */
-	struct acl_addr peer;     /* the TCP peer */
-	struct acl_addr client;   /* the real client: the peer, or from X-Forwarded-For */
+	struct policy_state *ps; /* the generation's runtime state */
+	struct acl_addr peer;    /* the TCP peer */
+	struct acl_addr client;  /* the real client: the peer, or from X-Forwarded-For */
 	char peer_text[ACL_ADDRSTRLEN];
 	char client_text[ACL_ADDRSTRLEN];
-	const char *why;          /* reason word for the refused line of the next reply */
-	uint64_t now;             /* ms, at the start of the request */
-	uint64_t retry_ms;        /* a 429's Retry-After */
-	uint64_t body_bytes;      /* request body bytes framed so far */
+	const char *why;              /* reason word for the refused line of the next reply */
+	uint64_t now;                 /* ms, at the start of the request */
+	uint64_t retry_ms;            /* a 429's Retry-After */
+	uint64_t body_bytes;          /* request body bytes framed so far */
 	char user[AUTH_MAX_USER + 1]; /* BasicAuth user of this request, "" if none */
 	char reqline[POLICY_REQLINE];
-	int8_t strip;             /* forwarding headers: 1 strip, 0 keep, -1 the listener's rule */
-	int8_t auth_memo;         /* result of the last BasicAuth check, -1 none */
-	uint8_t auth_state;       /* enum policy_auth */
-	uint8_t auth_consumed;    /* the proxy checked the Authorization header: drop it */
-	uint8_t counted;          /* counted in the per-address connection table */
+	int8_t strip;          /* forwarding headers: 1 strip, 0 keep, -1 the listener's rule */
+	int8_t auth_memo;      /* result of the last BasicAuth check, -1 none */
+	uint8_t auth_state;    /* enum policy_auth */
+	uint8_t auth_consumed; /* the proxy checked the Authorization header: drop it */
+	uint8_t counted;       /* counted in the per-address connection table */
 	unsigned auth_memo_id;
 };
 
@@ -78,7 +78,7 @@ void policy_drop_hop_by_hop(const char *buf, struct http_msg *m);
  * an upgrade request.  rq->ext, when set, is the request's policy_conn.
  */
 void policy_filter_request(const struct cfg_listener *l, const struct cfg_service *svc,
-			   struct route_req *rq, struct http_msg *m);
+                           struct route_req *rq, struct http_msg *m);
 
 /* Is this one of the headers a client can use to claim another identity? */
 int policy_is_spoofable(int hdr_id);
@@ -105,7 +105,7 @@ void policy_proxy_free(struct proxy *px);
  * 0, or -1 when the address is at its cap (logged as refused; close the socket).
  */
 int policy_conn_open(struct policy_conn *pc, struct proxy *px, const struct cfg_listener *l,
-		     const struct sockaddr_storage *peer);
+                     const struct sockaddr_storage *peer);
 void policy_conn_close(struct policy_conn *pc, struct proxy *px);
 
 /*
@@ -114,7 +114,7 @@ void policy_conn_close(struct policy_conn *pc, struct proxy *px);
  * said (rc: head length, 0 incomplete, or -status).  Returns rc, or -414/-431.
  */
 int policy_request_head(struct policy_conn *pc, const struct cfg_listener *l, const char *buf,
-			size_t len, int rc, const struct http_msg *m);
+                        size_t len, int rc, const struct http_msg *m);
 
 /*
  * A complete head, before routing: the real client address (TrustedIP), the
@@ -122,7 +122,7 @@ int policy_request_head(struct policy_conn *pc, const struct cfg_listener *l, co
  * (413).  0, or the status to answer.
  */
 int policy_admit(struct policy_conn *pc, struct gen *g, const struct cfg_listener *l,
-		 const char *buf, const struct http_msg *m, uint64_t now);
+                 const char *buf, const struct http_msg *m, uint64_t now);
 
 /* Let route_find() ask about ACL, BasicAuth and Method conditions. */
 void policy_route_ctx(struct policy_conn *pc, struct route_req *rq);
@@ -138,11 +138,13 @@ int policy_body(struct policy_conn *pc, const struct cfg_listener *l, uint64_t a
  * WWW-Authenticate for 401, Retry-After for 429 and the Rewrite response
  * SetHeaders of svc and l (either may be NULL); logs the refused line when the
  * status refuses the client's request.  `reqline` (len bytes) is the request
- * line if known, else NULL.  Returns the length, or -1 when it does not fit.
+ * line for that line, or NULL for the one policy_request_head() kept (the
+ * first POLICY_REQLINE bytes of the head).  Returns the length, or -1 when it
+ * does not fit.
  */
 int policy_reply(struct policy_conn *pc, const struct cfg_listener *l,
-		 const struct cfg_service *svc, int status, int keep_alive, const char *reqline,
-		 size_t reqline_len, char *out, size_t cap);
+                 const struct cfg_service *svc, int status, int keep_alive, const char *reqline,
+                 size_t reqline_len, char *out, size_t cap);
 
 /* For the request's log line: the real client address, and the BasicAuth user or NULL. */
 const char *policy_client(const struct policy_conn *pc);

@@ -23,7 +23,7 @@ struct rl_key {
 struct rl_bucket {
 	struct rl_key key; /* memset before filling: padding is part of the hashed bytes */
 	uint64_t credit;
-	uint64_t last;     /* ms of the last refill */
+	uint64_t last; /* ms of the last refill */
 	struct rl_bucket *newer, *older;
 	UT_hash_handle hh;
 };
@@ -50,7 +50,8 @@ void rl_free(struct rl_table *t)
 
 	if (!t)
 		return;
-	HASH_ITER(hh, t->hash, b, tmp) {
+	HASH_ITER(hh, t->hash, b, tmp)
+	{
 		HASH_DEL(t->hash, b);
 		free(b);
 	}
@@ -87,8 +88,8 @@ static uint64_t capacity(const struct rl_rate *r)
 }
 
 /* The bucket for key, made (full) if new; NULL only when none can be made. */
-static struct rl_bucket *lookup(struct rl_table *t, const struct rl_key *k,
-                                const struct rl_rate *r, uint64_t now)
+static struct rl_bucket *lookup(struct rl_table *t, const struct rl_key *k, const struct rl_rate *r,
+                                uint64_t now)
 {
 	struct rl_bucket *b;
 

@@ -12,6 +12,7 @@
 set -eu
 
 bin=${1:?usage: test_uci.sh PINFOLD_BINARY}
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 files=$here/../files
 stubs=$here/stubs
@@ -265,12 +266,57 @@ if gen "$T/more.uci" "$T/more.cfg"; then
 		check "generated: $want" grep -qxF "$want" "$T/more.cfg"
 	done
 	check "no RootJail with chroot 0" lacks "$T/more.cfg" RootJail
-	# ACL is Pound 4's; until pinfold has it, the check must fail and say why, never
-	# accept the config without the ACL.
-	if "$bin" -c -f "$T/more.cfg" >"$T/more.out" 2>&1 || grep -q ACL "$T/more.out"; then
-		pass "pinfold enforces or refuses the ACL, never ignores it"
+else
+	fail "ACL config translates: $(cat "$T/gen.err")"
+fi
+aport=$(free_port 127.0.0.1)
+cat >"$T/acl.uci" <<UCI
+config pinfold 'main'
+	option chroot '0'
+	option user 'nobody'
+	option group '$nobody_group'
+
+config listener 'web'
+	option port '$aport'
+
+config service 'lan'
+	list host 'lan.example.org'
+	list allow '127.0.0.0/8'
+	list allow '::1'
+	list backend '127.0.0.2:$beport'
+
+config service 'office'
+	list host 'office.example.org'
+	list allow '10.0.0.0/8'
+	list backend '127.0.0.2:$beport'
+UCI
+if gen "$T/acl.uci" "$T/acl.cfg"; then
+	# pinfold must enforce the ACL or refuse the config; never run without it.
+	if "$bin" -c -f "$T/acl.cfg" >"$T/acl.out" 2>&1; then
+		"$bin" -F -e -f "$T/acl.cfg" >"$T/acl.log" 2>&1 &
+		aclpid=$!
+		pids="$pids $aclpid"
+		i=0
+		until curl -s -o /dev/null "http://127.0.0.1:$aport/" || [ $i -ge 100 ]; do
+			i=$((i + 1))
+			sleep 0.1
+		done
+		acl_get() { # host -> status code
+			curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H "Host: $1" \
+				"http://127.0.0.1:$aport/share/hello.txt"
+		}
+		check "ACL: an allowed client gets through" test "$(acl_get lan.example.org)" = 200
+		# Pound 4's meaning: a service with an ACL does not match other clients
+		# (then no service does: 503); a 403 would do as well.
+		code=$(acl_get office.example.org)
+		check "ACL: a client outside allow is refused ($code)" \
+			sh -c 'case $1 in 403 | 503) ;; *) exit 1 ;; esac' sh "$code"
+		kill -TERM "$aclpid"
+		wait "$aclpid" || true
+	elif grep -q ACL "$T/acl.out"; then
+		pass "pinfold refuses the ACL it does not have (never ignores it)"
 	else
-		fail "pinfold -c on an ACL config: $(cat "$T/more.out")"
+		fail "pinfold -c on an ACL config: $(cat "$T/acl.out")"
 	fi
 else
 	fail "ACL config translates: $(cat "$T/gen.err")"

@@ -9,7 +9,7 @@
 # With --tls, mbedTLS too: big-endian mips has no Debian package at all, so it is built
 # from Debian's mbedtls source; mipsel (and aarch64) use Debian's multiarch packages.
 # Idempotent: each part is skipped when its stamp in PREFIX says it was built with the
-# toolchain files as they are now.
+# toolchain files and this script as they are now.
 set -eu
 
 tls=0
@@ -29,8 +29,8 @@ mkdir -p "$prefix/include" "$prefix/lib"
 prefix=$(cd "$prefix" && pwd)
 src=${PINFOLD_CROSS_CACHE:-$here/../../build-cross/src}
 jobs=$(nproc 2>/dev/null || echo 2)
-# What the libraries were built with: a changed toolchain file rebuilds them.
-stamp=$(cat "$here/toolchain-common.cmake" "$toolchain" | cksum | cut -d' ' -f1)
+# What the libraries were built with: a changed toolchain file (or recipe) rebuilds them.
+stamp=$(cat "$here/toolchain-common.cmake" "$toolchain" "$here/sysroot.sh" | cksum | cut -d' ' -f1)
 
 # uthash: header-only; exactly the files of Debian's uthash-dev (never glibc's ut*.h).
 uthash=$(dpkg -L uthash-dev 2>/dev/null | grep '^/usr/include/[^/]*\.h$' || true)
@@ -43,8 +43,7 @@ for h in $uthash; do
 done
 
 # Every Debian source this target needs, fetched in one apt session (cached in $src).
-need="cmocka"
-case $target in *-linux-gnu) need="$need libxcrypt" ;; esac
+need="cmocka libxcrypt"
 [ "$tls" = 0 ] || [ "$target" != mips-linux-gnu ] || need="$need mbedtls"
 # shellcheck disable=SC2086  # one word per package
 sh "$here/debsrc.sh" cmocka "$src" ${need#cmocka} >/dev/null
@@ -75,10 +74,30 @@ if [ "$(cat "$prefix/.cmocka" 2>/dev/null)" != "$stamp" ]; then
 fi
 
 # libcrypt (crypt(3), for BasicAuth): glibc's cross sysroots have none since it moved to
-# libxcrypt, and Debian has no cross package of it, so Debian's libxcrypt source, built
-# with the target's compiler.  (musl, as on OpenWrt, has crypt() in its libc.)
+# libxcrypt, and Debian has no cross package of it; Debian's musl is built without crypt()
+# (OpenWrt's has it).  So Debian's libxcrypt source, built with the target's compiler:
+# shared for glibc targets, static for the static musl build.
 case $target in
-*-linux-gnu)
+*-linux-musl)
+	xc_host=x86_64-pc-linux-musl
+	# musl-gcc sees no kernel headers, and yescrypt wants <linux/mman.h>: the host's,
+	# searched after musl's own.
+	mkdir -p "$prefix/kernel-include"
+	for d in /usr/include/linux /usr/include/asm-generic /usr/include/x86_64-linux-gnu/asm; do
+		ln -sfn "$d" "$prefix/kernel-include/${d##*/}"
+	done
+	xc_env="CC=musl-gcc -idirafter $prefix/kernel-include"
+	# Linked in whole: only the schemes pinfold accepts (bcrypt, SHA-crypt, yescrypt).
+	xc_kind="--enable-static --disable-shared --enable-hashes=bcrypt,bcrypt_a,bcrypt_y,sha256crypt,sha512crypt,yescrypt"
+	;;
+*)
+	xc_host=$target
+	xc_env="CC=$target-gcc"
+	xc_kind="--disable-static --enable-shared --enable-hashes=strong,glibc"
+	;;
+esac
+case $target in
+*-linux-gnu | *-linux-musl)
 	if [ "$(cat "$prefix/.libcrypt" 2>/dev/null)" != "$stamp" ]; then
 		tree=$(sh "$here/debsrc.sh" libxcrypt "$src")
 		echo "sysroot.sh: building ${tree##*/} for $target"
@@ -89,8 +108,9 @@ case $target in
 		b=$prefix/.build-libxcrypt
 		rm -rf "$b"
 		mkdir -p "$b"
-		(cd "$b" && "$tree/configure" --host="$target" --prefix="$prefix" --libdir="$prefix/lib" \
-			--disable-static --enable-shared --enable-hashes=strong,glibc \
+		# shellcheck disable=SC2086  # xc_kind: two options
+		(cd "$b" && env "$xc_env" "$tree/configure" --host="$xc_host" --prefix="$prefix" \
+			--libdir="$prefix/lib" $xc_kind \
 			--enable-obsolete-api=no --disable-failure-tokens &&
 			make -j "$jobs" && make install) >"$b.log" 2>&1 ||
 			{ tail -n 40 "$b.log" >&2; exit 1; }

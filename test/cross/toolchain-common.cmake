@@ -2,12 +2,12 @@
 #
 # A per-target file sets CMAKE_SYSTEM_PROCESSOR, PINFOLD_CROSS_TRIPLE (the Debian cross
 # tools' prefix), PINFOLD_CROSS_SYSROOT (where that target's libc lives, for the library
-# search and qemu's -L), PINFOLD_CROSS_QEMU (the qemu-user program; empty for a target this
+# search and the emulator), PINFOLD_CROSS_QEMU (the qemu-user program; empty for a target this
 # machine runs natively), PINFOLD_CROSS_LOADER (the target's dynamic loader, relative to
 # the sysroot), optionally CMAKE_C_COMPILER and flags, then includes this file.
 #
-# Libraries the tests need and Debian does not ship for the target (cmocka; mbedTLS for
-# big-endian mips) are built by test/cross/sysroot.sh into a per-target prefix, passed as
+# Libraries Debian does not ship for the target (cmocka, libxcrypt; mbedTLS for big-endian
+# mips) are built by test/cross/sysroot.sh into a per-target prefix, passed as
 # -DPINFOLD_CROSS_PREFIX=DIR; uthash's headers are copied there too, because the host's
 # /usr/include must never be searched for a target's headers.
 #

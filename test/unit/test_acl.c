@@ -16,8 +16,7 @@
 
 #include "acl.h"
 
-static struct acl_addr A(const char *s)
-{
+static struct acl_addr A(const char *s) {
 	struct acl_addr a;
 
 	if (acl_addr_parse(s, strlen(s), &a) != 0)
@@ -25,7 +24,8 @@ static struct acl_addr A(const char *s)
 	return a;
 }
 
-static int in(const struct acl *acl, const char *s)
+static int
+in(const struct acl *acl, const char *s)
 {
 	struct acl_addr a = A(s);
 
@@ -49,9 +49,9 @@ static struct acl *list(const char *const *cidrs)
 static void test_parse_addresses(void **state)
 {
 	static const char *const bad[] = {
-	    "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "::1::2", "[::1", "::1]", "[1.2.3.4]",
-	    "1.2.3.4:", "1.2.3.4:123456", " 1.2.3.4", "1.2.3.4 ", "abc", "[::1]x", "[::1]:",
-	    "fe80::1%eth0", "1.2.3.4/8", "[]",
+	    "",     "1.2.3",     "1.2.3.4.5", "256.1.1.1",      "::1::2",    "[::1",
+	    "::1]", "[1.2.3.4]", "1.2.3.4:",  "1.2.3.4:123456", " 1.2.3.4",  "1.2.3.4 ",
+	    "abc",  "[::1]x",    "[::1]:",    "fe80::1%eth0",   "1.2.3.4/8", "[]",
 	};
 	struct acl_addr a;
 	char buf[ACL_ADDRSTRLEN];
@@ -236,14 +236,17 @@ static void test_edge_prefixes_v6(void **state)
 static void test_merging(void **state)
 {
 	const char *const v4[] = {
-	    "10.0.0.0/25", "10.0.0.128/25",  /* adjacent: one range */
-	    "10.0.1.0/24", "10.0.1.64/26",   /* nested, and adjacent to the first */
-	    "172.16.0.0/12", "172.16.0.0/12", /* duplicate */
+	    "10.0.0.0/25",     "10.0.0.128/25",   /* adjacent: one range */
+	    "10.0.1.0/24",     "10.0.1.64/26",    /* nested, and adjacent to the first */
+	    "172.16.0.0/12",   "172.16.0.0/12",   /* duplicate */
 	    "255.255.255.254", "255.255.255.255", /* at the top: no wrap-around */
-	    "0.0.0.0", NULL};
-	const char *const v6[] = {"2001:db8::/65", "2001:db8:0:0:8000::/65", /* halves of a /64 */
-				  "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127",
-				  "2001:db8:1::/48", "2001:db8:1:2::/64", NULL};
+	    "0.0.0.0",         NULL};
+	const char *const v6[] = {"2001:db8::/65",
+	                          "2001:db8:0:0:8000::/65", /* halves of a /64 */
+	                          "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/127",
+	                          "2001:db8:1::/48",
+	                          "2001:db8:1:2::/64",
+	                          NULL};
 	const char *const big[] = {"::/0", "2001:db8::/32", "::1", NULL};
 	struct acl *acl;
 
@@ -371,8 +374,8 @@ static void test_random_against_linear_scan(void **state)
 				want = naive_in(&p[i], &a);
 			if (acl_match(acl, &a) != want) {
 				acl_addr_format(&a, host, sizeof(host));
-				fail_msg("round %d: %s: match %d, linear scan %d", round, host, !want,
-					 want);
+				fail_msg("round %d: %s: match %d, linear scan %d", round, host,
+				         !want, want);
 			}
 		}
 		acl_free(acl);

@@ -2318,6 +2318,19 @@ static void test_basic_auth_and_method(void **state)
 	assert_int_equal(s->next->next->conds->auth_id, 0);
 	run_free(&r);
 
+	/* a relative file name is relative to the configuration file, as with Include */
+	clean(&r, LISTENER "Service\n\tNot BasicAuth \"users\"\n\tError 401\nEnd\n"
+	                   "Service\n\tBasicAuth \"sub/../users\"\n\tError 404\nEnd\n");
+	{
+		char want[PATH_MAX];
+
+		snprintf(want, sizeof(want), "%s/users", tmpdir);
+		assert_string_equal(r.cfg->auth[0].path, want);
+		snprintf(want, sizeof(want), "%s/sub/../users", tmpdir);
+		assert_string_equal(r.cfg->auth[1].path, want);
+	}
+	run_free(&r);
+
 	only_error(SV "\tBasicAuth /etc/users\n" SV_END, 6, 12,
 	           "expected the password file name in quotes after BasicAuth, got \"/etc/users\"");
 	only_error(SV "\tBasicAuth \"\"\n" SV_END, 6, 12,

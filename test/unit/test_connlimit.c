@@ -13,15 +13,15 @@
 
 #include "connlimit.h"
 
-static struct acl_addr A(const char *s)
-{
+static struct acl_addr A(const char *s) {
 	struct acl_addr a;
 
 	assert_int_equal(acl_addr_parse(s, strlen(s), &a), 0);
 	return a;
 }
 
-static void test_cap_and_release(void **state)
+static void
+test_cap_and_release(void **state)
 {
 	struct connlimit *t = connlimit_new();
 	struct acl_addr a = A("192.0.2.1"), b = A("192.0.2.2");
@@ -51,7 +51,7 @@ static void test_ipv6_per_64(void **state)
 {
 	struct connlimit *t = connlimit_new();
 	struct acl_addr a = A("2001:db8:0:1::1"), b = A("2001:db8:0:1:dead:beef::2"),
-			c = A("2001:db8:0:2::1");
+	                c = A("2001:db8:0:2::1");
 
 	assert_int_equal(connlimit_acquire(t, &a, 2), 0);
 	assert_int_equal(connlimit_acquire(t, &b, 2), 0);

@@ -368,6 +368,35 @@ static void test_log_request_sink(void **state)
 	                    "pinfold: 127.0.0.1 GET /index.html?q=1 HTTP/1.1 - HTTP/1.1 200 OK\n");
 }
 
+/* ---- the refused line (fail2ban) -------------------------------------------------------- */
+
+static void test_refused_line(void **state)
+{
+	char buf[2048], big[3000];
+	const char *evil = "GET /\" 403 acl\nrefused 10.9.9.9 \"x HTTP/1.1";
+
+	log_format_refused("203.0.113.9", "POST /auth/login_flow HTTP/1.1", 30, 429, "ratelimit",
+			   buf, sizeof(buf));
+	assert_string_equal(buf, "refused 203.0.113.9 \"POST /auth/login_flow HTTP/1.1\" 429 ratelimit");
+	log_format_refused("2001:db8::1", NULL, 0, 0, "connlimit", buf, sizeof(buf));
+	assert_string_equal(buf, "refused 2001:db8::1 \"-\" - connlimit");
+	log_format_refused(NULL, "", 0, 408, "timeout", buf, sizeof(buf));
+	assert_string_equal(buf, "refused - \"-\" 408 timeout");
+	/* the request line cannot end the quoted field or start a line */
+	log_format_refused("198.51.100.8", evil, strlen(evil), 400, "badrequest", buf, sizeof(buf));
+	assert_string_equal(buf, "refused 198.51.100.8 \"GET /\\x22 403 acl\\x0arefused 10.9.9.9 "
+				 "\\x22x HTTP/1.1\" 400 badrequest");
+	assert_null(strchr(buf, '\n'));
+	/* long request lines are cut, the fields after them stay */
+	memset(big, 'a', sizeof(big));
+	log_format_refused("192.0.2.1", big, sizeof(big), 414, "limit", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "...\" 414 limit"));
+	assert_true(strlen(buf) < 1200);
+	/* a tiny buffer stays terminated */
+	assert_true(log_format_refused("192.0.2.1", "GET / HTTP/1.1", 14, 200, "x", buf, 8) <= 7);
+	assert_int_equal(strlen(buf), 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +406,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_fields),  cmocka_unit_test(test_escaping),
 	    cmocka_unit_test(test_truncation),      cmocka_unit_test(test_facility),
 	    cmocka_unit_test(test_log_msg),         cmocka_unit_test(test_log_request_sink),
+	    cmocka_unit_test(test_refused_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup_utc, NULL);

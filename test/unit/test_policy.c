@@ -91,7 +91,7 @@ static void peer_of(const char *ip, struct sockaddr_storage *ss)
 
 /* One request from `peer` at time `now`, through the listener `lis` (0-based). */
 static void run(struct env *e, int lis, const char *peer, const char *req, uint64_t now,
-		struct res *r)
+                struct res *r)
 {
 	static struct http_msg m;
 	const struct cfg_listener *l = e->cfg->listeners;
@@ -141,11 +141,11 @@ done:
 /* ---- TrustedIP ------------------------------------------------------------------------ */
 
 #define TRUSTED_CFG                                                                                \
-	"ACL \"proxies\"\n \"127.0.0.1\"\n \"10.0.0.0/8\"\n \"2001:db8:ffff::/48\"\nEnd\n"          \
-	"TrustedIP \"proxies\"\n"                                                                   \
-	"ListenHTTP\n Address 127.0.0.1\n Port 7080\n"                                              \
-	" Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n"               \
-	"ListenHTTP\n Address 127.0.0.1\n Port 7081\n StripForwarded 0\n"                            \
+	"ACL \"proxies\"\n \"127.0.0.1\"\n \"10.0.0.0/8\"\n \"2001:db8:ffff::/48\"\nEnd\n"         \
+	"TrustedIP \"proxies\"\n"                                                                  \
+	"ListenHTTP\n Address 127.0.0.1\n Port 7080\n"                                             \
+	" Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n"              \
+	"ListenHTTP\n Address 127.0.0.1\n Port 7081\n StripForwarded 0\n"                          \
 	" Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n"
 
 static void expect_client(struct env *e, const char *peer, const char *xff, const char *client)
@@ -153,12 +153,12 @@ static void expect_client(struct env *e, const char *peer, const char *xff, cons
 	char req[1024];
 	struct res r;
 
-	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\n%s\r\n", xff);
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\n%s\r\n\r\n", xff);
 	run(e, 0, peer, req, 0, &r);
 	assert_int_equal(r.status, 0);
 	if (strcmp(policy_client(&r.pc), client) != 0)
 		fail_msg("peer %s, \"%s\": client %s, want %s", peer, xff, policy_client(&r.pc),
-			 client);
+		         client);
 }
 
 static void test_trusted_client_address(void **state)
@@ -172,17 +172,18 @@ static void test_trusted_client_address(void **state)
 	/* all trusted: the leftmost */
 	expect_client(&e, "10.9.9.9", "X-Forwarded-For: 10.0.0.1, 10.0.0.2", "10.0.0.1");
 	/* several header lines are one list, in order */
-	expect_client(&e, "127.0.0.1",
-		      "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 10.0.0.3", "203.0.113.9");
+	expect_client(&e, "127.0.0.1", "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 10.0.0.3",
+	              "203.0.113.9");
 	/* garbage stops the walk at the last good hop */
 	expect_client(&e, "127.0.0.1", "X-Forwarded-For: 198.51.100.7, unknown, 10.0.0.2",
-		      "10.0.0.2");
+	              "10.0.0.2");
 	expect_client(&e, "127.0.0.1", "X-Forwarded-For: garbage", "127.0.0.1");
 	/* empty elements and spaces */
-	expect_client(&e, "127.0.0.1", "X-Forwarded-For: ,198.51.100.8 ,, 10.0.0.1,", "198.51.100.8");
+	expect_client(&e, "127.0.0.1", "X-Forwarded-For: ,198.51.100.8 ,, 10.0.0.1,",
+	              "198.51.100.8");
 	/* IPv6, bracketed, with ports */
 	expect_client(&e, "2001:db8:ffff::1", "X-Forwarded-For: [2001:db8::42]:1234",
-		      "2001:db8::42");
+	              "2001:db8::42");
 	expect_client(&e, "127.0.0.1", "X-Forwarded-For: 198.51.100.9:4444", "198.51.100.9");
 	/* no header: the trusted peer itself */
 	expect_client(&e, "127.0.0.1", "Accept: */*", "127.0.0.1");
@@ -230,10 +231,11 @@ static void test_listener_gate(void **state)
 	struct env e;
 	struct res r;
 
-	env_load(&e, "ACL \"home\"\n \"198.51.100.0/24\"\n \"2001:db8:1::/48\"\nEnd\n"
-		     "ListenHTTP\n Address 127.0.0.1\n Port 7080\n TrustedIP\n  \"127.0.0.1\"\n End\n"
-		     " ACL \"home\"\n Not ACL\n  \"198.51.100.66\"\n End\n"
-		     " Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n");
+	env_load(&e,
+	         "ACL \"home\"\n \"198.51.100.0/24\"\n \"2001:db8:1::/48\"\nEnd\n"
+	         "ListenHTTP\n Address 127.0.0.1\n Port 7080\n TrustedIP\n  \"127.0.0.1\"\n End\n"
+	         " ACL \"home\"\n Not ACL\n  \"198.51.100.66\"\n End\n"
+	         " Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n");
 	run(&e, 0, "198.51.100.5", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, &r);
 	assert_int_equal(r.status, 0);
 	run(&e, 0, "2001:db8:1:5::9", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, &r);
@@ -244,8 +246,8 @@ static void test_listener_gate(void **state)
 	run(&e, 0, "198.51.100.66", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0, &r);
 	assert_int_equal(r.status, 403);
 	/* through the trusted proxy, the client's address decides */
-	run(&e, 0, "127.0.0.1", "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.5\r\n\r\n",
-	    0, &r);
+	run(&e, 0, "127.0.0.1",
+	    "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.5\r\n\r\n", 0, &r);
 	assert_int_equal(r.status, 0);
 	run(&e, 0, "127.0.0.1", "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 192.0.2.1\r\n\r\n",
 	    0, &r);
@@ -260,13 +262,14 @@ static void test_rate_limits(void **state)
 	struct env e;
 	struct res r;
 	const char *get = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-	const char *login = "POST /auth/login_flow/abc HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n";
+	const char *login =
+	    "POST /auth/login_flow/abc HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n";
 	int ok = 0;
 
 	env_load(&e, "ListenHTTP\n Address 127.0.0.1\n Port 7080\n RateLimit 10 1\n"
-		     " Service\n  URL -beg \"/auth/login_flow\"\n  RateLimit 5 60\n"
-		     "  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\n"
-		     " Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n");
+	             " Service\n  URL -beg \"/auth/login_flow\"\n  RateLimit 5 60\n"
+	             "  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\n"
+	             " Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n");
 	/* 10 per second overall */
 	for (int i = 0; i < 15; i++) {
 		run(&e, 0, "198.51.100.1", get, 1000, &r);
@@ -296,16 +299,16 @@ static void test_rate_limits(void **state)
 /* ---- BasicAuth ---------------------------------------------------------------------------- */
 
 #define AUTH_CFG                                                                                   \
-	"AuthFailLimit 3 60\n"                                                                      \
-	"ACL \"google\"\n \"66.249.64.0/19\"\nEnd\n"                                                \
-	"ListenHTTP\n Address 127.0.0.1\n Port 7080\n"                                              \
-	" Service \"login-guard\"\n"                                                                \
-	"  Not ACL \"google\"\n"                                                                    \
-	"  Not Path -beg \"/api/google_assistant\"\n"                                               \
-	"  Not BasicAuth \"@HTPASSWD@\"\n"                                                                  \
-	"  Error 401\n"                                                                             \
-	" End\n"                                                                                    \
-	" Service \"ha\"\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\n"             \
+	"AuthFailLimit 3 60\n"                                                                     \
+	"ACL \"google\"\n \"66.249.64.0/19\"\nEnd\n"                                               \
+	"ListenHTTP\n Address 127.0.0.1\n Port 7080\n"                                             \
+	" Service \"login-guard\"\n"                                                               \
+	"  Not ACL \"google\"\n"                                                                   \
+	"  Not Path -beg \"/api/google_assistant\"\n"                                              \
+	"  Not BasicAuth \"@HTPASSWD@\"\n"                                                         \
+	"  Error 401\n"                                                                            \
+	" End\n"                                                                                   \
+	" Service \"ha\"\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\n"            \
 	"End\n"
 
 static void test_basic_auth(void **state)
@@ -389,10 +392,10 @@ static void test_method_condition(void **state)
 	struct res r;
 
 	env_load(&e, "ListenHTTP\n Address 127.0.0.1\n Port 7080\n xHTTP 1\n"
-		     " Service\n  Path -beg \"/api/\"\n  Not Method -re \"^(GET|POST)$\"\n"
-		     "  Error 405\n End\n"
-		     " Service\n  Not Path -beg \"/api/\"\n  Error 404\n End\n"
-		     " Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n");
+	             " Service\n  Path -beg \"/api/\"\n  Not Method -re \"^(GET|POST)$\"\n"
+	             "  Error 405\n End\n"
+	             " Service\n  Not Path -beg \"/api/\"\n  Error 404\n End\n"
+	             " Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n");
 	run(&e, 0, "192.0.2.1", "GET /api/x HTTP/1.1\r\nHost: a\r\n\r\n", 0, &r);
 	assert_int_equal(r.status, 0);
 	run(&e, 0, "192.0.2.1", "DELETE /api/x HTTP/1.1\r\nHost: a\r\n\r\n", 0, &r);
@@ -409,11 +412,13 @@ static void test_size_limits(void **state)
 	char req[4096];
 
 	env_load(&e, "ListenHTTP\n Address 127.0.0.1\n Port 7080\n MaxRequest 1000\n MaxURI 100\n"
-		     " MaxHeaderSize 512\n MaxHeaders 5\n"
-		     " Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n");
-	run(&e, 0, "192.0.2.1", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n", 0, &r);
+	             " MaxHeaderSize 512\n MaxHeaders 5\n"
+	             " Service\n  BackEnd\n   Address 127.0.0.2\n   Port 8123\n  End\n End\nEnd\n");
+	run(&e, 0, "192.0.2.1", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n", 0,
+	    &r);
 	assert_int_equal(r.status, 0);
-	run(&e, 0, "192.0.2.1", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n", 0, &r);
+	run(&e, 0, "192.0.2.1", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n", 0,
+	    &r);
 	assert_int_equal(r.status, 413);
 	assert_string_equal(r.pc.why, "limit");
 	snprintf(req, sizeof(req), "GET /%0100d HTTP/1.1\r\nHost: a\r\n\r\n", 0);
@@ -428,7 +433,7 @@ static void test_size_limits(void **state)
 	run(&e, 0, "192.0.2.1",
 	    "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", 0, &r);
 	assert_int_equal(r.status, 431);
-	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nX: %0480d\r\n\r\n", 0);
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nX: %0500d\r\n\r\n", 0);
 	run(&e, 0, "192.0.2.1", req, 0, &r);
 	assert_int_equal(r.status, 431);
 
@@ -463,11 +468,13 @@ static void test_replies(void **state)
 	const struct cfg_listener *l;
 	int n;
 
-	env_load(&e, "ListenHTTP\n Address 127.0.0.1\n Port 7080\n"
-		     " Rewrite response\n  SetHeader \"Strict-Transport-Security: max-age=60\"\n End\n"
-		     " Service\n  Rewrite response\n"
-		     "   SetHeader \"WWW-Authenticate: Basic realm=\\\"Home\\\", charset=\\\"UTF-8\\\"\"\n"
-		     "  End\n  Error 401\n End\nEnd\n");
+	env_load(
+	    &e,
+	    "ListenHTTP\n Address 127.0.0.1\n Port 7080\n"
+	    " Rewrite response\n  SetHeader \"Strict-Transport-Security: max-age=60\"\n End\n"
+	    " Service\n  Rewrite response\n"
+	    "   SetHeader \"WWW-Authenticate: Basic realm=\\\"Home\\\", charset=\\\"UTF-8\\\"\"\n"
+	    "  End\n  Error 401\n End\nEnd\n");
 	l = e.cfg->listeners;
 	peer_of("192.0.2.1", &ss);
 	assert_int_equal(policy_conn_open(&pc, &e.px, l, &ss), 0);
@@ -481,7 +488,8 @@ static void test_replies(void **state)
 	/* the service sets its own realm: only that one */
 	n = policy_reply(&pc, l, l->services, 401, 1, NULL, 0, out, sizeof(out));
 	assert_true(n > 0);
-	assert_non_null(strstr(out, "\r\nWWW-Authenticate: Basic realm=\"Home\", charset=\"UTF-8\"\r\n"));
+	assert_non_null(
+	    strstr(out, "\r\nWWW-Authenticate: Basic realm=\"Home\", charset=\"UTF-8\"\r\n"));
 	assert_null(strstr(out, "Restricted access"));
 	/* 429: Retry-After in whole seconds, rounded up */
 	pc.retry_ms = 1001;

@@ -15,15 +15,15 @@
 
 #include "ratelimit.h"
 
-static struct acl_addr A(const char *s)
-{
+static struct acl_addr A(const char *s) {
 	struct acl_addr a;
 
 	assert_int_equal(acl_addr_parse(s, strlen(s), &a), 0);
 	return a;
 }
 
-static void test_new_address_starts_full(void **state)
+static void
+test_new_address_starts_full(void **state)
 {
 	struct rl_table *t = rl_new(16);
 	struct rl_rate r = {10, 1000, 10}; /* 10 per second */
@@ -116,7 +116,7 @@ static void test_keys_are_separate(void **state)
 	struct rl_rate r = {1, 60000, 1};
 	struct acl_addr a = A("192.0.2.1"), b = A("192.0.2.2");
 	struct acl_addr v6a = A("2001:db8:0:1::1"), v6b = A("2001:db8:0:1:ffff::2"),
-			v6c = A("2001:db8:0:2::1");
+	                v6c = A("2001:db8:0:2::1");
 
 	assert_int_equal(rl_take(t, 0, &a, &r, 0), 0);
 	assert_true(rl_take(t, 0, &a, &r, 0) > 0);

@@ -78,6 +78,31 @@ static void test_too_small(void **state)
 	assert_int_equal(reply_error(503, 1, out, 20), -1);
 }
 
+/* Extra headers (WWW-Authenticate, Retry-After, Rewrite response) go before the body. */
+static void test_error_page_extra(void **state)
+{
+	const char *body;
+	int n;
+
+	n = reply_error_extra(429, 1, "Retry-After: 12\r\nX-Frame-Options: DENY\r\n", out,
+			      sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(strncmp(out, "HTTP/1.1 429 Too Many Requests\r\n", 32), 0);
+	assert_non_null(strstr(out, "\r\nRetry-After: 12\r\nX-Frame-Options: DENY\r\n"));
+	assert_non_null(strstr(out, "\r\nContent-Type: text/html\r\n"));
+	assert_non_null(strstr(out, "\r\nCache-Control: no-store\r\n"));
+	body = strstr(out, "\r\n\r\n") + 4;
+	assert_int_equal(atoi(strstr(out, "Content-Length: ") + 16), (int)strlen(body));
+	/* a header the extra lines set replaces the page's own */
+	n = reply_error_extra(401, 0, "cache-control: private\r\nContent-Type: text/plain\r\n", out,
+			      sizeof(out));
+	assert_true(n > 0);
+	assert_null(strstr(out, "no-store"));
+	assert_null(strstr(out, "text/html"));
+	assert_non_null(strstr(out, "\r\nConnection: close\r\n"));
+	assert_int_equal(reply_error_extra(401, 0, "", out, 40), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -86,6 +111,7 @@ int main(void)
 		cmocka_unit_test(test_redirect_no_double_slash),
 		cmocka_unit_test(test_redirect_body_escaped),
 		cmocka_unit_test(test_too_small),
+		cmocka_unit_test(test_error_page_extra),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,6 +164,23 @@ static void test_headremove_cannot_remove_framing(void **state)
 	config_free(cfg);
 }
 
+static void test_underscore_aliases_dropped(void **state)
+{
+	struct config *cfg = load_with("");
+	const char *h;
+
+	assert_non_null(cfg);
+	h = forward(cfg, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n"
+			 "Transfer_Encoding: chunked\r\nContent_Length: 9\r\n"
+			 "X_Forwarded_For: 6.6.6.6\r\nX-Custom_Name: kept\r\n\r\nabc");
+	assert_null(strstr(h, "Transfer_Encoding"));
+	assert_null(strstr(h, "Content_Length"));
+	assert_null(strstr(h, "6.6.6.6"));
+	assert_non_null(strstr(h, "\r\nX-Custom_Name: kept\r\n"));
+	assert_non_null(strstr(h, "\r\nContent-Length: 3\r\n"));
+	config_free(cfg);
+}
+
 static void test_absolute_form_sent_as_origin_form(void **state)
 {
 	struct config *cfg = load_with("");
@@ -350,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_websocket_upgrade_kept),
 		cmocka_unit_test(test_headremove_and_setheader),
 		cmocka_unit_test(test_headremove_cannot_remove_framing),
+		cmocka_unit_test(test_underscore_aliases_dropped),
 		cmocka_unit_test(test_absolute_form_sent_as_origin_form),
 		cmocka_unit_test(test_response_persistence),
 		cmocka_unit_test(test_method_classes),
