@@ -16,6 +16,12 @@ echo "Hello from the demo backend behind pinfold." > "$site/index.html"
 python3 -m http.server --bind 127.0.0.2 8123 --directory "$site" >build/demo-backend.log 2>&1 &
 backend=$!
 trap 'kill $backend 2>/dev/null || true' EXIT INT TERM
+sleep 1
+if ! kill -0 "$backend" 2>/dev/null; then
+	echo "the demo backend could not start on 127.0.0.2:8123 (is the port in use?):" >&2
+	cat build/demo-backend.log >&2
+	exit 1
+fi
 
 cat <<MSG
 
