@@ -89,6 +89,8 @@ class Cli(pftest.TestCase):
         pidfile = os.path.join(self.dir, "pinfold.pid")
         pf = self.pinfold(CFG, PORT=port, BACKEND=pftest.be_block(be),
                           args=("-F", "-e", "-p", pidfile))
+        # the listener is bound before the pid file is written (detaching comes between)
+        pftest.wait_until(lambda: os.path.exists(pidfile), 5, what="the pid file")
         with open(pidfile) as f:
             self.assertEqual(int(f.read().strip()), pf.pid)
         self.assertEqual(get(PROXY, port, "/x").status, 200)
