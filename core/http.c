@@ -565,21 +565,31 @@ static int parse_length(const char *s, size_t n, uint64_t *out)
 	return 0;
 }
 
+/*
+ * The next element of a comma-separated list starting at *i: its bounds,
+ * OWS trimmed, in [*s, *e) (empty for ",,").  *i ends on the comma or at n.
+ */
+static void list_element(const char *v, size_t n, size_t *i, size_t *s, size_t *e)
+{
+	*s = *i;
+	while (*i < n && v[*i] != ',')
+		(*i)++;
+	*e = *i;
+	while (*s < *e && is_ows((unsigned char)v[*s]))
+		(*s)++;
+	while (*e > *s && is_ows((unsigned char)v[*e - 1]))
+		(*e)--;
+}
+
 /* One Transfer-Encoding value, as a continuation of the list before it. */
 static void scan_codings(const char *v, size_t n, struct framing *f)
 {
 	size_t i = 0;
 
 	for (;;) {
-		size_t s = i, e;
+		size_t s, e;
 
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (s < e && is_ows((unsigned char)v[s]))
-			s++;
-		while (e > s && is_ows((unsigned char)v[e - 1]))
-			e--;
+		list_element(v, n, &i, &s, &e);
 		if (s == e) {
 			f->te_bad = 1;
 		} else if (ci_equal_str(v + s, e - s, "chunked")) {
@@ -1069,15 +1079,9 @@ int http_hdr_has_token(const char *buf, const struct http_hdr *h, const char *to
 	size_t n = h->value_len, i = 0;
 
 	for (;;) {
-		size_t s = i, e;
+		size_t s, e;
 
-		while (i < n && v[i] != ',')
-			i++;
-		e = i;
-		while (s < e && is_ows((unsigned char)v[s]))
-			s++;
-		while (e > s && is_ows((unsigned char)v[e - 1]))
-			e--;
+		list_element(v, n, &i, &s, &e);
 		if (e > s && ci_equal_str(v + s, e - s, token))
 			return 1;
 		if (i++ >= n)
