@@ -66,8 +66,6 @@ static void upconn_close(struct upconn *u)
 
 void backends_retire(struct gen *g)
 {
-	struct proxy *px = g->px;
-
 	if (!g->be)
 		return;
 	for (unsigned i = 0; i < g->cfg->nbackends; i++) {
@@ -75,13 +73,6 @@ void backends_retire(struct gen *g)
 
 		while (st->idle)
 			upconn_close(st->idle);
-		timer_cancel(&px->timers, &st->probe_timer);
-		if (st->probe_fd >= 0) {
-			ev_del(px->ev, st->probe_fd);
-			close(st->probe_fd);
-			st->probe_fd = -1;
-			st->probing = 0;
-		}
 	}
 }
 

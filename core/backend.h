@@ -11,7 +11,7 @@
 
 /* Runtime state for g->cfg's backends (all alive at first). 0 or -1. */
 int backends_init(struct gen *g);
-/* Close pooled connections and stop probes: the generation is no longer current. */
+/* Close pooled connections: the generation is no longer current (probes: health_stop). */
 void backends_retire(struct gen *g);
 void backends_free(struct gen *g);
 

@@ -100,5 +100,7 @@ int health_start(struct proxy *px)
 void health_stop(struct proxy *px)
 {
 	timer_cancel(&px->timers, &px->alive_timer);
-	backends_retire(px->gen);
+	for (unsigned i = 0; i < px->gen->cfg->nbackends; i++)
+		if (px->gen->be[i].probing)
+			probe_end(&px->gen->be[i], 0);
 }

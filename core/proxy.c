@@ -431,6 +431,7 @@ static void begin_stop(struct proxy *px)
 		px->gen->cfg->grace);
 	close_listeners(px);
 	health_stop(px);
+	backends_retire(px->gen);
 	conn_shutdown_idle(px);
 }
 
