@@ -5,14 +5,15 @@
 # (test/smuggling/payloads/*.raw).  Exit non-zero if any harness finds a crash; the
 # crashing inputs are printed (base64) so a CI log is enough to turn them into unit tests.
 #
-# Build and corpus live outside the work tree: PINFOLD_FUZZ_BUILD, default
-# ${TMPDIR:-/tmp}/pinfold-fuzz-ci.  Needs clang and libclang-rt (test/deps.sh test).
+# Build and corpus live in this checkout's build-fuzz/ (ignored by git), or in
+# PINFOLD_FUZZ_BUILD: a shared folder such as /tmp would hold a CMake cache made from
+# another checkout, which CMake refuses.  Needs clang and libclang-rt (test/deps.sh test).
 set -eu
 cd "$(dirname "$0")/.."
 
 secs=${1:-${PINFOLD_FUZZ_SECONDS:-45}}
 case "$secs" in '' | *[!0-9]*) echo "fuzz.sh: SECONDS must be a number" >&2; exit 2 ;; esac
-build=${PINFOLD_FUZZ_BUILD:-${TMPDIR:-/tmp}/pinfold-fuzz-ci}
+build=${PINFOLD_FUZZ_BUILD:-$PWD/build-fuzz}
 export PINFOLD_FUZZ_BUILD="$build"
 
 sh test/deps.sh test

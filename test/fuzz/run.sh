@@ -5,7 +5,7 @@
 # the seeds.  Exits non-zero if any harness crashes; the crashing input is
 # left as crash-* in the build directory to become a unit test.
 #
-# Environment: PINFOLD_FUZZ_BUILD (build dir, default $TMPDIR/pinfold-fuzz),
+# Environment: PINFOLD_FUZZ_BUILD (build dir, default build-fuzz/ in this checkout),
 # PINFOLD_FUZZ_ONLY (run only these names, e.g. "request chunked"),
 # PINFOLD_FUZZ_MAX_LEN (largest input, default 20000).
 set -eu
@@ -13,7 +13,7 @@ set -eu
 secs=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=${PINFOLD_FUZZ_BUILD:-${TMPDIR:-/tmp}/pinfold-fuzz}
+build=${PINFOLD_FUZZ_BUILD:-$root/build-fuzz}
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DPINFOLD_FUZZ=ON -DPINFOLD_TESTS=OFF >/dev/null
