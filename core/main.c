@@ -18,6 +18,7 @@
 #include "log.h"
 #include "priv.h"
 #include "proxy.h"
+#include "sig.h"
 #include "tls.h"
 #include "version.h"
 
@@ -175,6 +176,15 @@ int main(int argc, char **argv)
 	if (tls_init(err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		fprintf(stderr, "pinfold: %s\n", err);
+		goto out;
+	}
+	/*
+	 * Handlers before the first bind: once a port accepts, an init script may send
+	 * SIGHUP or SIGTERM at once, and their default action would kill us.  A signal
+	 * that comes before the loop runs waits in the self-pipe.
+	 */
+	if (sig_init() < 0) {
+		log_msg(LOG_ERR, "cannot set up signal handling: %s", strerror(errno));
 		goto out;
 	}
 	/* absolute, so that a reload after chdir("/") and chroot finds it */

@@ -9,7 +9,9 @@
 #define SIGF_HUP  0x02 /* SIGHUP: reload */
 #define SIGF_CHLD 0x04 /* SIGCHLD */
 
-/* Install handlers; returns the read end of the self-pipe (non-blocking) or -1. */
+/* Install handlers; returns the read end of the self-pipe (non-blocking) or -1.
+ * A second call returns the same fd: main installs them before binding, the loop
+ * asks for the fd. */
 int sig_init(void);
 
 /* Drain the pipe and return the SIGF_* bits seen since the last call. */

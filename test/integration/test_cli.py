@@ -7,6 +7,7 @@ exit); without -F pinfold daemonizes and keeps serving; -v starts verbosely.
 """
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -96,6 +97,39 @@ class Cli(pftest.TestCase):
         self.assertEqual(get(PROXY, port, "/x").status, 200)
         self.assertEqual(pf.stop(), 0)
         self.assertFalse(os.path.exists(pidfile), "pid file left behind after exit")
+
+    def test_signals_caught_before_listening(self):
+        """An init script may reload or stop pinfold the moment its port answers: by then
+        SIGHUP and SIGTERM must be caught, or their default action kills it.  strace shows
+        the order of the real calls: every handler installed before the first listen()."""
+        if os.environ.get("PINFOLD_EMULATOR") or not shutil.which("strace"):
+            self.skipTest("needs strace on a native binary")
+        be = self.backend()
+        port = pftest.free_port()
+        trace = os.path.join(self.dir, "strace.out")
+        cp = subprocess.Popen(["strace", "-f", "-o", trace, "-e", "trace=rt_sigaction,listen",
+                               pftest.binary(), "-F", "-e", "-f", self.cfgfile(port, be)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        try:
+            pftest.wait_until(lambda: pftest.accepts(PROXY, port), pftest.START_TIMEOUT,
+                              what="pinfold under strace to listen")
+            child = read("/proc/%d/task/%d/children" % (cp.pid, cp.pid)).split()
+            self.assertEqual(len(child), 1, "pinfold should be strace's only child")
+            os.kill(int(child[0]), signal.SIGTERM)
+            self.assertEqual(cp.wait(timeout=pftest.STOP_TIMEOUT), 0)
+        finally:
+            if cp.poll() is None:
+                cp.kill()
+                cp.wait()
+        lines = read(trace).splitlines()
+        first_listen = next(i for i, x in enumerate(lines) if " listen(" in x)
+        for name in ("SIGHUP", "SIGTERM", "SIGINT"):
+            set_at = [i for i, x in enumerate(lines)
+                      if re.search(r"rt_sigaction\(%s, \{sa_handler=0x" % name, x)]
+            self.assertTrue(set_at, "no handler for %s in the trace" % name)
+            self.assertLess(set_at[0], first_listen,
+                            "%s caught only after the first listen()" % name)
 
     def test_verbose_start(self):
         be = self.backend()
