@@ -573,6 +573,12 @@ class Nginx:
         except OSError:
             return ""
 
+    def wait_log(self, text, timeout=5):
+        """The access log once it holds `text`: nginx writes a request's line after the
+        response went out, so a fast client can look before it is there."""
+        return wait_until(lambda: text in self.access_log() and self.access_log(), timeout,
+                          what="%r in nginx's access log" % text)
+
 
 # ---- HTTP on raw sockets ---------------------------------------------------------------------
 def build_request(method, target, host="test.invalid", headers=(), body=None,

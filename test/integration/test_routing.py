@@ -56,7 +56,7 @@ class Routing(pftest.TestCase):
         r = get(PROXY, self.port, "/hello.txt", "files.home.test")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.body, HELLO)
-        self.assertIn("GET /hello.txt HTTP/1.1", self.ngx.access_log())
+        self.ngx.wait_log("GET /hello.txt HTTP/1.1")
         self.assertBackendSawNothing(*self.recs)
 
     def test_host_match_ignores_case(self):
