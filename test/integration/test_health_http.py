@@ -6,7 +6,8 @@ backend whose /health answers 500 is marked dead within about Alive seconds and 
 more requests (503 when none is left); when /health answers 200 again it is back.  A
 backend that accepts the connection and never answers is dead after its TimeOut.  A
 BackEnd's own HealthCheck (here HEAD with a 2xx class) overrides the Service's.  The
-probe requests the backend sees are well-formed.
+probe requests the backend sees are well-formed.  An HTTPS backend (nginx with ssl)
+is checked over TLS, with the ServerName as SNI and Host.
 """
 import time
 
@@ -119,6 +120,61 @@ class HealthHttp(pftest.TestCase):
         self.assertEqual(self.spread(10), {"b": 10})
         self.a.start()
         self.wait_log("backend %s is alive again" % self.a.addr, ALIVE * 3 + 2)
+
+
+TLS_CFG = """
+    Alive 1
+    ListenHTTP
+        Address 127.0.0.1
+        Port @PORT@
+        Service
+            Host "good.test"
+            HealthCheck "GET /small.txt"
+            BackEnd
+                Address 127.0.0.3
+                Port @NGX@
+                HTTPS
+                CAFile "@CA@"
+                ServerName "lan.test"
+            End
+        End
+        Service
+            Host "bad.test"
+            HealthCheck "GET /missing.txt" 2xx
+            BackEnd
+                Address 127.0.0.3
+                Port @NGX2@
+                HTTPS
+                CAFile "@CA@"
+                ServerName "lan.test"
+            End
+        End
+    End
+"""
+
+
+class HealthHttps(pftest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        pftest.require_tls()
+
+    def test_https_backend_checked_over_tls(self):
+        ca = pftest.CA(self.dir, "LAN CA")
+        cert = ca.issue("lan.test", ["lan.test", "IP:127.0.0.3"])
+        files = {"small.txt": b"fine\n"}
+        good = self.nginx(files, ssl_cert=cert.chain, ssl_key=cert.key)
+        bad = self.nginx(files, ssl_cert=cert.chain, ssl_key=cert.key)
+        port = pftest.free_port()
+        pf = self.pinfold(TLS_CFG, PORT=port, NGX=good.port, NGX2=bad.port, CA=ca.cert)
+        dead = "backend 127.0.0.3:%d is dead (health check got 404)" % bad.port
+        pftest.wait_until(lambda: dead in pf.stderr(), 6, interval=0.1, what=dead)
+        pftest.wait_until(lambda: good.access_log().count('"GET /small.txt HTTP/1.1" 200') >= 2,
+                          6, what="two TLS health checks at the good backend")
+        log = good.access_log()
+        self.assertIn("sni=lan.test proto=TLS", log)
+        self.assertNotIn("127.0.0.3:%d is dead" % good.port, pf.stderr())
+        self.assertEqual(get(PROXY, port, "/small.txt", vhost="good.test").status, 200)
+        self.assertEqual(get(PROXY, port, "/small.txt", vhost="bad.test").status, 503)
 
 
 if __name__ == "__main__":
