@@ -97,23 +97,24 @@ static size_t make_key(unsigned char *out, uint32_t slot, const char *key, size_
 	return sizeof(slot) + len;
 }
 
-static struct sess_entry *find(struct sess_table *t, const unsigned char *k, size_t klen)
+/* The entry for (slot, key), or NULL; k receives the table key, *klen its length (0: none). */
+static struct sess_entry *find(struct sess_table *t, uint32_t slot, const char *key, size_t len,
+                               unsigned char *k, size_t *klen)
 {
-	struct sess_entry *e;
+	struct sess_entry *e = NULL;
 
-	HASH_FIND(hh, t->hash, k, klen, e);
+	*klen = t ? make_key(k, slot, key, len) : 0;
+	if (*klen)
+		HASH_FIND(hh, t->hash, k, *klen, e);
 	return e;
 }
 
 int sess_find(struct sess_table *t, uint32_t slot, const char *key, size_t len, uint64_t now)
 {
 	unsigned char k[sizeof(uint32_t) + SESS_KEY_MAX];
-	size_t klen = make_key(k, slot, key, len);
-	struct sess_entry *e;
+	size_t klen;
+	struct sess_entry *e = find(t, slot, key, len, k, &klen);
 
-	if (!t || !klen)
-		return -1;
-	e = find(t, k, klen);
 	if (!e)
 		return -1;
 	if (e->expires <= now) {
@@ -130,12 +131,11 @@ int sess_pin(struct sess_table *t, uint32_t slot, const char *key, size_t len, u
              uint64_t now, uint64_t ttl_ms)
 {
 	unsigned char k[sizeof(uint32_t) + SESS_KEY_MAX];
-	size_t klen = make_key(k, slot, key, len);
-	struct sess_entry *e;
+	size_t klen;
+	struct sess_entry *e = find(t, slot, key, len, k, &klen);
 
-	if (!t || !klen)
+	if (!klen)
 		return -1;
-	e = find(t, k, klen);
 	if (e) {
 		unlink_entry(t, e);
 	} else {
@@ -228,6 +228,32 @@ static const char *header_value(const char *buf, const struct http_msg *m, const
 	return buf + h->value_off;
 }
 
+/*
+ * The value of cookie se->id in the `field` headers: every pair of a Cookie
+ * line, only the first pair of a Set-Cookie line (the rest are attributes).
+ */
+static const char *cookie_value(const struct cfg_session *se, const char *buf,
+                                const struct http_msg *m, const char *field, size_t *len)
+{
+	int set = strcasecmp(field, "Set-Cookie") == 0;
+
+	for (int i = 0; i < m->nhdr; i++) {
+		const struct http_hdr *h = &m->hdr[i];
+		const char *v = buf + h->value_off, *semi;
+		size_t vlen = h->value_len;
+
+		if (!http_hdr_name_is(buf, h, field))
+			continue;
+		semi = set ? memchr(v, ';', vlen) : NULL;
+		if (semi)
+			vlen = (size_t)(semi - v);
+		v = pair_value(v, vlen, ';', se->id, se->id_len, len);
+		if (v)
+			return v;
+	}
+	return NULL;
+}
+
 const char *sess_request_key(const struct cfg_session *se, const char *buf,
                              const struct http_msg *m, const char *client, size_t *len)
 {
@@ -258,17 +284,7 @@ const char *sess_request_key(const struct cfg_session *se, const char *buf,
 		*len = (size_t)(target + m->path_len - semi) - 1;
 		return semi + 1;
 	case SESS_COOKIE:
-		for (int i = 0; i < m->nhdr; i++) {
-			const struct http_hdr *h = &m->hdr[i];
-
-			if (!http_hdr_name_is(buf, h, "Cookie"))
-				continue;
-			v = pair_value(buf + h->value_off, h->value_len, ';', se->id, se->id_len,
-			               len);
-			if (v)
-				return v;
-		}
-		return NULL;
+		return cookie_value(se, buf, m, "Cookie", len);
 	case SESS_HEADER:
 		return header_value(buf, m, se->id, len);
 	default:
@@ -281,22 +297,7 @@ const char *sess_response_key(const struct cfg_session *se, const char *buf,
 {
 	switch (se->type) {
 	case SESS_COOKIE:
-		for (int i = 0; i < m->nhdr; i++) {
-			const struct http_hdr *h = &m->hdr[i];
-			const char *v = buf + h->value_off, *semi;
-			size_t vlen = h->value_len;
-
-			if (!http_hdr_name_is(buf, h, "Set-Cookie"))
-				continue;
-			/* only the name=value before the attributes */
-			semi = memchr(v, ';', vlen);
-			if (semi)
-				vlen = (size_t)(semi - v);
-			v = pair_value(v, vlen, ';', se->id, se->id_len, len);
-			if (v)
-				return v;
-		}
-		return NULL;
+		return cookie_value(se, buf, m, "Set-Cookie", len);
 	case SESS_HEADER:
 		return header_value(buf, m, se->id, len);
 	default:

@@ -9,6 +9,7 @@ BackEnd's own HealthCheck (here HEAD with a 2xx class) overrides the Service's. 
 probe requests the backend sees are well-formed.  An HTTPS backend (nginx with ssl)
 is checked over TLS, with the ServerName as SNI and Host.
 """
+import signal
 import time
 
 import pftest
@@ -111,6 +112,30 @@ class HealthHttp(pftest.TestCase):
         self.assertNotIn("/health", self.c.targets())
         self.assertEqual(self.spread(5, "own.test"), {"c": 5})
         self.assertNotIn("is dead", self.pf.stderr())
+
+    def test_reload_follows_the_new_healthcheck(self):
+        """SIGHUP with checks in flight: the new configuration's check is the one sent."""
+        pftest.wait_until(lambda: "/health" in self.a.targets(), ALIVE * 4 + 2,
+                          what="a first health check")
+        for i in range(5):
+            text = pftest.cfg(CFG, PORT=self.port, ALIVE=ALIVE, A=pftest.be_block(self.a),
+                              B=pftest.be_block(self.b),
+                              C=pftest.be_block(self.c, 'HealthCheck "GET /status/20%d" 20%d'
+                                                % (i, i)))
+            with open(self.pf.cfg_path, "w") as f:
+                f.write(text.replace('"GET /health" 200', '"GET /status/200?gen=%d"' % i))
+            self.pf.signal(signal.SIGHUP)
+            pftest.wait_until(lambda: self.pf.stderr().count("configuration reloaded") > i, 5,
+                              what="reload %d" % i)
+            time.sleep(0.3)  # reload again while the next checks may be in flight
+        mark = self.a.mark()
+        pftest.wait_until(lambda: any(e["target"] == "/status/200?gen=4"
+                                      for e in self.a.requests_since(mark)),
+                          ALIVE * 4 + 2, what="the reloaded HealthCheck at backend a")
+        pftest.wait_until(lambda: "/status/204" in self.c.targets(), ALIVE * 4 + 2,
+                          what="the reloaded HealthCheck at backend c")
+        self.assertNotIn("is dead", self.pf.stderr())
+        self.assertEqual(get(PROXY, self.port, "/ok", vhost="h.test").status, 200)
 
     def test_killed_backend_with_healthcheck(self):
         # connect refused: dead at the next tick even with no request going there

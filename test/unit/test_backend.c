@@ -27,25 +27,14 @@
 static struct proxy px;
 static struct gen gen;
 
+static const struct cfg_service *setup_text(const char *text);
+
 static const struct cfg_service *setup_px(const char *balancer)
 {
 	char text[1024];
-	struct config *cfg;
 
 	snprintf(text, sizeof(text), CFG, balancer);
-	cfg = cfgutil_load(text);
-	assert_non_null(cfg);
-	memset(&px, 0, sizeof(px));
-	memset(&gen, 0, sizeof(gen));
-	gen.cfg = cfg;
-	gen.px = &px;
-	gen.refs = 1;
-	px.gen = &gen;
-	px.rng = 12345;
-	px.ev = ev_new(64);
-	assert_non_null(px.ev);
-	assert_int_equal(backends_init(&gen), 0);
-	return cfg->services;
+	return setup_text(text);
 }
 
 static void teardown_px(void)
