@@ -12,7 +12,8 @@
  * Pound features not written yet) are skipped to their matching End.  Two
  * blocks hold no directives: an address list (ACL, TrustedIP) holds one
  * quoted CIDR per line, parsed into struct acl at once and sorted at its End;
- * Rewrite response holds only SetHeader and DeleteHeader.
+ * Rewrite response holds only SetHeader and DeleteHeader; Session holds only
+ * Type, TTL and ID, checked against each other at its End.
  *
  * TLS settings are only checked for form here (the cipher string through the
  * shim's tls_cipher_check()); no certificate or CA file is opened.  The TLS
