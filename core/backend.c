@@ -1,8 +1,10 @@
 /*
- * backend.c - backend choice (Pound's weighted random, or interleaved
- * weighted round robin) and the pool of idle keep-alive connections to
- * backends.  Liveness is decided here and in core/health.c; the proxy path
- * only reports failures.  Everything is per configuration generation.
+ * backend.c - backend choice (session pins, Pound's weighted random or
+ * interleaved weighted round robin, per-backend MaxConnections) and the pool
+ * of idle keep-alive connections to backends.  Liveness is decided here and
+ * in core/health.c; the proxy path only reports failures.  Everything is per
+ * configuration generation: a reload starts with empty session pins, since
+ * backend ids (what a pin names) may mean other backends after it.
  */
 #include "backend.h"
 
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "session.h"
 
 #define POOL_MAX_PER_BACKEND 256 /* above the usual client concurrency: no churn */
 #define POOL_IDLE_MS         10000 /* shorter than common backend keep-alive timeouts */
@@ -41,6 +44,11 @@ int backends_init(struct gen *g)
 		timer_init(&st->probe_timer, NULL, st); /* core/health.c sets the callback */
 		st->gen = g;
 		st->id = i;
+	}
+	if (cfg->nsessions) {
+		g->sessions = sess_new(SESS_DEFAULT_ENTRIES);
+		if (!g->sessions)
+			return -1;
 	}
 	return 0;
 }
@@ -85,13 +93,21 @@ void backends_free(struct gen *g)
 		tls_ctx_unref(g->be[i].tls);
 	free(g->be);
 	g->be = NULL;
+	sess_free(g->sessions);
+	g->sessions = NULL;
 }
 
-static int usable(const struct gen *g, const struct cfg_backend *b)
+static int alive(const struct gen *g, const struct cfg_backend *b)
 {
 	const struct be_state *st = &g->be[b->id];
 
 	return st->alive && !st->disabled;
+}
+
+/* Alive, and below its MaxConnections (idle pooled connections do not count). */
+static int usable(const struct gen *g, const struct cfg_backend *b)
+{
+	return alive(g, b) && (!b->max_conns || g->be[b->id].active < b->max_conns);
 }
 
 static const struct cfg_backend *pick_random(struct gen *g, const struct cfg_service *svc)
@@ -142,16 +158,51 @@ static const struct cfg_backend *pick_iwrr(struct gen *g, const struct cfg_servi
 	return best;
 }
 
-const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *svc)
+const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *svc,
+                                       const char *key, size_t len, int *full)
 {
+	const struct cfg_session *se = key ? svc->session : NULL;
 	const struct cfg_backend *b;
+	int pinned = -1;
 
+	*full = 0;
+	if (se && g->sessions) {
+		pinned = sess_find(g->sessions, se->slot, key, len, g->px->now);
+		if (pinned >= 0 && (unsigned)pinned < g->cfg->nbackends) {
+			b = g->cfg->backend_by_id[pinned];
+			if (usable(g, b))
+				return b;
+			if (alive(g, b))
+				se = NULL; /* only full: keep the pin for the next request */
+		}
+	}
 	b = svc->balancer == BAL_IWRR ? pick_iwrr(g, svc) : pick_random(g, svc);
-	if (b)
+	if (b) {
+		if (se && g->sessions)
+			sess_pin(g->sessions, se->slot, key, len, b->id, g->px->now,
+			         (uint64_t)se->ttl * 1000);
 		return b;
+	}
+	for (b = svc->backends; b; b = b->next)
+		if (alive(g, b)) {
+			*full = 1; /* alive backends, all at their MaxConnections */
+			return NULL;
+		}
 	if (svc->emergency && usable(g, svc->emergency))
 		return svc->emergency;
+	if (svc->emergency && alive(g, svc->emergency))
+		*full = 1;
 	return NULL;
+}
+
+void backend_pin(struct gen *g, const struct cfg_service *svc, const char *key, size_t len,
+                 const struct cfg_backend *be)
+{
+	const struct cfg_session *se = svc->session;
+
+	if (se && g->sessions && key && !be->emergency)
+		sess_pin(g->sessions, se->slot, key, len, be->id, g->px->now,
+		         (uint64_t)se->ttl * 1000);
 }
 
 void backend_failed(struct gen *g, const struct cfg_backend *be, const char *why)

@@ -16,10 +16,19 @@ void backends_retire(struct gen *g);
 void backends_free(struct gen *g);
 
 /*
- * Pick an alive, enabled backend of the service by its balancer (Priority is
- * the weight); when none is alive, the Emergency backend; else NULL.
+ * Pick an alive, enabled backend of the service that is below its
+ * MaxConnections: the one the session `key` (len bytes, NULL for none) is
+ * pinned to when it qualifies, else one by the balancer (Priority is the
+ * weight), pinning the key to it; when no backend is alive, the Emergency
+ * backend (never pinned).  NULL when there is none; *full is then 1 if alive
+ * backends exist but all are at their MaxConnections.
  */
-const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *svc);
+const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *svc,
+                                       const char *key, size_t len, int *full);
+
+/* A response named the session key (Set-Cookie, the ID header): pin it to be. */
+void backend_pin(struct gen *g, const struct cfg_service *svc, const char *key, size_t len,
+                 const struct cfg_backend *be);
 
 /* A connect to it failed or timed out: mark it dead (logged once). */
 void backend_failed(struct gen *g, const struct cfg_backend *be, const char *why);

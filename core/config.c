@@ -12,7 +12,8 @@
  * Pound features not written yet) are skipped to their matching End.  Two
  * blocks hold no directives: an address list (ACL, TrustedIP) holds one
  * quoted CIDR per line, parsed into struct acl at once and sorted at its End;
- * Rewrite response holds only SetHeader and DeleteHeader.
+ * Rewrite response holds only SetHeader and DeleteHeader; Session holds only
+ * Type, TTL and ID, checked against each other at its End.
  *
  * TLS settings are only checked for form here (the cipher string through the
  * shim's tls_cipher_check()); no certificate or CA file is opened.  The TLS
@@ -64,6 +65,7 @@ enum ctx {
 	CTX_EMERGENCY,
 	CTX_ACL,  /* the CIDR lines of an ACL or TrustedIP list */
 	CTX_RESP, /* Rewrite response: header edits for responses */
+	CTX_SESSION, /* Session: Type, TTL, ID */
 	CTX_SKIP, /* inside a block we are not parsing */
 };
 
@@ -74,6 +76,7 @@ enum ctx {
 #define X_BK  (1u << CTX_BACKEND)
 #define X_EM  (1u << CTX_EMERGENCY)
 #define X_RS  (1u << CTX_RESP)
+#define X_SE  (1u << CTX_SESSION)
 #define X_LI  (X_LH | X_LS)
 #define X_BE  (X_BK | X_EM)
 #define X_ANY (X_G | X_LI | X_SV | X_BE)
@@ -81,7 +84,7 @@ enum ctx {
 static const char *const ctx_name[] = {
     "top level", "ListenHTTP",       "ListenHTTPS",  "Service",
     "BackEnd",   "Emergency",        "address list", "Rewrite response",
-    "skipped block",
+    "Session",   "skipped block",
 };
 
 /* Directive flags */
@@ -129,6 +132,7 @@ struct svc_state {
 	int ignore_case; /* -1: inherit the global IgnoreCase */
 	int balancer;    /* -1: inherit the global Balancer */
 	int backend_line, emerg_line, redirect_line, error_line; /* 0: none */
+	const struct cfg_hcheck *hc; /* the Service's HealthCheck, for its backends */
 	struct svc_state *next;
 };
 
@@ -1176,6 +1180,7 @@ static void finish_service(struct parser *p, struct frame *f)
 }
 
 static void finish_acl(struct parser *p, struct frame *f);
+static void finish_session(struct parser *p, struct frame *f);
 
 static void close_block(struct parser *p, const struct stmt *st)
 {
@@ -1204,6 +1209,9 @@ static void close_block(struct parser *p, const struct stmt *st)
 		break;
 	case CTX_ACL:
 		finish_acl(p, f);
+		break;
+	case CTX_SESSION:
+		finish_session(p, f);
 		break;
 	default:
 		break;
@@ -2303,7 +2311,10 @@ static void h_count(struct parser *p, const struct stmt *st, const struct direct
 		p->cfg->rate_entries = (unsigned)v;
 		break;
 	case N_MAXCONNS:
-		p->cfg->max_conns = (unsigned)v;
+		if (f->ctx == CTX_GLOBAL)
+			p->cfg->max_conns = (unsigned)v;
+		else
+			f->b->max_conns = (unsigned)v; /* requests in flight to this backend */
 		break;
 	case N_MAXCONNS_IP:
 		p->cfg->max_conns_ip = (unsigned)v;
@@ -2336,6 +2347,197 @@ static void h_maxrequest(struct parser *p, const struct stmt *st, const struct d
 	return;
 bad:
 	err_at(p, t, "expected a size in bytes (1 or more) after MaxRequest, got \"%s\"", t->text);
+}
+
+/* ---- backend controls (issue 7): Session, HealthCheck ------------------------------ */
+
+#define SESS_ID_MAX 64  /* longer cookie or header names are surely a mistake */
+#define HC_PATH_MAX 1024
+
+static const struct {
+	const char *name;
+	enum cfg_sess_type type;
+	const char *id; /* what ID names for this type, or NULL: no ID */
+} sess_types[] = {
+    {"IP", SESS_IP, NULL},         {"BASIC", SESS_BASIC, NULL},
+    {"URL", SESS_URL, "the query parameter name"},
+    {"PARM", SESS_PARM, NULL},     {"COOKIE", SESS_COOKIE, "the cookie name"},
+    {"HEADER", SESS_HEADER, "the header name"},
+};
+
+#define SESS_TYPES "IP, BASIC, URL, PARM, COOKIE or HEADER"
+
+static size_t sess_type_index(enum cfg_sess_type type)
+{
+	for (size_t i = 0; i < sizeof(sess_types) / sizeof(sess_types[0]); i++)
+		if (sess_types[i].type == type)
+			return i;
+	return 0;
+}
+
+/* Session ... End (Pound's): one per Service, checked at its End. */
+static void h_session(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	struct frame *outer = top(p), *f;
+	struct cfg_session *se;
+
+	if (outer->s->session) {
+		err_at(p, &st->tok[0], "second Session in this Service (the first is at line %d)",
+		       outer->s->session->line);
+		push_skip(p, d, &st->tok[0]);
+		return;
+	}
+	se = zalloc(p, sizeof(*se));
+	if (!se)
+		return;
+	se->file = st->tok[0].file;
+	se->line = st->tok[0].line;
+	se->slot = p->cfg->nsessions++;
+	outer->s->session = se;
+	f = push_frame(p, CTX_SESSION, d, &st->tok[0]);
+	if (f)
+		f->s = outer->s;
+}
+
+static void h_sess_type(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+
+	for (size_t i = 0; i < sizeof(sess_types) / sizeof(sess_types[0]); i++) {
+		if (strcasecmp(t->text, sess_types[i].name) == 0) {
+			top(p)->s->session->type = sess_types[i].type;
+			return;
+		}
+	}
+	err_at(p, t, "expected a session type (" SESS_TYPES ") after Type, got \"%s\"", t->text);
+}
+
+static void h_sess_ttl(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	long v;
+
+	if (arg_number(p, &st->tok[1], 1, MAX_SECONDS, "a TTL in seconds", &v) == 0)
+		top(p)->s->session->ttl = (int)v;
+}
+
+static void h_sess_id(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct cfg_session *se = top(p)->s->session;
+
+	if (t->len == 0 || t->len > SESS_ID_MAX)
+		goto bad;
+	for (size_t i = 0; i < t->len; i++)
+		if (!is_tchar((unsigned char)t->text[i]))
+			goto bad;
+	free(se->id);
+	se->id = dupstr(p, t->text);
+	se->id_len = t->len;
+	return;
+bad:
+	err_at(p, t, "expected a cookie, parameter or header name (1-%d token characters) after ID, "
+	       "got \"%s\"", SESS_ID_MAX, t->text);
+}
+
+static void finish_session(struct parser *p, struct frame *f)
+{
+	const struct cfg_session *se = f->s->session;
+	struct cfg_tok at = where(f->file, f->line, f->col);
+	size_t i;
+
+	if (!was_given(f, "Type")) {
+		err_at(p, &at, "Session has no Type (expected one of " SESS_TYPES ")");
+		return;
+	}
+	if (!was_given(f, "TTL"))
+		err_at(p, &at, "Session has no TTL (seconds a client stays with its backend)");
+	if (se->type == SESS_NONE)
+		return; /* the bad Type was reported */
+	i = sess_type_index(se->type);
+	if (sess_types[i].id && !was_given(f, "ID"))
+		err_at(p, &at, "Session Type %s needs an ID (%s)", sess_types[i].name,
+		       sess_types[i].id);
+	if (!sess_types[i].id && was_given(f, "ID")) {
+		const struct seen *w = seen_of(f, "ID");
+		struct cfg_tok idt = where(w->file, w->line, w->col);
+
+		err_at(p, &idt, "Session Type %s takes no ID (only URL, COOKIE and HEADER do)",
+		       sess_types[i].name);
+	}
+}
+
+/* "200" -> 200..200, "2xx" -> 200..299 */
+static int hc_status(struct parser *p, const struct cfg_tok *t, int *lo, int *hi)
+{
+	if (t->len == 3 && t->text[0] >= '1' && t->text[0] <= '5' &&
+	    strcasecmp(t->text + 1, "xx") == 0) {
+		*lo = (t->text[0] - '0') * 100;
+		*hi = *lo + 99;
+		return 0;
+	}
+	if (t->len == 3 && is_digits(t->text)) {
+		*lo = *hi = atoi(t->text);
+		if (*lo >= 100 && *lo <= 599)
+			return 0;
+	}
+	err_at(p, t, "expected a status (100-599, or a class like 2xx) after the HealthCheck "
+	       "request, got \"%s\"", t->text);
+	return -1;
+}
+
+/* HealthCheck "METHOD /path" [STATUS] (pinfold's): in a Service for all its backends,
+ * in a BackEnd or Emergency for that one. */
+static void h_healthcheck(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	static const char *const methods[] = {"GET", "HEAD", "OPTIONS"};
+	const struct cfg_tok *t = &st->tok[1];
+	struct frame *f = top(p);
+	const char *sp = strchr(t->text, ' ');
+	const char *path;
+	struct cfg_hcheck *hc, **tail;
+	size_t mlen, i;
+	int lo = 200, hi = 200;
+
+	if (!sp)
+		goto bad;
+	mlen = (size_t)(sp - t->text);
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strlen(methods[i]) == mlen && memcmp(methods[i], t->text, mlen) == 0)
+			break;
+	if (i == sizeof(methods) / sizeof(methods[0])) {
+		err_at(p, t, "HealthCheck method must be GET, HEAD or OPTIONS, got \"%.*s\"",
+		       (int)mlen, t->text);
+		return;
+	}
+	path = sp + 1;
+	if (path[0] != '/' || strlen(path) > HC_PATH_MAX)
+		goto bad;
+	for (const char *c = path; *c; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
+			goto bad;
+	if (st->n > 2 && hc_status(p, &st->tok[2], &lo, &hi) != 0)
+		return;
+	hc = zalloc(p, sizeof(*hc));
+	if (!hc)
+		return;
+	for (tail = &p->cfg->hchecks; *tail; tail = &(*tail)->next)
+		;
+	*tail = hc;
+	hc->method = dupstr(p, methods[i]);
+	hc->path = dupstr(p, path);
+	hc->status_lo = lo;
+	hc->status_hi = hi;
+	hc->file = t->file;
+	hc->line = t->line;
+	if (f->ctx == CTX_SERVICE)
+		f->ss->hc = hc;
+	else
+		f->b->hc = hc;
+	return;
+bad:
+	err_at(p, t, "expected a quoted \"METHOD /path\" after HealthCheck (one space, a path "
+	       "starting with / of at most %d visible characters), got \"%s\"", HC_PATH_MAX,
+	       t->text);
 }
 
 /* ---- the directive table ---------------------------------------------------------- */
@@ -2407,7 +2609,7 @@ static const struct directive directives[] = {
     {"RateLimitEntries", h_count, X_G, 1, 1, F_ONCE, BLK_NO, N_ENTRIES, "a number of entries"},
     {"AuthFailLimit", h_authfail, X_G, 2, 2, F_ONCE, BLK_NO, 0,
      "a number of failed logins and of seconds"},
-    {"MaxConnections", h_count, X_G, 1, 1, F_ONCE, BLK_NO, N_MAXCONNS,
+    {"MaxConnections", h_count, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, N_MAXCONNS,
      "a number of connections"},
     {"MaxConnsPerIP", h_count, X_G, 1, 1, F_ONCE, BLK_NO, N_MAXCONNS_IP,
      "a number of connections"},
@@ -2426,6 +2628,13 @@ static const struct directive directives[] = {
     {"Error", h_error, X_SV, 1, 2, 0, BLK_NO, 0, "an HTTP status code"},
     {"BackEnd", h_backend, X_G | X_SV, 0, 1, 0, BLK_YES, 0, NULL},
     {"Emergency", h_emergency, X_SV, 0, 0, 0, BLK_YES, 0, NULL},
+    {"Session", h_session, X_SV, 0, 0, 0, BLK_YES, 0, NULL},
+    {"Type", h_sess_type, X_SE, 1, 1, F_ONCE, BLK_NO, 0,
+     "a session type (IP, BASIC, URL, PARM, COOKIE or HEADER)"},
+    {"TTL", h_sess_ttl, X_SE, 1, 1, F_ONCE, BLK_NO, 0, "a number of seconds"},
+    {"ID", h_sess_id, X_SE, 1, 1, F_ONCE, BLK_NO, 0, "a quoted cookie, parameter or header name"},
+    {"HealthCheck", h_healthcheck, X_SV | X_BE, 1, 2, F_ONCE, BLK_NO, 0,
+     "a quoted \"METHOD /path\" and an optional status (200, 2xx)"},
 
     /* Backends */
     {"Priority", h_priority, X_BK, 1, 1, F_ONCE, BLK_NO, 0, "a priority 0-9"},
@@ -2497,7 +2706,6 @@ static const struct directive directives[] = {
     NOTYET("QueryParam", X_SV, BLK_NO),
     NOTYET("StringMatch", X_SV, BLK_NO),
     NOTYET("Match", X_SV, BLK_YES),
-    NOTYET("Session", X_SV, BLK_YES),
     NOTYET("UseBackend", X_SV, BLK_NO),
     NOTYET("Metrics", X_SV, BLK_NO),
     NOTYET("LogSuppress", X_SV, BLK_NO),
@@ -2747,9 +2955,16 @@ static void resolve_defaults(struct parser *p)
 		if (b->ws_timeout < 0)
 			b->ws_timeout = cfg->ws_timeout;
 	}
-	for (struct svc_state *ss = p->svcs; ss; ss = ss->next)
+	for (struct svc_state *ss = p->svcs; ss; ss = ss->next) {
 		ss->svc->balancer = ss->balancer >= 0 ? (enum cfg_balancer)ss->balancer
 		                                      : (enum cfg_balancer)p->balancer;
+		/* a Service's HealthCheck is every one of its backends' that has none */
+		for (struct cfg_backend *b = ss->svc->backends; b; b = b->next)
+			if (!b->hc)
+				b->hc = ss->hc;
+		if (ss->svc->emergency && !ss->svc->emergency->hc)
+			ss->svc->emergency->hc = ss->hc;
+	}
 }
 
 /* Url/Path patterns wait for IgnoreCase; compile them in the order they were read. */
@@ -2848,6 +3063,9 @@ static void free_services(struct cfg_service *s)
 		free_conds(s->resp_remove);
 		free_hdrs(s->resp_add);
 		free(s->rate);
+		if (s->session)
+			free(s->session->id);
+		free(s->session);
 		free(s->redirect_url);
 		free(s->name);
 		free(s);
@@ -2891,6 +3109,14 @@ void config_free(struct config *cfg)
 	for (unsigned i = 0; i < cfg->nauth; i++)
 		free(cfg->auth[i].path);
 	free(cfg->auth);
+	while (cfg->hchecks) {
+		struct cfg_hcheck *next = cfg->hchecks->next;
+
+		free(cfg->hchecks->method);
+		free(cfg->hchecks->path);
+		free(cfg->hchecks);
+		cfg->hchecks = next;
+	}
 	free(cfg->backend_by_id);
 	free(cfg->user);
 	free(cfg->group);

@@ -99,6 +99,41 @@ struct cfg_auth {
 	int line, col;
 };
 
+/*
+ * HealthCheck "METHOD /path" [STATUS] (pinfold's): an HTTP request on every
+ * Alive tick; the status must be in [status_lo, status_hi].  Owned by
+ * config.hchecks; a Service's applies to its backends that have none.
+ */
+struct cfg_hcheck {
+	char *method;  /* GET, HEAD or OPTIONS */
+	char *path;    /* origin-form target, starts with '/' */
+	int status_lo, status_hi;
+	const char *file;
+	int line;
+	struct cfg_hcheck *next;
+};
+
+/* Session Type ... End (Pound's): what ties a client to a backend. */
+enum cfg_sess_type {
+	SESS_NONE,
+	SESS_IP,     /* the client address */
+	SESS_BASIC,  /* the Basic credentials of the Authorization header */
+	SESS_URL,    /* the query parameter named ID */
+	SESS_PARM,   /* the path parameter (after ';' in the path) */
+	SESS_COOKIE, /* the cookie named ID; the backend's Set-Cookie pins it */
+	SESS_HEADER, /* the request header named ID; the same response header pins it */
+};
+
+struct cfg_session {
+	enum cfg_sess_type type;
+	int ttl;      /* seconds a pin lasts after its last use */
+	char *id;     /* cookie, parameter or header name; NULL for IP, BASIC, PARM */
+	size_t id_len;
+	unsigned slot; /* 0..config.nsessions-1, separates services in one table */
+	const char *file;
+	int line;
+};
+
 struct cfg_backend {
 	unsigned id;      /* 0 .. config.nbackends-1, unique in this config */
 	char *addr_text;  /* "127.0.0.2:8123" or "[::1]:80", for logs */
@@ -120,6 +155,9 @@ struct cfg_backend {
 	const char *file;
 	int line;
 	struct cfg_backend *next;
+	/* Backend controls (issue 7), added by config.c */
+	unsigned max_conns;            /* MaxConnections: requests in flight, 0 = no cap */
+	const struct cfg_hcheck *hc;   /* HealthCheck (own or the service's), or NULL */
 };
 
 enum cfg_balancer { BAL_RANDOM, BAL_IWRR };
@@ -144,6 +182,8 @@ struct cfg_service {
 	struct cfg_rate *rate;        /* RateLimit, or NULL */
 	struct cfg_cond *resp_remove; /* Rewrite response: DeleteHeader */
 	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
+	/* Backend controls (issue 7), added by config.c */
+	struct cfg_session *session;  /* Session, or NULL */
 };
 
 struct cfg_listener {
@@ -221,6 +261,9 @@ struct config {
 	unsigned rate_entries;      /* RateLimitEntries: bucket table cap */
 	unsigned max_conns;         /* MaxConnections, 0 = only the fd budget */
 	unsigned max_conns_ip;      /* MaxConnsPerIP, 0 = no cap */
+	/* Backend controls (issue 7), added by config.c */
+	struct cfg_hcheck *hchecks; /* every HealthCheck, owner of them */
+	unsigned nsessions;         /* Session blocks (table slots) */
 };
 
 /*

@@ -29,6 +29,7 @@
 #include "reply.h"
 #include "rewrite.h"
 #include "route.h"
+#include "session.h"
 
 enum rq_state { RQ_IDLE, RQ_HEAD, RQ_BODY, RQ_DONE };
 enum rs_state { RS_NONE, RS_CONNECT, RS_HEAD, RS_BODY, RS_DONE, RS_LOCAL, RS_TUNNEL };
@@ -78,6 +79,8 @@ struct conn {
 	char *logtext;          /* copies of the request line etc. for the log line */
 	struct log_req lr;
 	struct policy_conn pol; /* issue 4 hook: real client address, BasicAuth user, limits */
+	char *skey;             /* the request's session key (SESS_KEY_MAX bytes, made on first use) */
+	uint16_t skey_len;      /* 0: the request has none */
 };
 
 static void client_event(void *arg, int fd, int revents);
@@ -340,6 +343,7 @@ static void conn_free(struct conn *c)
 	buf_release(&px->pool, &c->cout);
 	buf_release(&px->pool, &c->uout);
 	free(c->logtext);
+	free(c->skey);
 	policy_conn_close(&c->pol, px); /* issue 4 hook: MaxConnsPerIP count */
 	gen_unref(c->gen);
 	if (c->prev)
@@ -500,6 +504,17 @@ static void start_request(struct conn *c)
 		local_reply(c, svc->error_code);
 		return;
 	}
+	c->skey_len = 0;
+	if (svc->session) {
+		size_t klen = 0;
+		const char *k = sess_request_key(svc->session, buf, m, policy_client(&c->pol), &klen);
+
+		/* a longer key is not pinned: that request is balanced */
+		if (k && klen <= SESS_KEY_MAX && (c->skey || (c->skey = malloc(SESS_KEY_MAX)))) {
+			memcpy(c->skey, k, klen);
+			c->skey_len = (uint16_t)klen;
+		}
+	}
 	policy_filter_request(c->lis, svc, &rq, m);
 	if (buf_take(&px->pool, &c->uout) < 0) {
 		mark_dead(c);
@@ -537,15 +552,22 @@ static void up_start(struct conn *c)
 	struct proxy *px = c->px;
 	const struct cfg_backend *be;
 	struct tls_conn *tls = NULL;
-	int fd, inprog = 0;
+	int fd, inprog = 0, full;
 
 	for (;;) {
 		if (c->attempts++ > c->gen->cfg->nbackends + 1) {
 			local_reply(c, 503);
 			return;
 		}
-		be = backend_pick(c->gen, c->svc);
+		be = backend_pick(c->gen, c->svc, c->skey_len ? c->skey : NULL, c->skey_len, &full);
 		if (!be) {
+			if (full) {
+				/* busy, not broken: tell the client to come back soon */
+				log_msg(LOG_WARNING,
+					"%s: every backend of service \"%s\" is at its MaxConnections",
+					policy_client(&c->pol), c->svc->name);
+				c->pol.retry_ms = 1000;
+			}
 			local_reply(c, 503);
 			return;
 		}
@@ -732,6 +754,13 @@ static void response_head(struct conn *c)
 		up_close(c);
 		local_reply(c, 502);
 		return;
+	}
+	if (c->svc->session) {
+		size_t klen = 0;
+		const char *k = sess_response_key(c->svc->session, buf_head(&c->uin), m, &klen);
+
+		if (k)
+			backend_pin(c->gen, c->svc, k, klen, c->be);
 	}
 	c->resp_keep = m->keep_alive;
 	body_init(&c->respb, m->body, m->content_length);

@@ -1,8 +1,11 @@
 /*
- * health.c - TCP probes of dead backends.  A probe is a non-blocking connect
- * watched by the event loop and bounded by the backend's ConnTO; it never
- * blocks the proxy path.  Backends are declared dead by the proxy path when
- * a real connect fails (core/backend.c), and only revived here.
+ * health.c - the Alive tick and its probes.  Each probe is non-blocking,
+ * watched by the event loop and bounded by the backend's timeouts; it never
+ * blocks the proxy path.  Two kinds, relayd style: a TCP connect (here) for
+ * dead backends without a HealthCheck, which are declared dead by the proxy
+ * path when a real connect fails (core/backend.c) and only revived here; and
+ * the HTTP check (core/check_http.c) for every backend with a HealthCheck,
+ * which also declares an alive backend dead when it answers wrongly.
  */
 #include "health.h"
 
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "check_http.h"
 #include "log.h"
 #include "net.h"
 
@@ -67,6 +71,16 @@ static void probe_start(struct proxy *px, struct be_state *st)
 	st->probing = 1;
 }
 
+void health_result(struct be_state *st, int ok, const char *why)
+{
+	const struct cfg_backend *b = st->gen->cfg->backend_by_id[st->id];
+
+	if (ok)
+		backend_revived(st->gen, st->id);
+	else
+		backend_failed(st->gen, b, why);
+}
+
 void health_check_now(struct proxy *px)
 {
 	struct gen *g = px->gen;
@@ -74,7 +88,11 @@ void health_check_now(struct proxy *px)
 	for (unsigned i = 0; i < g->cfg->nbackends; i++) {
 		struct be_state *st = &g->be[i];
 
-		if (!st->alive && !st->probing)
+		if (st->probing)
+			continue;
+		if (g->cfg->backend_by_id[i]->hc && !st->disabled)
+			check_http_start(px, st);
+		else if (!st->alive)
 			probe_start(px, st);
 	}
 }
@@ -100,7 +118,12 @@ int health_start(struct proxy *px)
 void health_stop(struct proxy *px)
 {
 	timer_cancel(&px->timers, &px->alive_timer);
-	for (unsigned i = 0; i < px->gen->cfg->nbackends; i++)
-		if (px->gen->be[i].probing)
-			probe_end(&px->gen->be[i], 0);
+	for (unsigned i = 0; i < px->gen->cfg->nbackends; i++) {
+		struct be_state *st = &px->gen->be[i];
+
+		if (st->hc)
+			check_http_stop(st);
+		else if (st->probing)
+			probe_end(st, 0);
+	}
 }

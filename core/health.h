@@ -1,6 +1,8 @@
 /*
  * health.h - Pound's `Alive`: every Alive seconds each dead backend gets a
  * non-blocking TCP connect on the main loop; one that answers is alive again.
+ * A backend with a HealthCheck gets an HTTP request instead (core/check_http.c),
+ * alive or dead: a wrong status marks it dead, the right one revives it.
  */
 #ifndef PINFOLD_HEALTH_H
 #define PINFOLD_HEALTH_H
@@ -13,5 +15,8 @@ int health_start(struct proxy *px);
 void health_stop(struct proxy *px);
 /* Probe every dead backend now (also called by the tick). */
 void health_check_now(struct proxy *px);
+
+/* A probe of st's backend ended (ok, or why it failed): revive or mark it dead. */
+void health_result(struct be_state *st, int ok, const char *why);
 
 #endif

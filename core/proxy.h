@@ -19,6 +19,8 @@ struct upconn;
 struct tls_ctx;
 struct policy_state;
 struct connlimit;
+struct sess_table;
+struct hc_probe;
 
 /* Runtime state of one backend, indexed by cfg_backend.id. */
 struct be_state {
@@ -33,6 +35,7 @@ struct be_state {
 	struct tls_ctx *tls;/* client context for an HTTPS backend */
 	int nidle;
 	struct timer probe_timer;
+	struct hc_probe *hc; /* an HTTP health check in flight (core/check_http.c) */
 	struct gen *gen;
 	unsigned id;
 };
@@ -48,6 +51,7 @@ struct gen {
 	struct proxy *px;
 	int refs;            /* connections using it, plus one while it is current */
 	struct policy_state *pstate; /* issue 4 hook: rate-limit table, BasicAuth files */
+	struct sess_table *sessions; /* Session pins of every service; a reload starts empty */
 };
 
 struct lsock {

@@ -471,6 +471,13 @@ class RecBackend:
     def nconns_with_data(self):
         return sum(1 for _, d in self.conn_files() if d)
 
+    def set_health(self, answer):
+        """What /health answers from now on: a status code, or "hang" (no answer)."""
+        tmp = os.path.join(self.logdir, "health.tmp")
+        with open(tmp, "w") as f:
+            f.write("%s\n" % answer)
+        os.rename(tmp, os.path.join(self.logdir, "health"))
+
 
 # ---- nginx ------------------------------------------------------------------------------------
 class Nginx:
@@ -637,11 +644,15 @@ class Response:
 class HttpConn:
     """A client connection with deadline-bounded reads and a framing-aware response reader."""
 
-    def __init__(self, host, port, timeout=5.0):
+    def __init__(self, host, port, timeout=5.0, source=None):
+        """source: a loopback address to send from (the client socket is bound to it)."""
         assert is_loopback(host), host
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
+        if source is not None:
+            assert is_loopback(source), source
+            self.sock.bind((source, 0))
         self.sock.connect((host, port))
         self.timeout = timeout
         self.buf = b""

@@ -16,6 +16,9 @@ Answers HTTP/1.1 with keep-alive:
   /status/NNN      that status (no body for 1xx/204/304 and HEAD)
   /delay/MS        wait MS milliseconds, then a small 200 ("delayed MS\\n")
   /hop             a 200 carrying hop-by-hop response headers a proxy must drop
+  /cookie/NAME/VALUE  a 200 with Set-Cookie: NAME=VALUE; Path=/; HttpOnly
+  /health          the status written in LOGDIR/health (default 200); "hang" there:
+                   no answer at all (the connection stays open until the client goes)
   /ws, /api/websocket  WebSocket (RFC 6455, server side hand-rolled): greets with
                    "hello", then echoes every message; answers ping and close
   anything else    200 "ok METHOD TARGET\\n"
@@ -235,6 +238,13 @@ class Server:
         self.lsock.listen(128)
         self.port = self.lsock.getsockname()[1]
 
+    def health_answer(self):
+        try:
+            with open(os.path.join(self.logdir, "health")) as f:
+                return f.read().strip() or "200"
+        except OSError:
+            return "200"
+
     # -- bookkeeping
     def record(self, entry):
         with self.jlock:
@@ -357,6 +367,22 @@ class Server:
             ms = min(int(parts[1]), 30000)
             self.stop.wait(ms / 1000.0)
             payload = b"delayed %d\n" % ms
+        elif parts[0] == "cookie" and len(parts) == 3:
+            extra.append("Set-Cookie: %s=%s; Path=/; HttpOnly" % (parts[1], parts[2]))
+            payload = b"cookie set\n"
+        elif parts[0] == "health":
+            want = self.health_answer()
+            if want == "hang":
+                # read on until the client gives up; bounded by IDLE_TIMEOUT and stop
+                c.sock.settimeout(IDLE_TIMEOUT)
+                try:
+                    while not self.stop.is_set() and c.sock.recv(4096):
+                        pass
+                except OSError:
+                    pass
+                return False
+            status = int(want)
+            payload = b"health %d\n" % status
         elif parts[0] == "hop":
             extra += ["Connection: X-Resp-Hop", "X-Resp-Hop: must-not-pass",
                       "Keep-Alive: timeout=5, max=100", "Proxy-Authenticate: Basic realm=\"x\"",

@@ -151,10 +151,7 @@ ListenHTTP
     Address 127.0.0.1
     Port 7080
     Service
-        Session
-            Type IP
-            TTL 300
-        End
+        UseBackend "shared"
         BackEnd
             Address 127.0.0.2
             Port 8123
@@ -162,6 +159,22 @@ ListenHTTP
     End
 End
 """, 5, r"(?i)\b(not|un)\b.*\b(implement|support)|unsupported|unimplemented"),
+    ("session_without_ttl", """\
+ListenHTTP
+    Address 127.0.0.1
+    Port 7080
+    Service
+        Session
+            Type COOKIE
+            ID "sid"
+        End
+        BackEnd
+            Address 127.0.0.2
+            Port 8123
+        End
+    End
+End
+""", 5, r"Session has no TTL"),
 ]
 
 

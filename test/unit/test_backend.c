@@ -1,4 +1,7 @@
-/* test_backend.c - backend choice: Priority as weight, dead and disabled skipped, Emergency. */
+/*
+ * test_backend.c - backend choice: Priority as weight, dead and disabled skipped, Emergency,
+ * per-backend MaxConnections, session pins (re-pinned when the pinned backend dies).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,25 +27,14 @@
 static struct proxy px;
 static struct gen gen;
 
+static const struct cfg_service *setup_text(const char *text);
+
 static const struct cfg_service *setup_px(const char *balancer)
 {
 	char text[1024];
-	struct config *cfg;
 
 	snprintf(text, sizeof(text), CFG, balancer);
-	cfg = cfgutil_load(text);
-	assert_non_null(cfg);
-	memset(&px, 0, sizeof(px));
-	memset(&gen, 0, sizeof(gen));
-	gen.cfg = cfg;
-	gen.px = &px;
-	gen.refs = 1;
-	px.gen = &gen;
-	px.rng = 12345;
-	px.ev = ev_new(64);
-	assert_non_null(px.ev);
-	assert_int_equal(backends_init(&gen), 0);
-	return cfg->services;
+	return setup_text(text);
 }
 
 static void teardown_px(void)
@@ -65,8 +57,10 @@ static int port_of(const struct cfg_backend *b)
 static void count_picks(const struct cfg_service *svc, int *hits, int n)
 {
 	memset(hits, 0, sizeof(int) * 10);
+	int full;
+
 	for (int i = 0; i < n; i++) {
-		const struct cfg_backend *b = backend_pick(&gen, svc);
+		const struct cfg_backend *b = backend_pick(&gen, svc, NULL, 0, &full);
 
 		assert_non_null(b);
 		hits[port_of(b)]++;
@@ -103,7 +97,7 @@ static void test_dead_then_emergency(void **state)
 {
 	const struct cfg_service *svc = setup_px("");
 	const struct cfg_backend *b1 = svc->backends, *b2 = b1->next, *b3 = b2->next;
-	int hits[10];
+	int hits[10], full;
 
 	backend_failed(&gen, b2, "test");
 	count_picks(svc, hits, 100);
@@ -119,7 +113,91 @@ static void test_dead_then_emergency(void **state)
 	assert_int_equal(hits[2], 10);
 	gen.be[b2->id].disabled = 1;
 	gen.be[svc->emergency->id].alive = 0;
-	assert_null(backend_pick(&gen, svc));
+	assert_null(backend_pick(&gen, svc, NULL, 0, &full));
+	teardown_px();
+}
+
+#define CFG_LIMITS \
+	"ListenHTTP\n Address 127.0.0.1\n Port 7080\nEnd\n" \
+	"Service\n" \
+	"  BackEnd\n Address 127.0.0.2\n Port 1\n MaxConnections 1\n End\n" \
+	"  BackEnd\n Address 127.0.0.2\n Port 2\n MaxConnections 2\n End\n" \
+	"  Emergency\n Address 127.0.0.9\n Port 9\n End\n" \
+	"End\n"
+
+static const struct cfg_service *setup_text(const char *text)
+{
+	struct config *cfg = cfgutil_load(text);
+
+	assert_non_null(cfg);
+	memset(&px, 0, sizeof(px));
+	memset(&gen, 0, sizeof(gen));
+	gen.cfg = cfg;
+	gen.px = &px;
+	gen.refs = 1;
+	px.gen = &gen;
+	px.rng = 12345;
+	px.ev = ev_new(64);
+	assert_non_null(px.ev);
+	assert_int_equal(backends_init(&gen), 0);
+	return cfg->services;
+}
+
+static void test_max_connections(void **state)
+{
+	const struct cfg_service *svc = setup_text(CFG_LIMITS);
+	const struct cfg_backend *b1 = svc->backends, *b2 = b1->next, *b;
+	int full;
+
+	assert_int_equal(b1->max_conns, 1);
+	gen.be[b1->id].active = 1; /* b1 is full: every pick is b2 */
+	for (int i = 0; i < 50; i++) {
+		b = backend_pick(&gen, svc, NULL, 0, &full);
+		assert_ptr_equal(b, b2);
+	}
+	gen.be[b1->id].nidle = 5; /* idle pooled connections do not count */
+	gen.be[b2->id].active = 2;
+	assert_null(backend_pick(&gen, svc, NULL, 0, &full));
+	assert_int_equal(full, 1); /* alive but full: no Emergency, a 503 with Retry-After */
+	gen.be[b2->id].active = 1;
+	assert_ptr_equal(backend_pick(&gen, svc, NULL, 0, &full), b2);
+	assert_int_equal(full, 0);
+	gen.be[b1->id].alive = gen.be[b2->id].alive = 0;
+	assert_ptr_equal(backend_pick(&gen, svc, NULL, 0, &full), svc->emergency);
+	gen.be[b1->id].nidle = 0;
+	teardown_px();
+}
+
+static void test_session_pins(void **state)
+{
+	const struct cfg_service *svc = setup_px("Session\n Type IP\n TTL 60\n End");
+	const struct cfg_backend *first, *b, *other;
+	int full;
+
+	assert_non_null(svc->session);
+	assert_non_null(gen.sessions);
+	first = backend_pick(&gen, svc, "10.0.0.1", 8, &full);
+	assert_non_null(first);
+	for (int i = 0; i < 100; i++)
+		assert_ptr_equal(backend_pick(&gen, svc, "10.0.0.1", 8, &full), first);
+	/* the pinned backend dies: another is chosen and the key re-pinned to it */
+	backend_failed(&gen, first, "test");
+	other = backend_pick(&gen, svc, "10.0.0.1", 8, &full);
+	assert_non_null(other);
+	assert_ptr_not_equal(other, first);
+	backend_revived(&gen, first->id);
+	for (int i = 0; i < 50; i++)
+		assert_ptr_equal(backend_pick(&gen, svc, "10.0.0.1", 8, &full), other);
+	/* a response can pin a key (COOKIE, HEADER) */
+	backend_pin(&gen, svc, "k", 1, svc->backends);
+	assert_ptr_equal(backend_pick(&gen, svc, "k", 1, &full), svc->backends);
+	/* the TTL runs out: the pin is gone, the balancer decides (and pins anew) */
+	px.now += 61 * 1000;
+	b = backend_pick(&gen, svc, "k", 1, &full);
+	assert_non_null(b);
+	/* the Emergency backend is never pinned */
+	backend_pin(&gen, svc, "e", 1, svc->emergency);
+	assert_ptr_not_equal(backend_pick(&gen, svc, "e", 1, &full), svc->emergency);
 	teardown_px();
 }
 
@@ -128,6 +206,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_weights),
 		cmocka_unit_test(test_iwrr_exact_shares),
+		cmocka_unit_test(test_max_connections),
+		cmocka_unit_test(test_session_pins),
 		cmocka_unit_test(test_dead_then_emergency),
 	};
 

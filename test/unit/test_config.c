@@ -1462,7 +1462,7 @@ static void test_missing_end(void **state)
 	expect_counts(&r, 1, 0);
 	run_free(&r);
 	load_text(&r, LISTENER "Session\n\tType IP\n");
-	expect_err(&r, 5, 1, "\"Session\" is a Pound directive pinfold does not implement yet");
+	expect_err(&r, 5, 1, "\"Session\" is not valid at top level (it belongs in Service)");
 	expect_err(&r, 7, 1, "missing End for Session opened at line 5");
 	expect_counts(&r, 2, 0);
 	run_free(&r);
@@ -1513,9 +1513,6 @@ static void test_not_yet_directives(void **state)
 	    {LISTENER "ForwardedHeader \"X-Real-IP\"\n", 5, 1},
 	    {SV "\tRewrite request\n\t\tSetPath \"/x\"\n\tEnd\n\tError 401\nEnd\n", 6, 2},
 	    {SV "\tUseBackend \"shared\"\n\tError 401\nEnd\n", 6, 2},
-	    {SV
-	     "\tSession\n\t\tType COOKIE\n\t\tID \"sid\"\n\t\tTTL 300\n\tEnd\n\tError 401\nEnd\n",
-	     6, 2},
 	    {SV "\tMatch OR\n\t\tHost \"a\"\n\t\tNot Match AND\n\t\t\tPath \"/b\"\n\t\tEnd\n\tEnd\n"
 	        "\tError 401\nEnd\n",
 	     6, 2},
@@ -2452,6 +2449,103 @@ static void test_rate_limits(void **state)
 	only_error(LISTENER "MaxConnsPerIP 1\nMaxConnsPerIP 2\n", 6, 1, "duplicate \"MaxConnsPerIP\"");
 }
 
+/* Issue 7: Session, per-backend MaxConnections, HealthCheck. */
+static void test_backend_controls(void **state)
+{
+	struct run r;
+	const struct cfg_service *s;
+	const struct cfg_backend *b1, *b2;
+
+	clean(&r, LISTENER "Service\n\tHealthCheck \"GET /health?full=1\"\n"
+	                   "\tSession\n\t\tType cookie\n\t\tTTL 300\n\t\tID \"sid\"\n\tEnd\n"
+	                   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tMaxConnections 4\n\tEnd\n"
+	                   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 2\n"
+	                   "\t\tHealthCheck \"HEAD /ok\" 2xx\n\tEnd\n"
+	                   "\tEmergency\n\t\tAddress 127.0.0.2\n\t\tPort 3\n\tEnd\nEnd\n"
+	                   "Service\n\tSession\n\t\tType IP\n\t\tTTL 60\n\tEnd\n"
+	                   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 4\n\tEnd\nEnd\n");
+	s = r.cfg->services;
+	b1 = s->backends;
+	b2 = b1->next;
+	assert_int_equal(r.cfg->nsessions, 2);
+	assert_int_equal(s->session->type, SESS_COOKIE);
+	assert_int_equal(s->session->ttl, 300);
+	assert_string_equal(s->session->id, "sid");
+	assert_int_equal(s->session->id_len, 3);
+	assert_int_equal(s->session->slot, 0);
+	assert_int_equal(s->next->session->type, SESS_IP);
+	assert_null(s->next->session->id);
+	assert_int_equal(s->next->session->slot, 1);
+	assert_int_equal(b1->max_conns, 4);
+	assert_int_equal(b2->max_conns, 0);
+	assert_string_equal(b1->hc->method, "GET");
+	assert_string_equal(b1->hc->path, "/health?full=1");
+	assert_int_equal(b1->hc->status_lo, 200);
+	assert_int_equal(b1->hc->status_hi, 200);
+	assert_ptr_equal(s->emergency->hc, b1->hc); /* the Service's, inherited */
+	assert_string_equal(b2->hc->method, "HEAD");
+	assert_int_equal(b2->hc->status_lo, 200);
+	assert_int_equal(b2->hc->status_hi, 299);
+	assert_null(s->next->backends->hc);
+	assert_int_equal(r.cfg->max_conns, 0); /* a backend's MaxConnections is its own */
+	run_free(&r);
+
+	/* Session */
+	only_error(SV "\tSession\n\t\tTTL 5\n\tEnd\n" SV_END, 6, 2,
+	           "Session has no Type (expected one of IP, BASIC, URL, PARM, COOKIE or HEADER)");
+	only_error(SV "\tSession\n\t\tType IP\n\tEnd\n" SV_END, 6, 2, "Session has no TTL");
+	only_error(SV "\tSession\n\t\tType IP\n\t\tTTL 0\n\tEnd\n" SV_END, 8, 7,
+	           "expected a TTL in seconds 1-86400, got \"0\"");
+	only_error(SV "\tSession\n\t\tType IP\n\t\tTTL -5\n\tEnd\n" SV_END, 8, 7,
+	           "expected a TTL in seconds 1-86400, got \"-5\"");
+	only_error(SV "\tSession\n\t\tType COOKIE\n\t\tTTL 5\n\tEnd\n" SV_END, 6, 2,
+	           "Session Type COOKIE needs an ID (the cookie name)");
+	only_error(SV "\tSession\n\t\tType HEADER\n\t\tTTL 5\n\tEnd\n" SV_END, 6, 2,
+	           "Session Type HEADER needs an ID (the header name)");
+	only_error(SV "\tSession\n\t\tType URL\n\t\tTTL 5\n\tEnd\n" SV_END, 6, 2,
+	           "Session Type URL needs an ID (the query parameter name)");
+	only_error(SV "\tSession\n\t\tType IP\n\t\tTTL 5\n\t\tID \"x\"\n\tEnd\n" SV_END, 9, 3,
+	           "Session Type IP takes no ID (only URL, COOKIE and HEADER do)");
+	only_error(SV "\tSession\n\t\tType RANDOM\n\t\tTTL 5\n\tEnd\n" SV_END, 7, 8,
+	           "expected a session type (IP, BASIC, URL, PARM, COOKIE or HEADER) after Type, "
+	           "got \"RANDOM\"");
+	only_error(SV "\tSession\n\t\tType COOKIE\n\t\tTTL 5\n\t\tID \"a b\"\n\tEnd\n" SV_END, 9, 6,
+	           "expected a cookie, parameter or header name");
+	only_error(SV "\tSession\n\t\tType IP\n\t\tTTL 5\n\t\tType IP\n\tEnd\n" SV_END, 9, 3,
+	           "duplicate \"Type\" in Session (first given at line 7)");
+	only_error(SV "\tSession\n\t\tType IP\n\t\tTTL 5\n\tEnd\n"
+	              "\tSession\n\t\tType IP\n\t\tTTL 5\n\tEnd\n" SV_END,
+	           10, 2, "second Session in this Service (the first is at line 6)");
+	only_error(SV "\tSession\n\t\tType IP\n\t\tTTL 1\n\t\tPort 5\n\tEnd\n" SV_END, 9, 3,
+	           "\"Port\" is not valid in Session");
+	only_error(SV "\tType IP\n" SV_END, 6, 2,
+	           "\"Type\" is not valid in Service (it belongs in Session)");
+
+	/* MaxConnections in a backend */
+	only_error(SV "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\t\tMaxConnections 0\n\tEnd\nEnd\n",
+	           9, 18, "expected a number of connections 1-1000000, got \"0\"");
+	only_error(SV "\tMaxConnections 3\n" SV_END, 6, 2,
+	           "\"MaxConnections\" is not valid in Service");
+
+	/* HealthCheck */
+	only_error(SV "\tHealthCheck \"GET health\"\n" SV_END, 6, 14,
+	           "expected a quoted \"METHOD /path\" after HealthCheck");
+	only_error(SV "\tHealthCheck \"GET\"\n" SV_END, 6, 14,
+	           "expected a quoted \"METHOD /path\" after HealthCheck");
+	only_error(SV "\tHealthCheck \"GET /a b\"\n" SV_END, 6, 14,
+	           "expected a quoted \"METHOD /path\" after HealthCheck");
+	only_error(SV "\tHealthCheck \"POST /x\"\n" SV_END, 6, 14,
+	           "HealthCheck method must be GET, HEAD or OPTIONS, got \"POST\"");
+	only_error(SV "\tHealthCheck \"GET /x\" 600\n" SV_END, 6, 23,
+	           "expected a status (100-599, or a class like 2xx) after the HealthCheck request, "
+	           "got \"600\"");
+	only_error(SV "\tHealthCheck \"GET /x\" 2yy\n" SV_END, 6, 23, "got \"2yy\"");
+	only_error(SV "\tHealthCheck \"GET /x\" 200 300\n" SV_END, 6, 27,
+	           "too many arguments for \"HealthCheck\"");
+	only_error("HealthCheck \"GET /x\"\n" LISTENER, 1, 1,
+	           "\"HealthCheck\" is not valid at top level");
+}
+
 static void test_size_limits(void **state)
 {
 	struct run r;
@@ -2562,6 +2656,7 @@ int main(void)
 	    cmocka_unit_test(test_rewrite_response),
 	    cmocka_unit_test(test_rate_limits),
 	    cmocka_unit_test(test_size_limits),
+	    cmocka_unit_test(test_backend_controls),
 #ifndef PINFOLD_HAVE_TLS
 	    cmocka_unit_test(test_listenhttps_skipped),
 #else
