@@ -716,7 +716,7 @@ static int is_refusal(int status)
 
 int policy_reply(struct policy_conn *pc, const struct cfg_listener *l,
                  const struct cfg_service *svc, int status, int keep_alive, const char *reqline,
-                 size_t reqline_len, char *out, size_t cap)
+                 size_t reqline_len, const char *page, size_t page_len, char *out, size_t cap)
 {
 	char extra[REPLY_EXTRA], line[64];
 	size_t xl = 0;
@@ -733,7 +733,7 @@ int policy_reply(struct policy_conn *pc, const struct cfg_listener *l,
 		extra_put(extra, sizeof(extra), &xl, line, (size_t)n);
 	}
 	extra_resp_add(extra, sizeof(extra), &xl, l, svc);
-	n = reply_error_extra(status, keep_alive, extra, out, cap);
+	n = reply_error_page(status, keep_alive, extra, page, page_len, out, cap);
 	if (is_refusal(status)) {
 		if (!reqline && pc->reqline[0]) {
 			reqline = pc->reqline;

@@ -19,6 +19,7 @@ struct upconn;
 struct tls_ctx;
 struct policy_state;
 struct connlimit;
+struct errpages;
 
 /* Runtime state of one backend, indexed by cfg_backend.id. */
 struct be_state {
@@ -48,6 +49,7 @@ struct gen {
 	struct proxy *px;
 	int refs;            /* connections using it, plus one while it is current */
 	struct policy_state *pstate; /* issue 4 hook: rate-limit table, BasicAuth files */
+	struct errpages *errpages;   /* ErrorFile pages, read when the generation is made */
 };
 
 struct lsock {
@@ -55,6 +57,7 @@ struct lsock {
 	struct tls_ctx *tls; /* server context of a ListenHTTPS, else NULL */
 	const struct cfg_listener *lis;
 	struct proxy *px;
+	int port; /* its local port (X-Forwarded-Port); a SocketFrom socket's as received */
 };
 
 struct proxy {
