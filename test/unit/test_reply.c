@@ -113,7 +113,7 @@ static void test_error_page_file(void **state)
 	assert_int_equal(memcmp(out + n - (int)(sizeof(page) - 1), page, sizeof(page) - 1), 0);
 	assert_non_null(strstr(out, "\r\nContent-Length: 29\r\n"));
 	n = reply_error_page(404, 0, "", "", 0, out, sizeof(out));
-	assert_well_framed(n);
+	assert_true(n > 0 && strcmp(out + n - 4, "\r\n\r\n") == 0);
 	assert_non_null(strstr(out, "\r\nContent-Length: 0\r\n"));
 	/* a page that does not fit is refused, not truncated */
 	assert_int_equal(reply_error_page(503, 1, "", page, sizeof(page) - 1, out, 120), -1);
