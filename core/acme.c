@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "file.h"
 #include "log.h"
@@ -59,4 +60,15 @@ int acme_lookup(const char *dir, const char *path, size_t len, int is_get_or_hea
 		return 404;
 	}
 	return 200;
+}
+
+void acme_check_dir(const char *dir, const char *file, int line)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		log_msg(LOG_WARNING, "%s:%d: ACME directory %s: %s; challenges get 404 until it exists",
+			file, line, dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		log_msg(LOG_WARNING, "%s:%d: ACME directory %s is not a directory", file, line, dir);
 }

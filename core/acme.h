@@ -26,4 +26,10 @@ int acme_wanted(const char *path, size_t len);
 int acme_lookup(const char *dir, const char *path, size_t len, int is_get_or_head, char *body,
 		size_t *body_len);
 
+/*
+ * Warn (once per configuration applied) when dir, as seen now, is not a directory:
+ * challenges would all get 404.  Not an error: the client may create it later.
+ */
+void acme_check_dir(const char *dir, const char *file, int line);
+
 #endif

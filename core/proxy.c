@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "acme.h"
 #include "backend.h"
 #include "clock.h"
 #include "conn.h"
@@ -128,6 +129,9 @@ static struct gen *gen_new(struct proxy *px, struct config *cfg)
 		gen_free(g);
 		return NULL;
 	}
+	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next)
+		if (l->acme_dir)
+			acme_check_dir(jail_path(px, l->acme_dir), l->acme_file, l->acme_line);
 	return g;
 }
 
