@@ -30,15 +30,15 @@ static int acme_token_ok(const char *t, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char ch = t[i];
 
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-' || ch == '_'))
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
 			return 0;
 	}
 	return 1;
 }
 
 int acme_lookup(const char *dir, const char *path, size_t len, int is_get_or_head, char *body,
-		size_t *body_len)
+                size_t *body_len)
 {
 	const char *token = path + sizeof(ACME_PREFIX) - 1;
 	size_t tl = len - (sizeof(ACME_PREFIX) - 1);
@@ -56,7 +56,7 @@ int acme_lookup(const char *dir, const char *path, size_t len, int is_get_or_hea
 		/* A missing token is normal (a stale validation); anything else is worth a look. */
 		if (errno != ENOENT)
 			log_msg(LOG_WARNING, "ACME challenge %s not served: %s", file,
-				errno == EFBIG ? "larger than 1024 bytes" : strerror(errno));
+			        errno == EFBIG ? "larger than 1024 bytes" : strerror(errno));
 		return 404;
 	}
 	return 200;
@@ -67,8 +67,10 @@ void acme_check_dir(const char *dir, const char *file, int line)
 	struct stat st;
 
 	if (stat(dir, &st) < 0)
-		log_msg(LOG_WARNING, "%s:%d: ACME directory %s: %s; challenges get 404 until it exists",
-			file, line, dir, strerror(errno));
+		log_msg(LOG_WARNING,
+		        "%s:%d: ACME directory %s: %s; challenges get 404 until it exists", file,
+		        line, dir, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
-		log_msg(LOG_WARNING, "%s:%d: ACME directory %s is not a directory", file, line, dir);
+		log_msg(LOG_WARNING, "%s:%d: ACME directory %s is not a directory", file, line,
+		        dir);
 }

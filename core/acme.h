@@ -24,7 +24,7 @@ int acme_wanted(const char *path, size_t len);
  * NUL can reach the file system; a symbolic link is not followed.
  */
 int acme_lookup(const char *dir, const char *path, size_t len, int is_get_or_head, char *body,
-		size_t *body_len);
+                size_t *body_len);
 
 /*
  * Warn (once per configuration applied) when dir, as seen now, is not a directory:

@@ -26,10 +26,14 @@ struct errpages {
 static const char *errpage_why(int err)
 {
 	switch (err) {
-	case EFBIG: return "larger than 8192 bytes";
-	case EISDIR: return "a directory, not a file";
-	case EINVAL: return "not a regular file";
-	default: return strerror(err);
+	case EFBIG:
+		return "larger than 8192 bytes";
+	case EISDIR:
+		return "a directory, not a file";
+	case EINVAL:
+		return "not a regular file";
+	default:
+		return strerror(err);
 	}
 }
 
@@ -58,16 +62,17 @@ int errpages_load(const struct config *cfg, const char *jail, struct errpages **
 			struct errpage *pg = &ep->pages[ep->n];
 			size_t len;
 
-			if (file_read_small(file_in_jail(jail, e->path), 0, buf, ERRPAGE_MAX, &len) <
-			    0) {
+			if (file_read_small(file_in_jail(jail, e->path), 0, buf, ERRPAGE_MAX,
+			                    &len) < 0) {
 				log_msg(LOG_ERR, "%s:%d:%d: error page for %d: %s: %s", e->file,
-					e->line, e->col, e->status, e->path, errpage_why(errno));
+				        e->line, e->col, e->status, e->path, errpage_why(errno));
 				errors++;
 				continue;
 			}
 			pg->body = malloc(len ? len : 1);
 			if (!pg->body) {
-				log_msg(LOG_ERR, "%s:%d:%d: out of memory", e->file, e->line, e->col);
+				log_msg(LOG_ERR, "%s:%d:%d: out of memory", e->file, e->line,
+				        e->col);
 				errors++;
 				continue;
 			}
@@ -88,7 +93,7 @@ done:
 }
 
 const char *errpages_find(const struct errpages *ep, const struct cfg_listener *l, int status,
-			  size_t *len)
+                          size_t *len)
 {
 	const struct cfg_errfile *want = NULL;
 

@@ -23,7 +23,7 @@ int errpages_load(const struct config *cfg, const char *jail, struct errpages **
 
 /* The page listener l has for status, or NULL (the built-in page is used). */
 const char *errpages_find(const struct errpages *ep, const struct cfg_listener *l, int status,
-			  size_t *len);
+                          size_t *len);
 
 void errpages_free(struct errpages *ep);
 
