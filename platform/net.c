@@ -112,7 +112,7 @@ static int check_listener(int fd, char *err, size_t errlen)
 
 int net_receive_listener(const char *path, int timeout_ms, char *err, size_t errlen)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_un ua;
 	struct timeval tv;
 	struct msghdr mh;
 	struct iovec iov;
@@ -125,7 +125,7 @@ int net_receive_listener(const char *path, int timeout_ms, char *err, size_t err
 	ssize_t n;
 	int us, fd = -1, flags = 0;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (strlen(path) >= sizeof(ua.sun_path)) {
 		snprintf(err, errlen, "%s: the path is too long for a UNIX socket", path);
 		return -1;
 	}
@@ -134,13 +134,13 @@ int net_receive_listener(const char *path, int timeout_ms, char *err, size_t err
 		snprintf(err, errlen, "cannot make a UNIX socket: %s", strerror(errno));
 		return -1;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memset(&ua, 0, sizeof(ua));
+	ua.sun_family = AF_UNIX;
+	memcpy(ua.sun_path, path, strlen(path) + 1);
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	if (setsockopt(us, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(us, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	    connect(us, (struct sockaddr *)&ua, sizeof(ua)) < 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
 		goto fail;
 	}
