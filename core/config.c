@@ -1143,11 +1143,32 @@ static void finish_listener(struct parser *p, struct frame *f)
 	struct cfg_listener *l = f->l;
 	struct cfg_tok at = where(f->file, f->line, f->col);
 
+	if (l->socket_from) {
+		/* Pound's rule: the socket arrives bound, so there is nothing to bind. */
+		if (was_given(f, "Address") || was_given(f, "Port")) {
+			const struct seen *a = seen_of(f, was_given(f, "Address") ? "Address" : "Port");
+			struct cfg_tok at2 = where(a->file, a->line, a->col);
+
+			err_at(p, &at2,
+			       "SocketFrom (line %d) replaces Address and Port: the socket arrives "
+			       "already bound; remove them",
+			       l->socket_line);
+			return;
+		}
+		l->addr_text = malloc(strlen(l->socket_from) + 12);
+		if (!l->addr_text) {
+			p->lx.oom = 1;
+			p->stop = 1;
+			return;
+		}
+		sprintf(l->addr_text, "socketfrom:%s", l->socket_from);
+		return;
+	}
 	if (!address_complete(p, f))
 		return;
 	set_port(&l->addr, f->port);
 	for (struct cfg_listener *o = p->cfg->listeners; o && o != l; o = o->next) {
-		if (o->addr_text && same_address(&o->addr, &l->addr)) {
+		if (o->addr_text && !o->socket_from && same_address(&o->addr, &l->addr)) {
 			err_at(p, &at, "another listener already uses %s (line %d)", o->addr_text,
 			       o->line);
 			return;
@@ -2141,6 +2162,24 @@ static void finish_acl(struct parser *p, struct frame *f)
 }
 
 /* BasicAuth "file" (Pound's condition): valid Basic credentials for a user in the file. */
+/* A file name as written: a relative one is relative to the file that names it, as with
+ * Include.  NULL when out of memory. */
+static char *relative_path(struct parser *p, const struct cfg_tok *t)
+{
+	const char *slash = strrchr(t->file, '/');
+	size_t dl = t->text[0] != '/' && slash ? (size_t)(slash - t->file) + 1 : 0;
+	char *path = malloc(dl + t->len + 1);
+
+	if (!path) {
+		p->lx.oom = 1;
+		p->stop = 1;
+		return NULL;
+	}
+	memcpy(path, t->file, dl);
+	memcpy(path + dl, t->text, t->len + 1);
+	return path;
+}
+
 static void h_basicauth(struct parser *p, const struct stmt *st, const struct directive *d)
 {
 	const struct cfg_tok *t = &st->tok[1];
@@ -2154,20 +2193,9 @@ static void h_basicauth(struct parser *p, const struct stmt *st, const struct di
 		       t->text);
 		return;
 	}
-	/* a relative name is relative to the file that names it, as with Include */
-	{
-		const char *slash = strrchr(t->file, '/');
-		size_t dl = t->text[0] != '/' && slash ? (size_t)(slash - t->file) + 1 : 0;
-
-		path = malloc(dl + t->len + 1);
-		if (!path) {
-			p->lx.oom = 1;
-			p->stop = 1;
-			return;
-		}
-		memcpy(path, t->file, dl);
-		memcpy(path + dl, t->text, t->len + 1);
-	}
+	path = relative_path(p, t);
+	if (!path)
+		return;
 	for (id = 0; id < cfg->nauth; id++)
 		if (strcmp(cfg->auth[id].path, path) == 0)
 			break;
@@ -2540,6 +2568,93 @@ bad:
 	       t->text);
 }
 
+/* ---- handlers: edge features (issue 7) ------------------------------------------ */
+
+/*
+ * ACME "/dir": answer /.well-known/acme-challenge/TOKEN from dir/TOKEN (core/acme.c).
+ * The files are read at request time, after the chroot, so with a RootJail the
+ * directory must lie inside it (checked in finish(), once RootJail is known).
+ */
+static void h_acme(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct cfg_listener *l = top(p)->l;
+
+	if (t->type != CFG_TOK_STRING || t->text[0] != '/') {
+		err_at(p, t, "expected %s after ACME, got \"%s\"", d->want, t->text);
+		return;
+	}
+	l->acme_dir = dupstr(p, t->text);
+	l->acme_file = t->file;
+	l->acme_line = t->line;
+}
+
+static const int errfile_statuses[] = {400, 401, 403, 404, 405, 408, 413, 414,
+                                       429, 431, 500, 501, 502, 503, 504, 505};
+
+/* ErrorFile NNN "file" (Pound 4) and Err400 ... Err503 "file" (d->arg = the status). */
+static void h_errfile(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *code = &st->tok[1], *t = &st->tok[st->n - 1];
+	struct cfg_listener *l = top(p)->l;
+	struct cfg_errfile *e, **tail;
+	long status = d->arg;
+
+	if (!status) {
+		if (is_digits(code->text) && code->len == 3)
+			status = strtol(code->text, NULL, 10);
+		for (size_t i = 0; i < sizeof(errfile_statuses) / sizeof(errfile_statuses[0]); i++)
+			if (status == errfile_statuses[i])
+				goto known;
+		err_at(p, code, "expected a status pinfold answers with (" CFG_ERRFILE_STATUSES
+		       ") after ErrorFile, got \"%s\"", code->text);
+		return;
+	}
+known:
+	if (t->type != CFG_TOK_STRING || t->len == 0) {
+		err_at(p, t, "expected the page file name in quotes after %s, got \"%s\"", d->name,
+		       t->text);
+		return;
+	}
+	for (tail = &l->err_files; *tail; tail = &(*tail)->next) {
+		if ((*tail)->status == status) {
+			char at[300];
+
+			describe_line(at, sizeof(at), t->file, (*tail)->file, (*tail)->line);
+			err_at(p, &st->tok[0], "a page for %ld was already given in this listener (%s)",
+			       status, at);
+			return;
+		}
+	}
+	e = zalloc(p, sizeof(*e));
+	if (!e)
+		return;
+	e->path = relative_path(p, t);
+	if (!e->path) {
+		free(e);
+		return;
+	}
+	e->status = (int)status;
+	e->file = t->file;
+	e->line = t->line;
+	e->col = t->col;
+	*tail = e;
+}
+
+/* SocketFrom "/path" (Pound 4): the listening socket comes over a UNIX socket (proxy.c). */
+static void h_socketfrom(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+	struct cfg_listener *l = top(p)->l;
+
+	if (t->type != CFG_TOK_STRING || t->len == 0) {
+		err_at(p, t, "expected %s after SocketFrom, got \"%s\"", d->want, t->text);
+		return;
+	}
+	l->socket_from = relative_path(p, t);
+	l->socket_line = t->line;
+}
+
 /* ---- the directive table ---------------------------------------------------------- */
 
 #define ANYN 0, MAX_TOKS /* any number of arguments: not parsed, only reported */
@@ -2661,6 +2776,22 @@ static const struct directive directives[] = {
     {"CRLlist", h_crl_list, X_LS, ANYN, F_TLS, BLK_NO, 0, NULL},
     {"NoHTTPS11", h_nohttps11, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0, "a NoHTTPS11 mode 0-2"},
 
+    /* Edge features (issue 7) */
+    {"ACME", h_acme, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an absolute directory name in quotes"},
+    {"ErrorFile", h_errfile, X_LI, 2, 2, 0, BLK_NO, 0, "a status and a quoted file name"},
+    {"Err400", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 400, "a quoted file name"},
+    {"Err401", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 401, "a quoted file name"},
+    {"Err403", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 403, "a quoted file name"},
+    {"Err404", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 404, "a quoted file name"},
+    {"Err405", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 405, "a quoted file name"},
+    {"Err413", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 413, "a quoted file name"},
+    {"Err414", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 414, "a quoted file name"},
+    {"Err500", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 500, "a quoted file name"},
+    {"Err501", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 501, "a quoted file name"},
+    {"Err503", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 503, "a quoted file name"},
+    {"SocketFrom", h_socketfrom, X_LI, 1, 1, F_ONCE, BLK_NO, 0,
+     "the quoted path of a UNIX socket"},
+
     /* Pound 4 (and a few Pound 2) directives pinfold does not have yet */
     NOTYET("IncludeDir", X_G, BLK_NO),
     NOTYET("Supervisor", X_G, BLK_NO),
@@ -2681,22 +2812,9 @@ static const struct directive directives[] = {
     NOTYET("CombineHeaders", X_G, BLK_YES),
     NOTYET("RegexType", X_G, BLK_NO),
     NOTYET("Resolver", X_G, BLK_YES),
-    NOTYET("SocketFrom", X_LI, BLK_NO),
     NOTYET("CheckURL", X_LI, BLK_NO),
-    NOTYET("ErrorFile", X_LI, BLK_NO),
-    NOTYET("Err400", X_LI, BLK_NO),
-    NOTYET("Err401", X_LI, BLK_NO),
-    NOTYET("Err403", X_LI, BLK_NO),
-    NOTYET("Err404", X_LI, BLK_NO),
-    NOTYET("Err405", X_LI, BLK_NO),
-    NOTYET("Err413", X_LI, BLK_NO),
-    NOTYET("Err414", X_LI, BLK_NO),
-    NOTYET("Err500", X_LI, BLK_NO),
-    NOTYET("Err501", X_LI, BLK_NO),
-    NOTYET("Err503", X_LI, BLK_NO),
     NOTYET("RewriteLocation", X_LI, BLK_NO),
     NOTYET("RewriteDestination", X_LI, BLK_NO),
-    NOTYET("ACME", X_LI, BLK_NO),
     NOTYET("Else", X_LI | X_SV, BLK_NO),
     NOTYET("SetURL", X_LI | X_SV, BLK_NO),
     NOTYET("SetPath", X_LI | X_SV, BLK_NO),
@@ -2988,6 +3106,29 @@ static void compile_pending(struct parser *p)
 	}
 }
 
+/* ACME files are read after the chroot: their directory must be inside RootJail. */
+static void check_acme_jail(struct parser *p)
+{
+	const char *jail = p->cfg->root_jail;
+	size_t jl;
+
+	if (!jail)
+		return;
+	jl = strlen(jail);
+	while (jl > 1 && jail[jl - 1] == '/')
+		jl--;
+	for (const struct cfg_listener *l = p->cfg->listeners; l; l = l->next) {
+		struct cfg_tok at = where(l->acme_file, l->acme_line, 0);
+
+		if (!l->acme_dir || (strncmp(l->acme_dir, jail, jl) == 0 && l->acme_dir[jl] == '/'))
+			continue;
+		err_at(p, &at,
+		       "the ACME directory \"%s\" is outside RootJail \"%s\": pinfold reads the "
+		       "challenge files after the chroot, so put them inside it",
+		       l->acme_dir, jail);
+	}
+}
+
 static void finish(struct parser *p)
 {
 	struct config *cfg = p->cfg;
@@ -3000,6 +3141,8 @@ static void finish(struct parser *p)
 			       "listen on");
 	}
 	resolve_defaults(p);
+	if (!p->stop)
+		check_acme_jail(p);
 	if (!p->stop)
 		compile_pending(p);
 	cfg->nbackends = p->nbes;
@@ -3094,6 +3237,15 @@ void config_free(struct config *cfg)
 		free(l->certs);
 		free(l->ciphers);
 		free(l->ca_list);
+		free(l->acme_dir);
+		free(l->socket_from);
+		while (l->err_files) {
+			struct cfg_errfile *e = l->err_files->next;
+
+			free(l->err_files->path);
+			free(l->err_files);
+			l->err_files = e;
+		}
 		free(l);
 		l = next;
 	}

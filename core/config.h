@@ -186,6 +186,19 @@ struct cfg_service {
 	struct cfg_session *session;  /* Session, or NULL */
 };
 
+/* ErrorFile NNN "file" / ErrNNN "file": the page is read when the config is applied. */
+struct cfg_errfile {
+	int status;
+	char *path;
+	const char *file; /* where it was written, for messages */
+	int line, col;
+	struct cfg_errfile *next;
+};
+
+/* Statuses an ErrorFile may replace: every status pinfold answers with itself. */
+#define CFG_ERRFILE_STATUSES                                                                      \
+	"400, 401, 403, 404, 405, 408, 413, 414, 429, 431, 500, 501, 502, 503, 504 or 505"
+
 struct cfg_listener {
 	int https;              /* ListenHTTPS (needs a TLS build) */
 	char *addr_text;        /* for logs */
@@ -221,6 +234,13 @@ struct cfg_listener {
 	unsigned max_headers;         /* MaxHeaders: header fields, 0 = parser limit */
 	struct cfg_cond *resp_remove; /* Rewrite response: DeleteHeader */
 	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
+	/* Edge features (issue 7), added by config.c */
+	char *acme_dir;               /* ACME "/dir": HTTP-01 challenge files, or NULL */
+	const char *acme_file;        /* where ACME was written */
+	int acme_line;
+	struct cfg_errfile *err_files; /* ErrorFile / ErrNNN pages of this listener */
+	char *socket_from;            /* SocketFrom "/path": receive the listening socket, or NULL */
+	int socket_line;
 };
 
 struct config {

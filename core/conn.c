@@ -19,8 +19,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "acme.h"
 #include "backend.h"
 #include "clock.h"
+#include "errpage.h"
+#include "file.h"
 #include "log.h"
 #include "net.h"
 #include "stream.h"
@@ -47,6 +50,7 @@ struct conn {
 	struct proxy *px;
 	struct gen *gen; /* the configuration this connection started with */
 	const struct cfg_listener *lis;
+	int lport; /* the listening socket's port, for X-Forwarded-Port */
 	struct conn *prev, *next;
 	struct stream cs;    /* the client side */
 	struct stream us;    /* the backend side; fd -1 when none */
@@ -66,6 +70,7 @@ struct conn {
 	uint8_t attempts;    /* backend connects tried for this request */
 	uint8_t req_method, req_minor, req_keep, req_upgrade;
 	uint8_t resp_keep;
+	uint8_t acme;        /* answered from the listener's ACME directory */
 	int8_t peer_cert;    /* TLS_PEER_* of the client's certificate */
 	short cev, uev;      /* poll interest currently registered */
 	struct body reqb, respb;
@@ -214,6 +219,8 @@ static void log_exchange(struct conn *c)
 	c->lr.service = c->svc && c->svc->name && c->svc->name[0] ? c->svc->name : NULL;
 	if (c->be)
 		c->lr.backend = c->be->addr_text;
+	else if (c->acme)
+		c->lr.backend = "(acme)";
 	else if (c->svc && c->svc->redirect_code)
 		c->lr.backend = "(redirect)";
 	else
@@ -365,6 +372,15 @@ static void local_reply_bytes(struct conn *c, int status, int len)
 		mark_dead(c);
 		return;
 	}
+	/* A HEAD gets the head only: the body's length stays in Content-Length. */
+	if (c->req_method == M_HEAD) {
+		for (int i = 0; i + 4 <= len; i++) {
+			if (memcmp(c->cout.data + i, "\r\n\r\n", 4) == 0) {
+				len = i + 4;
+				break;
+			}
+		}
+	}
 	c->cout.end = (uint32_t)len;
 	c->status = status;
 	c->resp_bytes = 0;
@@ -376,6 +392,8 @@ static void local_reply_bytes(struct conn *c, int status, int len)
 
 static void local_reply(struct conn *c, int status)
 {
+	const char *page;
+	size_t page_len = 0;
 	int keep;
 
 	if (buf_take(&c->px->pool, &c->cout) < 0) {
@@ -390,9 +408,10 @@ static void local_reply(struct conn *c, int status)
 		c->closing = 1;
 	c->cout.start = 0;
 	/* issue 4 hook: WWW-Authenticate, Retry-After, Rewrite response; the refused line */
+	page = errpages_find(c->gen->errpages, c->lis, status, &page_len);
 	local_reply_bytes(c, status,
-			  policy_reply(&c->pol, c->lis, c->svc, status, keep, NULL, 0, c->cout.data,
-				       BUF_SIZE));
+			  policy_reply(&c->pol, c->lis, c->svc, status, keep, NULL, 0, page, page_len,
+				       c->cout.data, BUF_SIZE));
 	if (c->lr.reqline == NULL && log_level(c) > 0 && status >= 400)
 		log_msg(LOG_INFO, "%s: request refused with %d", c->peer, status);
 }
@@ -419,6 +438,31 @@ static int no_keepalive_over_tls(const struct cfg_listener *l, const char *buf,
 	return 0;
 }
 
+/* Serve a file from the listener's ACME directory (read inside the jail, small). */
+static void acme_answer(struct conn *c, const struct route_req *rq)
+{
+	char body[ACME_FILE_MAX];
+	size_t len = 0;
+	int keep = c->req_keep && c->rq == RQ_DONE && !c->px->stopping, status, n;
+
+	status = acme_lookup(file_in_jail(c->px->jail, c->lis->acme_dir), rq->url, rq->path_len,
+			     c->req_method == M_GET || c->req_method == M_HEAD, body, &len);
+	if (buf_take(&c->px->pool, &c->cout) < 0) {
+		mark_dead(c);
+		return;
+	}
+	if (!keep)
+		c->closing = 1;
+	c->acme = 1;
+	c->cout.start = 0;
+	if (status == 200)
+		n = reply_content(keep, "text/plain", body, len, c->cout.data, BUF_SIZE);
+	else
+		n = reply_error_extra(status, keep, status == 405 ? "Allow: GET, HEAD\r\n" : "",
+				      c->cout.data, BUF_SIZE);
+	local_reply_bytes(c, status, n);
+}
+
 static void start_request(struct conn *c)
 {
 	struct proxy *px = c->px;
@@ -438,6 +482,7 @@ static void start_request(struct conn *c)
 		return;
 	if (rc < 0) {
 		c->req_keep = 0;
+		c->req_method = M_UNKNOWN; /* not known to be a HEAD: the page is sent whole */
 		c->rq = RQ_HEAD;
 		local_reply(c, -rc);
 		return;
@@ -448,6 +493,7 @@ static void start_request(struct conn *c)
 	c->req_upgrade = m->upgrade;
 	c->svc = NULL;
 	c->be = NULL;
+	c->acme = 0;
 	c->attempts = 0;
 	body_init(&c->reqb, m->body, m->content_length);
 	log_keep_request(c, buf, m);
@@ -469,6 +515,12 @@ static void start_request(struct conn *c)
 		return;
 	}
 	route_req_init(&rq, buf, m, px->scratch);
+	/* ACME challenges come before every service: the usual HTTP listener only redirects */
+	if (c->lis->acme_dir && acme_wanted(rq.url, rq.path_len)) {
+		buf_consume(&c->cin, (size_t)rc);
+		acme_answer(c, &rq);
+		return;
+	}
 	policy_route_ctx(&c->pol, &rq); /* issue 4 hook: ACL, BasicAuth, Method conditions */
 	svc = route_find(c->gen->cfg, c->lis, &rq);
 	c->svc = svc;
@@ -522,7 +574,7 @@ static void start_request(struct conn *c)
 	}
 	cl.addr = c->peer;
 	cl.https = c->lis->https;
-	cl.port = net_addr_port((const struct sockaddr *)&c->lis->addr);
+	cl.port = c->lport;
 	n = rewrite_request(c->lis, svc, &rq, m, &cl, c->uout.data, BUF_SIZE);
 	buf_consume(&c->cin, (size_t)rc);
 	if (n < 0) {
@@ -936,6 +988,7 @@ static void exchange_done(struct conn *c)
 	}
 	c->rq = RQ_IDLE;
 	c->rs = RS_NONE;
+	c->req_method = M_UNKNOWN; /* a 408 for the next head must not pass for a HEAD's */
 	c->svc = NULL;
 	c->be = NULL;
 	memset(&c->reqb, 0, sizeof(c->reqb));
@@ -1166,6 +1219,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	c->gen = px->gen;
 	c->gen->refs++;
 	c->lis = ls->lis;
+	c->lport = ls->port;
 	/* issue 4 hook: MaxConnsPerIP; a refused connection is logged there */
 	if (policy_conn_open(&c->pol, px, c->lis, peer) < 0) {
 		close(fd);

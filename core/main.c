@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check && (tls_init(err, sizeof(err)) < 0 || proxy_check_files(cfg) > 0)) {
-		fprintf(stderr, "pinfold: %s: certificate or key errors, see above\n", o.file);
+		fprintf(stderr, "pinfold: %s: errors in the files it names (certificates, keys, pages), see above\n", o.file);
 		config_free(cfg);
 		tls_exit();
 		return 1;

@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "connlimit.h"
 #include "entropy.h"
+#include "file.h"
 #include "log.h"
 #include "proxy.h"
 #include "ratelimit.h"
@@ -211,21 +212,6 @@ void policy_filter_request(const struct cfg_listener *l, const struct cfg_servic
 
 /* ---- runtime state ------------------------------------------------------------------ */
 
-/* A configured path as seen from inside the jail (as proxy.c does for certificates). */
-static const char *jailed(const char *jail, const char *path)
-{
-	size_t jl;
-
-	if (!jail || !path)
-		return path;
-	jl = strlen(jail);
-	while (jl > 1 && jail[jl - 1] == '/')
-		jl--;
-	if (strncmp(path, jail, jl) == 0 && path[jl] == '/')
-		return path + jl;
-	return path;
-}
-
 struct diag_at {
 	const struct cfg_auth *a;
 	int errors;
@@ -286,7 +272,7 @@ int policy_gen_init(struct gen *g, const struct gen *old, const char *jail)
 			struct diag_at d = {&cfg->auth[i], 0};
 
 			ps->users[i] =
-			    auth_load(jailed(jail, cfg->auth[i].path), ps->key, auth_diag, &d);
+			    auth_load(file_in_jail(jail, cfg->auth[i].path), ps->key, auth_diag, &d);
 			if (!ps->users[i])
 				errors++;
 		}
@@ -716,7 +702,7 @@ static int is_refusal(int status)
 
 int policy_reply(struct policy_conn *pc, const struct cfg_listener *l,
                  const struct cfg_service *svc, int status, int keep_alive, const char *reqline,
-                 size_t reqline_len, char *out, size_t cap)
+                 size_t reqline_len, const char *page, size_t page_len, char *out, size_t cap)
 {
 	char extra[REPLY_EXTRA], line[64];
 	size_t xl = 0;
@@ -733,7 +719,7 @@ int policy_reply(struct policy_conn *pc, const struct cfg_listener *l,
 		extra_put(extra, sizeof(extra), &xl, line, (size_t)n);
 	}
 	extra_resp_add(extra, sizeof(extra), &xl, l, svc);
-	n = reply_error_extra(status, keep_alive, extra, out, cap);
+	n = reply_error_page(status, keep_alive, extra, page, page_len, out, cap);
 	if (is_refusal(status)) {
 		if (!reqline && pc->reqline[0]) {
 			reqline = pc->reqline;

@@ -139,12 +139,13 @@ int policy_body(struct policy_conn *pc, const struct cfg_listener *l, uint64_t a
  * SetHeaders of svc and l (either may be NULL); logs the refused line when the
  * status refuses the client's request.  `reqline` (len bytes) is the request
  * line for that line, or NULL for the one policy_request_head() kept (the
- * first POLICY_REQLINE bytes of the head).  Returns the length, or -1 when it
- * does not fit.
+ * first POLICY_REQLINE bytes of the head).  `page` (page_len bytes) is the
+ * listener's ErrorFile body for status, or NULL for the built-in one.  Returns
+ * the length, or -1 when it does not fit.
  */
 int policy_reply(struct policy_conn *pc, const struct cfg_listener *l,
                  const struct cfg_service *svc, int status, int keep_alive, const char *reqline,
-                 size_t reqline_len, char *out, size_t cap);
+                 size_t reqline_len, const char *page, size_t page_len, char *out, size_t cap);
 
 /* For the request's log line: the real client address, and the BasicAuth user or NULL. */
 const char *policy_client(const struct policy_conn *pc);

@@ -16,9 +16,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "acme.h"
 #include "backend.h"
 #include "clock.h"
 #include "conn.h"
+#include "errpage.h"
+#include "file.h"
 #include "health.h"
 #include "log.h"
 #include "net.h"
@@ -28,6 +31,7 @@
 
 #define ACCEPT_BURST 64   /* accepts per readiness event, so one listener cannot starve the rest */
 #define FD_RESERVE   16   /* fds kept for listeners, probes, logging */
+#define SOCKETFROM_WAIT_MS 5000 /* how long a SocketFrom helper may take to send the socket */
 
 uint32_t proxy_random(struct proxy *px)
 {
@@ -63,16 +67,7 @@ static int fd_budget(void)
  */
 static const char *jail_path(const struct proxy *px, const char *path)
 {
-	size_t jl;
-
-	if (!px->jail || !path)
-		return path;
-	jl = strlen(px->jail);
-	while (jl > 1 && px->jail[jl - 1] == '/')
-		jl--;
-	if (strncmp(path, px->jail, jl) == 0 && path[jl] == '/')
-		return path + jl;
-	return path;
+	return file_in_jail(px->jail, path);
 }
 
 /* ---- generations ------------------------------------------------------------------ */
@@ -80,6 +75,7 @@ static const char *jail_path(const struct proxy *px, const char *path)
 static void gen_free(struct gen *g)
 {
 	policy_gen_free(g); /* issue 4 hook */
+	errpages_free(g->errpages);
 	backends_free(g);
 	config_free(g->cfg);
 	free(g);
@@ -128,10 +124,14 @@ static struct gen *gen_new(struct proxy *px, struct config *cfg)
 	g->px = px;
 	g->refs = 1;
 	/* issue 4 hook: policy_gen_init reads the BasicAuth password files */
-	if (backends_init(g) < 0 || gen_tls(px, g) < 0 || policy_gen_init(g, px->gen, px->jail) < 0) {
+	if (backends_init(g) < 0 || gen_tls(px, g) < 0 || policy_gen_init(g, px->gen, px->jail) < 0 ||
+	    errpages_load(cfg, px->jail, &g->errpages) > 0) {
 		gen_free(g);
 		return NULL;
 	}
+	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next)
+		if (l->acme_dir)
+			acme_check_dir(jail_path(px, l->acme_dir), l->acme_file, l->acme_line);
 	return g;
 }
 
@@ -195,9 +195,29 @@ static void lsocks_free(struct proxy *px, struct lsock *ls, int n, int close_fds
 	free(ls);
 }
 
+/* Do two listeners get the same socket?  Same address, or the same SocketFrom path. */
+static int same_socket(const struct cfg_listener *a, const struct cfg_listener *b)
+{
+	if (a->socket_from || b->socket_from)
+		return a->socket_from && b->socket_from && strcmp(a->socket_from, b->socket_from) == 0;
+	return a->addrlen == b->addrlen && memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+}
+
+/* SocketFrom: the socket comes over a UNIX socket, already bound (by root or init). */
+static int lsock_receive(struct proxy *px, const struct cfg_listener *l)
+{
+	char err[512];
+	int fd = net_receive_listener(jail_path(px, l->socket_from), SOCKETFROM_WAIT_MS, err,
+				      sizeof(err));
+
+	if (fd < 0)
+		log_msg(LOG_ERR, "%s:%d: SocketFrom: %s", l->file, l->socket_line, err);
+	return fd;
+}
+
 /*
  * Listening sockets for cfg: reuse the fd of an old socket with the same
- * address (marking it taken with fd = -1 in old), open the rest.
+ * address or SocketFrom path (marking it taken with fd = -1 in old), open the rest.
  */
 static struct lsock *lsocks_open(struct proxy *px, const struct config *cfg, struct lsock *old,
 				 int nold, int *n)
@@ -214,14 +234,30 @@ static struct lsock *lsocks_open(struct proxy *px, const struct config *cfg, str
 		ls[i].lis = l;
 		ls[i].px = px;
 		ls[i].fd = -1;
+		ls[i].port = net_addr_port((const struct sockaddr *)&l->addr);
 		for (int k = 0; k < nold; k++)
-			if (old[k].fd >= 0 && old[k].lis->addrlen == l->addrlen &&
-			    memcmp(&old[k].lis->addr, &l->addr, l->addrlen) == 0) {
+			if (old[k].fd >= 0 && same_socket(old[k].lis, l)) {
 				ls[i].fd = old[k].fd;
+				ls[i].port = old[k].port;
 				old[k].fd = -1;
 				break;
 			}
-		if (ls[i].fd < 0) {
+		if (ls[i].fd < 0 && l->socket_from) {
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+
+			ls[i].fd = lsock_receive(px, l);
+			if (ls[i].fd < 0)
+				goto fail;
+			if (getsockname(ls[i].fd, (struct sockaddr *)&ss, &sl) == 0) {
+				char text[NET_ADDRSTRLEN];
+
+				ls[i].port = net_addr_port((struct sockaddr *)&ss);
+				log_msg(LOG_DEBUG, "%s:%d: SocketFrom %s: listening on %s", l->file,
+					l->socket_line, l->socket_from,
+					net_addr_str((struct sockaddr *)&ss, text, sizeof(text)));
+			}
+		} else if (ls[i].fd < 0) {
 			ls[i].fd = net_listen((const struct sockaddr *)&l->addr, l->addrlen, 511);
 			if (ls[i].fd < 0) {
 				log_msg(LOG_ERR, "%s:%d: cannot listen on %s: %s", l->file, l->line,
@@ -240,8 +276,7 @@ fail:
 		int given = 0;
 
 		for (int k = 0; k < nold && ls[j].fd >= 0; k++)
-			if (old[k].fd < 0 && old[k].lis->addrlen == ls[j].lis->addrlen &&
-			    memcmp(&old[k].lis->addr, &ls[j].lis->addr, old[k].lis->addrlen) == 0) {
+			if (old[k].fd < 0 && same_socket(old[k].lis, ls[j].lis)) {
 				old[k].fd = ls[j].fd;
 				given = 1;
 				break;
@@ -296,6 +331,12 @@ int proxy_check_files(struct config *cfg)
 	backends_free(g);
 	free(g);
 	errors += policy_check_files(cfg); /* issue 4 hook: BasicAuth password files */
+	{
+		struct errpages *ep;
+
+		errors += errpages_load(cfg, NULL, &ep);
+		errpages_free(ep);
+	}
 	return errors;
 }
 

@@ -21,6 +21,7 @@ struct policy_state;
 struct connlimit;
 struct sess_table;
 struct hc_probe;
+struct errpages;
 
 /* Runtime state of one backend, indexed by cfg_backend.id. */
 struct be_state {
@@ -52,6 +53,7 @@ struct gen {
 	int refs;            /* connections using it, plus one while it is current */
 	struct policy_state *pstate; /* issue 4 hook: rate-limit table, BasicAuth files */
 	struct sess_table *sessions; /* Session pins of every service; a reload starts empty */
+	struct errpages *errpages;   /* ErrorFile pages, read when the generation is made */
 };
 
 struct lsock {
@@ -59,6 +61,7 @@ struct lsock {
 	struct tls_ctx *tls; /* server context of a ListenHTTPS, else NULL */
 	const struct cfg_listener *lis;
 	struct proxy *px;
+	int port; /* its local port (X-Forwarded-Port); a SocketFrom socket's as received */
 };
 
 struct proxy {

@@ -32,26 +32,62 @@ static int sets(const char *lines, const char *name)
 
 int reply_error_extra(int status, int keep_alive, const char *extra, char *out, size_t cap)
 {
+	return reply_error_page(status, keep_alive, extra, NULL, 0, out, cap);
+}
+
+int reply_error_page(int status, int keep_alive, const char *extra, const char *page,
+		     size_t page_len, char *out, size_t cap)
+{
 	char body[256];
 	const char *reason = http_reason(status);
 	int blen, n;
 
-	blen = snprintf(body, sizeof(body),
-			"<!DOCTYPE html><html><head><title>%d %s</title></head>"
-			"<body><h1>%d %s</h1></body></html>\n",
-			status, reason, status, reason);
+	/* The default page: status and reason only, never the software or its version. */
+	if (!page) {
+		blen = snprintf(body, sizeof(body),
+				"<!DOCTYPE html><html><head><title>%d %s</title></head>"
+				"<body><h1>%d %s</h1></body></html>\n",
+				status, reason, status, reason);
+		if (blen < 0 || (size_t)blen >= sizeof(body))
+			return -1;
+		page = body;
+		page_len = (size_t)blen;
+	}
 	n = snprintf(out, cap,
 		     "HTTP/1.1 %d %s\r\n"
 		     "%s"
-		     "Content-Length: %d\r\n"
+		     "Content-Length: %zu\r\n"
 		     "%s"
 		     "%s"
 		     "%s"
-		     "\r\n%s",
+		     "\r\n",
 		     status, reason, sets(extra, "Content-Type") ? "" : "Content-Type: text/html\r\n",
-		     blen, sets(extra, "Cache-Control") ? "" : "Cache-Control: no-store\r\n", extra,
-		     keep_alive ? "" : "Connection: close\r\n", body);
-	return n < 0 || (size_t)n >= cap ? -1 : n;
+		     page_len, sets(extra, "Cache-Control") ? "" : "Cache-Control: no-store\r\n", extra,
+		     keep_alive ? "" : "Connection: close\r\n");
+	if (n < 0 || (size_t)n >= cap || cap - (size_t)n <= page_len)
+		return -1;
+	memcpy(out + n, page, page_len);
+	out[n + page_len] = '\0';
+	return n + (int)page_len;
+}
+
+int reply_content(int keep_alive, const char *ctype, const char *body, size_t len, char *out,
+		  size_t cap)
+{
+	int n = snprintf(out, cap,
+			 "HTTP/1.1 200 OK\r\n"
+			 "Content-Type: %s\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "%s"
+			 "\r\n",
+			 ctype, len, keep_alive ? "" : "Connection: close\r\n");
+
+	if (n < 0 || (size_t)n >= cap || cap - (size_t)n <= len)
+		return -1;
+	memcpy(out + n, body, len);
+	out[n + len] = '\0';
+	return n + (int)len;
 }
 
 /* Copy s into the HTML body with the characters that matter in an attribute escaped. */

@@ -16,6 +16,14 @@ int reply_error(int status, int keep_alive, char *out, size_t cap);
  */
 int reply_error_extra(int status, int keep_alive, const char *extra, char *out, size_t cap);
 
+/* The same with a body of its own (an ErrorFile page, sent as text/html); NULL: the default. */
+int reply_error_page(int status, int keep_alive, const char *extra, const char *page,
+		     size_t page_len, char *out, size_t cap);
+
+/* 200 with `body` (len bytes) of type ctype, not to be cached (an ACME challenge file). */
+int reply_content(int keep_alive, const char *ctype, const char *body, size_t len, char *out,
+		  size_t cap);
+
 /*
  * A redirect to url + append (append is the request's path and query when
  * the configured URL had none; may be empty).

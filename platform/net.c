@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #if (defined(__linux__) || defined(__FreeBSD__)) && defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
@@ -75,6 +77,131 @@ static int new_socket(int family)
 static int set_int_opt(int fd, int level, int name, int val)
 {
 	return setsockopt(fd, level, name, &val, sizeof(val));
+}
+
+/* Is fd a listening TCP socket (IPv4 or IPv6)?  0, or -1 with the reason in err. */
+static int check_listener(int fd, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int v = 0;
+	socklen_t vl = sizeof(v);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) < 0) {
+		snprintf(err, errlen, "the descriptor received is not a socket (%s)", strerror(errno));
+		return -1;
+	}
+	if (v != SOCK_STREAM) {
+		snprintf(err, errlen, "the socket received is not a stream (TCP) socket");
+		return -1;
+	}
+#ifdef SO_ACCEPTCONN
+	vl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) == 0 && !v) {
+		snprintf(err, errlen, "the socket received is not listening (listen() was not called)");
+		return -1;
+	}
+#endif
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+		snprintf(err, errlen, "the socket received is not an IPv4 or IPv6 socket");
+		return -1;
+	}
+	return 0;
+}
+
+int net_receive_listener(const char *path, int timeout_ms, char *err, size_t errlen)
+{
+	struct sockaddr_un ua;
+	struct timeval tv;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(4 * sizeof(int))]; /* room for a few, so extras can be closed */
+	} ctl;
+	char byte;
+	ssize_t n;
+	int us, fd = -1, flags = 0;
+
+	if (strlen(path) >= sizeof(ua.sun_path)) {
+		snprintf(err, errlen, "%s: the path is too long for a UNIX socket", path);
+		return -1;
+	}
+	us = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (us < 0) {
+		snprintf(err, errlen, "cannot make a UNIX socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ua, 0, sizeof(ua));
+	ua.sun_family = AF_UNIX;
+	memcpy(ua.sun_path, path, strlen(path) + 1);
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	if (setsockopt(us, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(us, (struct sockaddr *)&ua, sizeof(ua)) < 0) {
+		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	memset(&mh, 0, sizeof(mh));
+	memset(&ctl, 0, sizeof(ctl));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+#ifdef MSG_CMSG_CLOEXEC
+	flags |= MSG_CMSG_CLOEXEC; /* no window in which the fd could leak into a child */
+#endif
+	do
+		n = recvmsg(us, &mh, flags);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: no socket received: %s", path,
+			 errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : strerror(errno));
+		goto fail;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		const unsigned char *data = CMSG_DATA(cm);
+		size_t nfd;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int got;
+
+			memcpy(&got, data + i * sizeof(int), sizeof(int));
+			if (fd < 0)
+				fd = got;
+			else
+				close(got); /* one listener per SocketFrom */
+		}
+	}
+	if (mh.msg_flags & MSG_CTRUNC) {
+		snprintf(err, errlen, "%s: more descriptors were sent than expected", path);
+		goto fail;
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: the peer %s without sending a socket (SCM_RIGHTS)", path,
+			 n == 0 ? "closed the connection" : "sent data");
+		goto fail;
+	}
+	if (check_listener(fd, err, errlen) < 0)
+		goto fail;
+	if (set_nonblock_cloexec(fd) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(us);
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	close(us);
+	return -1;
 }
 
 int net_listen(const struct sockaddr *sa, socklen_t len, int backlog)

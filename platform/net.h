@@ -13,6 +13,14 @@
 /* Bind and listen (SO_REUSEADDR; IPV6_V6ONLY on v6 so v4 and v6 can coexist). */
 int net_listen(const struct sockaddr *sa, socklen_t len, int backlog);
 
+/*
+ * SocketFrom: connect to the UNIX socket at `path` and receive one already bound,
+ * listening socket over it (SCM_RIGHTS), waiting at most timeout_ms for it.  The
+ * socket must be a listening SOCK_STREAM IPv4 or IPv6 socket; it is made
+ * non-blocking and close-on-exec.  Returns its fd, or -1 with a message in err.
+ */
+int net_receive_listener(const char *path, int timeout_ms, char *err, size_t errlen);
+
 /* Accept one connection; -1 with EAGAIN when none is waiting.  Sets TCP_NODELAY. */
 int net_accept(int lfd, struct sockaddr_storage *peer, socklen_t *peerlen);
 

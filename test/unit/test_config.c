@@ -1497,10 +1497,6 @@ static void test_not_yet_directives(void **state)
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewriteLocation 1\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewriteDestination 1\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tCheckURL \".*\"\nEnd\n", 4, 2},
-	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErr404 \"/x.html\"\nEnd\n", 4, 2},
-	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tErrorFile 404 \"/x.html\"\nEnd\n", 4, 2},
-	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tSocketFrom \"/s\"\nEnd\n", 4, 2},
-	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tACME \"/var/acme\"\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tHeaderOption no-ssl\nEnd\n", 4, 2},
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewrite\n\t\tPath \"x\"\n\t\tSetPath "
 	     "\"y\"\n\tElse\n\t\tSetPath \"z\"\n\tEnd\nEnd\n",
@@ -2584,6 +2580,50 @@ static void test_size_limits(void **state)
 #undef LH
 }
 
+/* Issue 7: ACME, ErrorFile / ErrNNN, SocketFrom. */
+static void test_edge_directives(void **state)
+{
+	struct run r;
+	struct cfg_listener *l;
+	const struct cfg_errfile *e;
+
+	clean(&r, "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n\tACME \"/var/acme\"\n"
+	          "\tErrorFile 404 \"/p/404.html\"\n\tErr503 \"503.html\"\nEnd\n"
+	          "ListenHTTP\n\tSocketFrom \"/run/pinfold.sock\"\nEnd\n");
+	l = r.cfg->listeners;
+	assert_string_equal(l->acme_dir, "/var/acme");
+	e = l->err_files;
+	assert_int_equal(e->status, 404);
+	assert_string_equal(e->path, "/p/404.html");
+	assert_int_equal(e->next->status, 503);
+	/* relative to the file that names it */
+	assert_non_null(strstr(e->next->path, "/503.html"));
+	assert_true(e->next->path[0] == '/');
+	assert_null(l->socket_from);
+	assert_string_equal(l->next->socket_from, "/run/pinfold.sock");
+	assert_null(l->next->acme_dir);
+	run_free(&r);
+
+#define LH "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 80\n"
+	only_error(LH "\tACME \"acme\"\nEnd\n", 4, 7,
+	           "expected an absolute directory name in quotes after ACME, got \"acme\"");
+	only_error("RootJail \"/jail\"\n" LH "\tACME \"/var/acme\"\nEnd\n", 5, 0,
+	           "the ACME directory \"/var/acme\" is outside RootJail \"/jail\"");
+	only_error(LH "\tErrorFile 418 \"/x\"\nEnd\n", 4, 12,
+	           "expected a status pinfold answers with (400, 401");
+	only_error(LH "\tErrorFile abc \"/x\"\nEnd\n", 4, 12, "after ErrorFile, got \"abc\"");
+	only_error(LH "\tErr404 \"\"\nEnd\n", 4, 9,
+	           "expected the page file name in quotes after Err404");
+	only_error(LH "\tErr404 \"/a\"\n\tErrorFile 404 \"/b\"\nEnd\n", 5, 2,
+	           "a page for 404 was already given in this listener (line 4)");
+	only_error("Err404 \"/a\"\n" LISTENER, 1, 1, "\"Err404\" is not valid at top level");
+	only_error("ListenHTTP\n\tSocketFrom \"/s\"\n\tPort 80\nEnd\n", 3, 2,
+	           "SocketFrom (line 2) replaces Address and Port");
+	only_error(LH "\tSocketFrom \"\"\nEnd\n", 4, 13,
+	           "expected the quoted path of a UNIX socket after SocketFrom");
+#undef LH
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2657,6 +2697,7 @@ int main(void)
 	    cmocka_unit_test(test_rate_limits),
 	    cmocka_unit_test(test_size_limits),
 	    cmocka_unit_test(test_backend_controls),
+	    cmocka_unit_test(test_edge_directives),
 #ifndef PINFOLD_HAVE_TLS
 	    cmocka_unit_test(test_listenhttps_skipped),
 #else

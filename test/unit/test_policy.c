@@ -480,20 +480,20 @@ static void test_replies(void **state)
 	assert_int_equal(policy_conn_open(&pc, &e.px, l, &ss), 0);
 
 	/* the default challenge, and the listener's SetHeader */
-	n = policy_reply(&pc, l, NULL, 401, 1, "GET / HTTP/1.1", 14, out, sizeof(out));
+	n = policy_reply(&pc, l, NULL, 401, 1, "GET / HTTP/1.1", 14, NULL, 0, out, sizeof(out));
 	assert_true(n > 0);
 	assert_non_null(strstr(out, "HTTP/1.1 401 Unauthorized\r\n"));
 	assert_non_null(strstr(out, "\r\nWWW-Authenticate: Basic realm=\"Restricted access\"\r\n"));
 	assert_non_null(strstr(out, "\r\nStrict-Transport-Security: max-age=60\r\n"));
 	/* the service sets its own realm: only that one */
-	n = policy_reply(&pc, l, l->services, 401, 1, NULL, 0, out, sizeof(out));
+	n = policy_reply(&pc, l, l->services, 401, 1, NULL, 0, NULL, 0, out, sizeof(out));
 	assert_true(n > 0);
 	assert_non_null(
 	    strstr(out, "\r\nWWW-Authenticate: Basic realm=\"Home\", charset=\"UTF-8\"\r\n"));
 	assert_null(strstr(out, "Restricted access"));
 	/* 429: Retry-After in whole seconds, rounded up */
 	pc.retry_ms = 1001;
-	n = policy_reply(&pc, l, NULL, 429, 0, NULL, 0, out, sizeof(out));
+	n = policy_reply(&pc, l, NULL, 429, 0, NULL, 0, NULL, 0, out, sizeof(out));
 	assert_true(n > 0);
 	assert_non_null(strstr(out, "\r\nRetry-After: 2\r\n"));
 	assert_non_null(strstr(out, "\r\nConnection: close\r\n"));

@@ -103,6 +103,36 @@ static void test_error_page_extra(void **state)
 	assert_int_equal(reply_error_extra(401, 0, "", out, 40), -1);
 }
 
+/* ErrorFile pages: the file's bytes exactly, framed, never cut. */
+static void test_error_page_file(void **state)
+{
+	static const char page[] = "<p>down for \0maintenance</p>\n"; /* a NUL is just a byte */
+	int n = reply_error_page(503, 1, "", page, sizeof(page) - 1, out, sizeof(out));
+
+	assert_well_framed(n);
+	assert_int_equal(memcmp(out + n - (int)(sizeof(page) - 1), page, sizeof(page) - 1), 0);
+	assert_non_null(strstr(out, "\r\nContent-Length: 29\r\n"));
+	n = reply_error_page(404, 0, "", "", 0, out, sizeof(out));
+	assert_true(n > 0 && strcmp(out + n - 4, "\r\n\r\n") == 0);
+	assert_non_null(strstr(out, "\r\nContent-Length: 0\r\n"));
+	/* a page that does not fit is refused, not truncated */
+	assert_int_equal(reply_error_page(503, 1, "", page, sizeof(page) - 1, out, 120), -1);
+}
+
+/* An ACME challenge answer: 200, text/plain, the file's bytes. */
+static void test_content(void **state)
+{
+	int n = reply_content(1, "text/plain", "tok.thumb", 9, out, sizeof(out));
+
+	assert_well_framed(n);
+	assert_int_equal(strncmp(out, "HTTP/1.1 200 OK\r\n", 17), 0);
+	assert_non_null(strstr(out, "\r\nContent-Type: text/plain\r\n"));
+	assert_string_equal(out + n - 9, "tok.thumb");
+	n = reply_content(0, "text/plain", "x", 1, out, sizeof(out));
+	assert_non_null(strstr(out, "\r\nConnection: close\r\n"));
+	assert_int_equal(reply_content(1, "text/plain", "tok.thumb", 9, out, 90), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +142,8 @@ int main(void)
 		cmocka_unit_test(test_redirect_body_escaped),
 		cmocka_unit_test(test_too_small),
 		cmocka_unit_test(test_error_page_extra),
+		cmocka_unit_test(test_error_page_file),
+		cmocka_unit_test(test_content),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
