@@ -102,6 +102,18 @@ check "port installs the sample it lists" grep -q 'pinfold.cfg.sample' "$port/Ma
 check "the sample config exists in the tree" test -f "$top/configs/demo.cfg"
 check "CMake installs pinfold into sbin (as the plist says)" \
 	grep -q 'install(TARGETS pinfold RUNTIME DESTINATION sbin)' "$top/CMakeLists.txt"
+# CMake installs every core/*.5 and core/*.8 under share/man; the ports framework gzips
+# them, so each one is a .gz line of the plist, and each man line has its page.
+for page in "$top"/core/*.[58]; do
+	name=${page##*/}
+	check "port plist: share/man/man${name##*.}/$name.gz" \
+		grep -qx "share/man/man${name##*.}/$name.gz" "$port/pkg-plist"
+done
+check "port plist: every man page listed is in core/" sh -c 'for m in $(sed -n "s|^share/man/man[0-9]/||p" "$1"); do
+	[ -f "$2/core/${m%.gz}" ] || exit 1; done' sh "$port/pkg-plist" "$top"
+check "CMake installs the man pages under share/man (as the plist says)" sh -c \
+	'grep -q "DESTINATION share/man/man5)" "$1" && grep -q "DESTINATION share/man/man8)" "$1"' \
+	sh "$top/CMakeLists.txt"
 
 # ---- the pfSense package ---------------------------------------------------------------
 for v in PORTNAME PORTVERSION CATEGORIES MASTER_SITES DISTFILES MAINTAINER COMMENT RUN_DEPENDS \
