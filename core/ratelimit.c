@@ -7,6 +7,7 @@
  * per P ms refill exactly, with no rounding drift, at any rate.
  */
 #include "ratelimit.h"
+#include "lru.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +25,13 @@ struct rl_bucket {
 	struct rl_key key; /* memset before filling: padding is part of the hashed bytes */
 	uint64_t credit;
 	uint64_t last; /* ms of the last refill */
-	struct rl_bucket *newer, *older;
+	struct lru_link lru;
 	UT_hash_handle hh;
 };
 
 struct rl_table {
 	struct rl_bucket *hash;
-	struct rl_bucket *newest, *oldest;
+	struct lru lru; /* newest first: eviction takes the oldest */
 	uint32_t n, max;
 	uint64_t evictions;
 };
@@ -58,30 +59,6 @@ void rl_free(struct rl_table *t)
 	free(t);
 }
 
-static void unlink_bucket(struct rl_table *t, struct rl_bucket *b)
-{
-	if (b->newer)
-		b->newer->older = b->older;
-	else
-		t->newest = b->older;
-	if (b->older)
-		b->older->newer = b->newer;
-	else
-		t->oldest = b->newer;
-	b->newer = b->older = NULL;
-}
-
-static void push_newest(struct rl_table *t, struct rl_bucket *b)
-{
-	b->older = t->newest;
-	b->newer = NULL;
-	if (t->newest)
-		t->newest->newer = b;
-	t->newest = b;
-	if (!t->oldest)
-		t->oldest = b;
-}
-
 static uint64_t capacity(const struct rl_rate *r)
 {
 	return (uint64_t)(r->burst ? r->burst : 1) * r->period_ms;
@@ -95,13 +72,12 @@ static struct rl_bucket *lookup(struct rl_table *t, const struct rl_key *k, cons
 
 	HASH_FIND(hh, t->hash, k, sizeof(*k), b);
 	if (b) {
-		unlink_bucket(t, b);
-		push_newest(t, b);
+		lru_touch(&t->lru, &b->lru);
 		return b;
 	}
-	if (t->n >= t->max && t->oldest) {
-		b = t->oldest;
-		unlink_bucket(t, b);
+	if (t->n >= t->max && t->lru.oldest) {
+		b = LRU_ENTRY(t->lru.oldest, struct rl_bucket, lru);
+		lru_unlink(&t->lru, &b->lru);
 		HASH_DEL(t->hash, b);
 		t->n--;
 		t->evictions++;
@@ -119,7 +95,7 @@ static struct rl_bucket *lookup(struct rl_table *t, const struct rl_key *k, cons
 		free(b);
 		return NULL;
 	}
-	push_newest(t, b);
+	lru_push_newest(&t->lru, &b->lru);
 	t->n++;
 	return b;
 }

@@ -4,6 +4,7 @@
  * responses for each Session Type.
  */
 #include "session.h"
+#include "lru.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ struct sess_entry {
 	uint64_t expires; /* ms */
 	uint64_t ttl_ms;
 	unsigned be;
-	struct sess_entry *newer, *older;
+	struct lru_link lru;
 	UT_hash_handle hh;
 	size_t klen;
 	unsigned char key[]; /* 4 bytes of slot, then the key */
@@ -27,7 +28,7 @@ struct sess_entry {
 
 struct sess_table {
 	struct sess_entry *hash;
-	struct sess_entry *newest, *oldest;
+	struct lru lru; /* newest first: eviction takes the oldest */
 	uint32_t n, max;
 	uint64_t evictions;
 };
@@ -55,33 +56,14 @@ void sess_free(struct sess_table *t)
 	free(t);
 }
 
-static void unlink_entry(struct sess_table *t, struct sess_entry *e)
+static struct sess_entry *oldest(const struct sess_table *t)
 {
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		t->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		t->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void push_newest(struct sess_table *t, struct sess_entry *e)
-{
-	e->older = t->newest;
-	e->newer = NULL;
-	if (t->newest)
-		t->newest->newer = e;
-	t->newest = e;
-	if (!t->oldest)
-		t->oldest = e;
+	return LRU_ENTRY(t->lru.oldest, struct sess_entry, lru);
 }
 
 static void remove_entry(struct sess_table *t, struct sess_entry *e)
 {
-	unlink_entry(t, e);
+	lru_unlink(&t->lru, &e->lru);
 	HASH_DEL(t->hash, e);
 	t->n--;
 	free(e);
@@ -122,8 +104,7 @@ int sess_find(struct sess_table *t, uint32_t slot, const char *key, size_t len, 
 		return -1;
 	}
 	e->expires = now + e->ttl_ms;
-	unlink_entry(t, e);
-	push_newest(t, e);
+	lru_touch(&t->lru, &e->lru);
 	return (int)e->be;
 }
 
@@ -137,13 +118,13 @@ int sess_pin(struct sess_table *t, uint32_t slot, const char *key, size_t len, u
 	if (!klen)
 		return -1;
 	if (e) {
-		unlink_entry(t, e);
+		lru_unlink(&t->lru, &e->lru);
 	} else {
 		/* the least recently used are the likeliest to have expired */
-		for (int i = 0; i < SWEEP_MAX && t->oldest && t->oldest->expires <= now; i++)
-			remove_entry(t, t->oldest);
-		if (t->n >= t->max && t->oldest) {
-			remove_entry(t, t->oldest);
+		for (int i = 0; i < SWEEP_MAX && oldest(t) && oldest(t)->expires <= now; i++)
+			remove_entry(t, oldest(t));
+		if (t->n >= t->max && oldest(t)) {
+			remove_entry(t, oldest(t));
 			t->evictions++;
 		}
 		e = calloc(1, sizeof(*e) + klen);
@@ -161,7 +142,7 @@ int sess_pin(struct sess_table *t, uint32_t slot, const char *key, size_t len, u
 	e->be = be;
 	e->ttl_ms = ttl_ms;
 	e->expires = now + ttl_ms;
-	push_newest(t, e);
+	lru_push_newest(&t->lru, &e->lru);
 	return 0;
 }
 
