@@ -144,6 +144,7 @@ struct cfg_service {
 	struct cfg_rate *rate;        /* RateLimit, or NULL */
 	struct cfg_cond *resp_remove; /* Rewrite response: DeleteHeader */
 	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
+	unsigned id; /* 0 .. config.nservices-1, for runtime counters (core/control.c) */
 };
 
 struct cfg_listener {
@@ -181,6 +182,7 @@ struct cfg_listener {
 	unsigned max_headers;         /* MaxHeaders: header fields, 0 = parser limit */
 	struct cfg_cond *resp_remove; /* Rewrite response: DeleteHeader */
 	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
+	unsigned id; /* 0 .. config.nlisteners-1, config order */
 };
 
 struct config {
@@ -221,6 +223,9 @@ struct config {
 	unsigned rate_entries;      /* RateLimitEntries: bucket table cap */
 	unsigned max_conns;         /* MaxConnections, 0 = only the fd budget */
 	unsigned max_conns_ip;      /* MaxConnsPerIP, 0 = no cap */
+	/* Status and control (pinfoldctl), added by config.c */
+	char *control;              /* Control: UNIX socket path, NULL = none */
+	unsigned nlisteners, nservices; /* for runtime counters indexed by id */
 };
 
 /*

@@ -341,6 +341,7 @@ static void conn_free(struct conn *c)
 	buf_release(&px->pool, &c->uout);
 	free(c->logtext);
 	policy_conn_close(&c->pol, px); /* issue 4 hook: MaxConnsPerIP count */
+	c->gen->lis[c->lis->id].conns--;
 	gen_unref(c->gen);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -432,6 +433,7 @@ static void start_request(struct conn *c)
 	rc = policy_request_head(&c->pol, c->lis, buf, buf_len(&c->cin), rc, m);
 	if (rc == 0)
 		return;
+	c->gen->lis[c->lis->id].requests++;
 	if (rc < 0) {
 		c->req_keep = 0;
 		c->rq = RQ_HEAD;
@@ -473,6 +475,7 @@ static void start_request(struct conn *c)
 		local_reply(c, 503);
 		return;
 	}
+	c->gen->svc_requests[svc->id]++;
 	status = policy_service(&c->pol, svc); /* issue 4 hook: service RateLimit, login limit */
 	if (status) {
 		buf_consume(&c->cin, (size_t)rc);
@@ -1167,6 +1170,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 		return -1;
 	}
 	c->cev = POLLIN;
+	c->gen->lis[c->lis->id].conns++;
 	c->next = px->conns;
 	if (px->conns)
 		px->conns->prev = c;

@@ -14,4 +14,13 @@ void health_stop(struct proxy *px);
 /* Probe every dead backend now (also called by the tick). */
 void health_check_now(struct proxy *px);
 
+enum health_probe { HEALTH_ALIVE, HEALTH_PROBING, HEALTH_DEAD };
+/*
+ * Probe one backend of the current generation now, if it is dead and no probe
+ * is in flight (for pinfoldctl's check).  Says where it stands right after:
+ * alive (already, or the connect completed at once), probing, or still dead
+ * (refused at once).
+ */
+enum health_probe health_probe_now(struct proxy *px, unsigned id);
+
 #endif

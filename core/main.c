@@ -2,8 +2,9 @@
  * main.c - command line (Pound 4's options), start-up order and exit codes.
  *
  * Start-up order matters for safety: parse the config, bind the listeners
- * and resolve User/Group while still root, detach, write the pid file, then
- * chroot and drop privileges before the first accept.
+ * and the Control socket and resolve User/Group while still root, detach,
+ * write the pid file, hand the Control socket to User/Group, then chroot and
+ * drop privileges before the first accept.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "priv.h"
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 	char *cfg_path = NULL;
 	int nerr, rc = 1;
 
+	memset(&px, 0, sizeof(px)); /* proxy_free() below may run before proxy_init() */
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	log_init(1, LOG_DAEMON, o.verbose);
@@ -200,6 +203,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
 	}
+	/* the socket is 0600: only the user we become (and root) may talk to it */
+	if ((pv.set_uid || pv.set_gid) &&
+	    control_chown(&px, pv.set_uid ? pv.uid : (uid_t)-1, pv.set_gid ? pv.gid : (gid_t)-1) < 0)
+		goto fail;
 	if (priv_drop(&pv, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;

@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "conn.h"
+#include "control.h"
 #include "health.h"
 #include "log.h"
 #include "net.h"
@@ -61,18 +62,25 @@ static int fd_budget(void)
  * "/var/jail/pound/x.pem" with RootJail "/var/jail/pound" is "/x.pem".
  * That lets a config written for the first start be reloaded as it is.
  */
-static const char *jail_path(const struct proxy *px, const char *path)
+const char *proxy_jail_rel(const char *jail, const char *path)
 {
 	size_t jl;
 
-	if (!px->jail || !path)
+	if (!jail || !path)
 		return path;
-	jl = strlen(px->jail);
-	while (jl > 1 && px->jail[jl - 1] == '/')
+	jl = strlen(jail);
+	while (jl > 1 && jail[jl - 1] == '/')
 		jl--;
-	if (strncmp(path, px->jail, jl) == 0 && path[jl] == '/')
+	if (strncmp(path, jail, jl) == 0 && path[jl] == '/')
 		return path + jl;
-	return path;
+	return NULL;
+}
+
+static const char *jail_path(const struct proxy *px, const char *path)
+{
+	const char *rel = proxy_jail_rel(px->jail, path);
+
+	return rel ? rel : path;
 }
 
 /* ---- generations ------------------------------------------------------------------ */
@@ -81,6 +89,8 @@ static void gen_free(struct gen *g)
 {
 	policy_gen_free(g); /* issue 4 hook */
 	backends_free(g);
+	free(g->lis);
+	free(g->svc_requests);
 	config_free(g->cfg);
 	free(g);
 }
@@ -127,6 +137,12 @@ static struct gen *gen_new(struct proxy *px, struct config *cfg)
 	g->cfg = cfg;
 	g->px = px;
 	g->refs = 1;
+	g->lis = calloc(cfg->nlisteners + 1, sizeof(*g->lis));
+	g->svc_requests = calloc(cfg->nservices + 1, sizeof(*g->svc_requests));
+	if (!g->lis || !g->svc_requests) {
+		gen_free(g);
+		return NULL;
+	}
 	/* issue 4 hook: policy_gen_init reads the BasicAuth password files */
 	if (backends_init(g) < 0 || gen_tls(px, g) < 0 || policy_gen_init(g, px->gen, px->jail) < 0) {
 		gen_free(g);
@@ -146,6 +162,10 @@ static void gen_carry_state(struct gen *to, const struct gen *from)
 
 			if (nb->addrlen == ob->addrlen && memcmp(&nb->addr, &ob->addr, nb->addrlen) == 0) {
 				to->be[i].alive = from->be[j].alive;
+				if (from->be[j].ctl_set) { /* an operator's choice outlives a reload */
+					to->be[i].disabled = from->be[j].disabled;
+					to->be[i].ctl_set = 1;
+				}
 				break;
 			}
 		}
@@ -307,6 +327,7 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	px->cfg_path = path;
 	px->sigfd = -1;
 	px->now = clock_ms();
+	px->started = px->now;
 	px->rng = (uint32_t)(px->now ^ ((uint64_t)getpid() << 16)) | 1;
 	px->maxconns = (maxfds - FD_RESERVE) / 2;
 	timer_init(&px->alive_timer, NULL, px);
@@ -326,6 +347,8 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	for (int i = 0; i < px->nlsocks; i++)
 		log_msg(LOG_DEBUG, "listening on %s%s", px->lsocks[i].lis->addr_text,
 			px->lsocks[i].tls ? " (TLS)" : "");
+	if (cfg->control && control_open(px, cfg->control) < 0)
+		return -1;
 	return 0;
 }
 
@@ -360,6 +383,9 @@ int proxy_reload(struct proxy *px)
 	    (cfg->group == NULL) != (old->group == NULL) ||
 	    (cfg->group && strcmp(cfg->group, old->group) != 0))
 		log_msg(LOG_WARNING, "reload: User, Group and RootJail changes need a restart");
+	if (!control_same_path(px->ctl, cfg->control))
+		log_msg(LOG_WARNING, "reload: a Control change needs a restart; the socket in use "
+				     "stays as it is");
 	g = gen_new(px, cfg);
 	if (!g) {
 		log_msg(LOG_ERR, "reload failed; still running the previous configuration");
@@ -453,7 +479,7 @@ int proxy_run(struct proxy *px)
 		log_msg(LOG_ERR, "cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
-	if (lsocks_watch(px) < 0)
+	if (lsocks_watch(px) < 0 || control_start(px) < 0)
 		return 1;
 	px->now = clock_ms();
 	if (health_start(px) < 0)
@@ -492,6 +518,7 @@ int proxy_run(struct proxy *px)
 void proxy_free(struct proxy *px)
 {
 	conn_close_all(px);
+	control_close(px);
 	policy_proxy_free(px); /* issue 4 hook */
 	if (px->ev)
 		close_listeners(px);

@@ -19,12 +19,14 @@ struct upconn;
 struct tls_ctx;
 struct policy_state;
 struct connlimit;
+struct control;
 
 /* Runtime state of one backend, indexed by cfg_backend.id. */
 struct be_state {
 	uint8_t alive;
 	uint8_t disabled;   /* by config or at runtime */
 	uint8_t probing;    /* a health probe is in flight */
+	uint8_t ctl_set;    /* `disabled` was set by pinfoldctl: a reload keeps it */
 	int probe_fd;
 	int iwrr_cw;        /* interleaved weighted round robin: current weight */
 	uint32_t active;    /* requests in flight */
@@ -48,6 +50,14 @@ struct gen {
 	struct proxy *px;
 	int refs;            /* connections using it, plus one while it is current */
 	struct policy_state *pstate; /* issue 4 hook: rate-limit table, BasicAuth files */
+	struct lis_stats *lis;   /* by cfg_listener.id: counters pinfoldctl shows */
+	uint64_t *svc_requests;  /* by cfg_service.id: requests routed to it */
+};
+
+/* Counters of one listener, in the generation its connections started with. */
+struct lis_stats {
+	uint64_t requests; /* request heads read */
+	uint32_t conns;    /* client connections open */
 };
 
 struct lsock {
@@ -73,6 +83,8 @@ struct proxy {
 	int stopping;             /* SIGTERM seen: finish in-flight work, then exit */
 	uint64_t stop_deadline;
 	struct timer alive_timer; /* the Alive health-check tick */
+	struct control *ctl;      /* the Control socket and its clients, or NULL */
+	uint64_t started;         /* monotonic ms at start, for the uptime pinfoldctl shows */
 	uint32_t rng;
 	int sigfd;
 	uint64_t now;             /* monotonic ms, refreshed every loop turn */
@@ -91,6 +103,12 @@ int proxy_check_files(struct config *cfg);
 void proxy_jailed(struct proxy *px, const char *jail);
 /* Re-read the config and certificates; on any error keep running the old ones. */
 int proxy_reload(struct proxy *px);
+/*
+ * A path from the config as seen from inside the jail: "/var/jail/p/run/s" with
+ * jail "/var/jail/p" is "/run/s"; NULL when it lies outside; path itself when
+ * jail is NULL.
+ */
+const char *proxy_jail_rel(const char *jail, const char *path);
 /* Drop a connection's reference to its generation. */
 void gen_unref(struct gen *g);
 /* Start watching listeners and signals; run until stopped.  Returns the exit code. */
