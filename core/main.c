@@ -35,19 +35,10 @@ struct opts {
  */
 static void pidfile_remove(const char *path, const char *jail)
 {
-	size_t jl;
+	const char *here = path ? proxy_jail_rel(jail, path) : NULL;
 
-	if (!path)
-		return;
-	if (!jail) {
-		unlink(path);
-		return;
-	}
-	jl = strlen(jail);
-	while (jl > 1 && jail[jl - 1] == '/')
-		jl--;
-	if (strncmp(path, jail, jl) == 0 && path[jl] == '/')
-		unlink(path + jl);
+	if (here)
+		unlink(here);
 }
 
 static void usage(FILE *f)
@@ -142,7 +133,7 @@ int main(int argc, char **argv)
 	struct proxy px;
 	struct priv pv;
 	char err[256];
-	const char *pidfile = NULL;
+	char *pidfile = NULL; /* a copy: the config naming it is freed by a reload */
 	char *cfg_path = NULL;
 	int nerr, rc = 1;
 
@@ -194,7 +185,11 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
 	}
-	pidfile = o.pidfile ? o.pidfile : px.gen->cfg->pidfile;
+	if ((o.pidfile || px.gen->cfg->pidfile) &&
+	    !(pidfile = strdup(o.pidfile ? o.pidfile : px.gen->cfg->pidfile))) {
+		log_msg(LOG_ERR, "out of memory");
+		goto fail;
+	}
 	if (pidfile && pidfile[0] != '/') {
 		log_msg(LOG_ERR, "the pid file must be an absolute path: %s", pidfile);
 		goto fail;
@@ -219,6 +214,7 @@ int main(int argc, char **argv)
 fail:
 	proxy_free(&px);
 out:
+	free(pidfile);
 	free(cfg_path);
 	tls_exit();
 	config_free(cfg);

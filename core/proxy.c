@@ -354,7 +354,11 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 
 void proxy_jailed(struct proxy *px, const char *jail)
 {
-	px->jail = jail;
+	/* a copy: the config holding `jail` is freed by the first reload */
+	free(px->jail);
+	px->jail = jail ? strdup(jail) : NULL;
+	if (jail && !px->jail)
+		log_msg(LOG_ERR, "out of memory: reloads will look for files outside the jail");
 }
 
 static void diag_log(void *ctx, int is_error, const char *msg)
@@ -531,5 +535,6 @@ void proxy_free(struct proxy *px)
 	ev_free(px->ev);
 	if (px->sigfd >= 0)
 		close(px->sigfd);
+	free(px->jail);
 	memset(px, 0, sizeof(*px));
 }

@@ -70,7 +70,7 @@ struct lsock {
 struct proxy {
 	struct gen *gen;          /* the current generation */
 	const char *cfg_path;     /* the file to read again on SIGHUP */
-	const char *jail;         /* RootJail we are chrooted into, or NULL */
+	char *jail;               /* RootJail we are chrooted into (our copy), or NULL */
 	struct evloop *ev;
 	struct timers timers;
 	struct bufpool pool;
