@@ -805,19 +805,23 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 	struct stat sb;
 	int fd, rc;
 
-	if (lstat(path, &sb) < 0)
-		return errno == ENOENT ? 0 : -1;
+	if (lstat(path, &sb) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_msg(LOG_ERR, "Control %s: %s", path, strerror(errno));
+		return -1;
+	}
 	if (!S_ISSOCK(sb.st_mode)) {
 		log_msg(LOG_ERR, "Control %s: the file exists and is not a socket; not touching it",
 		        path);
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
 	/* non-blocking: a live server with a full backlog must not hang the start */
-	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
-		close(fd);
+	if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		log_msg(LOG_ERR, "Control %s: cannot test the socket: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
@@ -831,7 +835,12 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 	}
 	close(fd);
 	log_msg(LOG_NOTICE, "Control %s: removing the stale socket of an earlier run", path);
-	return unlink(path);
+	if (unlink(path) < 0) {
+		log_msg(LOG_ERR, "Control %s: cannot remove the stale socket: %s", path,
+		        strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int control_open(struct proxy *px, const char *path)
@@ -868,7 +877,9 @@ int control_open(struct proxy *px, const char *path)
 	umask(old);
 	if (rc < 0)
 		goto fail;
-	if (listen(ctl->fd, CTL_MAX_CLIENTS) < 0 || lstat(path, &sb) < 0) {
+	/* umask should have done it; where sockets ignore it, chmod the file */
+	if (listen(ctl->fd, CTL_MAX_CLIENTS) < 0 || lstat(path, &sb) < 0 ||
+	    ((sb.st_mode & 077) && chmod(path, 0600) < 0)) {
 		unlink(path);
 		goto fail;
 	}

@@ -352,6 +352,14 @@ class Control(pftest.TestCase):
         with open(self.sock) as f:
             self.assertEqual(f.read(), "precious\n")
 
+        missing = os.path.join(self.dir, "no-such-dir", "ctl.sock")
+        pf = self.start(sock=missing, name="nodir", wait=False)
+        self.assertNotEqual(pf.wait_exit(10), 0)
+        pf.expect_nonzero = True
+        self.assertIn("cannot create the Control socket %s: No such file or directory"
+                      % missing, pf.stderr())
+        self.assertFalse(pftest.accepts(PROXY, self.port))
+
     # ---- root: the socket belongs to User ---------------------------------------------------
     @unittest.skipUnless(os.geteuid() == 0, "owner change needs root")
     def test_root_socket_owned_by_user(self):
