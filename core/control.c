@@ -423,7 +423,6 @@ struct lister {
 	struct ctl_out *o;
 	struct table svc, be;
 	int json;
-	int nsvc; /* JSON: services written in the current array */
 };
 
 static void list_backend(struct lister *ls, const char *spath, unsigned bi,
@@ -606,7 +605,6 @@ static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_ou
 	struct gen *g = px->gen;
 	const struct config *cfg = g->cfg;
 	unsigned ids[CTL_MAX_IDS];
-	char err[256];
 	int n = 0, shown = 0;
 
 	if (rq->cmd == CTL_LIST) {
@@ -616,6 +614,8 @@ static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_ou
 		return;
 	}
 	if (rq->arg[0] || rq->cmd != CTL_CHECK) {
+		char err[256];
+
 		n = control_find_backends(cfg, rq->arg, ids, CTL_MAX_IDS, err, sizeof(err));
 		if (n < 0) {
 			out_printf(o, "ERR %s\n", err);
@@ -935,8 +935,10 @@ void control_close(struct proxy *px)
 
 	if (!ctl)
 		return;
-	while (ctl->clients)
-		client_close(ctl->clients);
+	for (struct ctl_client *cl = ctl->clients, *next; cl; cl = next) {
+		next = cl->next;
+		client_close(cl);
+	}
 	ev_del(px->ev, ctl->fd);
 	close(ctl->fd);
 	/* chrooted, the file is reachable only from inside the jail */
