@@ -1,7 +1,7 @@
 #!/bin/sh
 # .ci/fuzz.sh [SECONDS] - bounded libFuzzer run of every harness in test/fuzz/ (request,
-# response, chunked, config), SECONDS each (default 45, or PINFOLD_FUZZ_SECONDS), through
-# test/fuzz/run.sh.  The request harness also starts from the smuggling corpus
+# response, chunked, config, control), SECONDS each (default 45, or PINFOLD_FUZZ_SECONDS),
+# through test/fuzz/run.sh.  The request harness also starts from the smuggling corpus
 # (test/smuggling/payloads/*.raw).  Exit non-zero if any harness finds a crash; the
 # crashing inputs are printed (base64) so a CI log is enough to turn them into unit tests.
 #

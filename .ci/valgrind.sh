@@ -33,7 +33,7 @@ jobs=${PINFOLD_VALGRIND_JOBS:-2}
 
 start=$(date +%s)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINFOLD_WERROR=ON >/dev/null
-cmake --build "$build" --target pinfold -j "$jobs"
+cmake --build "$build" --target pinfold pinfoldctl -j "$jobs" # integ/control runs both
 bin="$root/$build/pinfold"
 case "$build" in /*) bin="$build/pinfold" ;; esac
 

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/un.h>
 
 #ifdef PINFOLD_HAVE_TLS
 #define HAVE_TLS 1
@@ -740,6 +741,34 @@ static void h_string(struct parser *p, const struct stmt *st, const struct direc
 	}
 }
 
+/*
+ * Control "/path": the UNIX socket pinfoldctl talks to (core/control.c).  Pound's
+ * block form (Socket, Mode, ChangeOwner) is not implemented: the mode is always 0600
+ * and the owner always User/Group.
+ */
+static void h_control(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	const struct cfg_tok *t = &st->tok[1];
+
+	if (st->n == 1) {
+		err_at(p, &st->tok[0],
+		       "the block form of Control (Socket, Mode, ChangeOwner ... End) is a Pound "
+		       "feature pinfold does not implement yet; write Control \"/path/to/socket\"");
+		push_skip(p, d, &st->tok[0]);
+		return;
+	}
+	if (t->len == 0 || t->text[0] != '/') {
+		err_at(p, t, "expected %s after Control, got \"%s\"", d->want, t->text);
+		return;
+	}
+	if (t->len >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		err_at(p, t, "the Control socket path is too long (%zu bytes, at most %zu)",
+		       t->len, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return;
+	}
+	p->cfg->control = dupstr(p, t->text);
+}
+
 enum { B_DAEMON, B_STRIP };
 
 static int was_given(const struct frame *f, const char *name);
@@ -942,6 +971,7 @@ static void h_listen(struct parser *p, const struct stmt *st, const struct direc
 	l->log_level = -1;
 	l->client_to = -1; /* the global Client, resolved at the end */
 	l->strip_forwarded = 1;
+	l->id = p->cfg->nlisteners++;
 	l->file = st->tok[0].file;
 	l->line = st->tok[0].line;
 	for (tail = &p->cfg->listeners; *tail; tail = &(*tail)->next)
@@ -979,6 +1009,7 @@ static void h_service(struct parser *p, const struct stmt *st, const struct dire
 	}
 	s->file = st->tok[0].file;
 	s->line = st->tok[0].line;
+	s->id = p->cfg->nservices++;
 	s->name = dupstr(p, st->n > 1 ? st->tok[1].text : "");
 	for (tail = list; *tail; tail = &(*tail)->next) {
 		if (st->n > 1 && st->tok[1].len && strcmp((*tail)->name, st->tok[1].text) == 0)
@@ -2673,6 +2704,8 @@ static const struct directive directives[] = {
     {"Group", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_GROUP, "a group name"},
     {"RootJail", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_JAIL, "an absolute directory path"},
     {"PIDFile", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_PIDFILE, "a file name"},
+    {"Control", h_control, X_G, 0, 1, F_ONCE, BLK_NOARGS, 0,
+     "an absolute path for the control socket"},
     {"Daemon", h_bool, X_G, 1, 1, F_ONCE, BLK_NO, B_DAEMON, "a boolean (0 or 1)"},
     {"LogFacility", h_logfacility, X_G, 1, 1, F_ONCE, BLK_NO, 0, "a syslog facility name"},
     {"Alive", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_ALIVE, "a number of seconds"},
@@ -2804,7 +2837,6 @@ static const struct directive directives[] = {
     NOTYET("HeaderOption", X_G | X_LI, BLK_NO),
     NOTYET("ECDHCurve", X_G, BLK_NO),
     NOTYET("SSLEngine", X_G, BLK_NO),
-    NOTYET("Control", X_G, BLK_NOARGS),
     NOTYET("Anonymise", X_G, BLK_NO),
     NOTYET("Anonymize", X_G, BLK_NO),
     NOTYET("BackendStats", X_G, BLK_NO),
@@ -3274,6 +3306,7 @@ void config_free(struct config *cfg)
 	free(cfg->group);
 	free(cfg->root_jail);
 	free(cfg->pidfile);
+	free(cfg->control);
 	for (int i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

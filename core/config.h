@@ -184,6 +184,7 @@ struct cfg_service {
 	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
 	/* Backend controls (issue 7), added by config.c */
 	struct cfg_session *session;  /* Session, or NULL */
+	unsigned id; /* 0 .. config.nservices-1, for runtime counters (core/control.c) */
 };
 
 /* ErrorFile NNN "file" / ErrNNN "file": the page is read when the config is applied. */
@@ -241,6 +242,7 @@ struct cfg_listener {
 	struct cfg_errfile *err_files; /* ErrorFile / ErrNNN pages of this listener */
 	char *socket_from;            /* SocketFrom "/path": receive the listening socket, or NULL */
 	int socket_line;
+	unsigned id; /* 0 .. config.nlisteners-1, config order */
 };
 
 struct config {
@@ -284,6 +286,9 @@ struct config {
 	/* Backend controls (issue 7), added by config.c */
 	struct cfg_hcheck *hchecks; /* every HealthCheck, owner of them */
 	unsigned nsessions;         /* Session blocks (table slots) */
+	/* Status and control (pinfoldctl), added by config.c */
+	char *control;              /* Control: UNIX socket path, NULL = none */
+	unsigned nlisteners, nservices; /* for runtime counters indexed by id */
 };
 
 /*

@@ -352,6 +352,7 @@ static void conn_free(struct conn *c)
 	free(c->logtext);
 	free(c->skey);
 	policy_conn_close(&c->pol, px); /* issue 4 hook: MaxConnsPerIP count */
+	c->gen->lis[c->lis->id].conns--;
 	gen_unref(c->gen);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -480,6 +481,7 @@ static void start_request(struct conn *c)
 	rc = policy_request_head(&c->pol, c->lis, buf, buf_len(&c->cin), rc, m);
 	if (rc == 0)
 		return;
+	c->gen->lis[c->lis->id].requests++;
 	if (rc < 0) {
 		c->req_keep = 0;
 		c->req_method = M_UNKNOWN; /* not known to be a HEAD: the page is sent whole */
@@ -529,6 +531,7 @@ static void start_request(struct conn *c)
 		local_reply(c, 503);
 		return;
 	}
+	c->gen->svc_requests[svc->id]++;
 	status = policy_service(&c->pol, svc); /* issue 4 hook: service RateLimit, login limit */
 	if (status) {
 		buf_consume(&c->cin, (size_t)rc);
@@ -1250,6 +1253,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 		return -1;
 	}
 	c->cev = POLLIN;
+	c->gen->lis[c->lis->id].conns++;
 	c->next = px->conns;
 	if (px->conns)
 		px->conns->prev = c;

@@ -97,6 +97,15 @@ void health_check_now(struct proxy *px)
 	}
 }
 
+enum health_probe health_probe_now(struct proxy *px, unsigned id)
+{
+	struct be_state *st = &px->gen->be[id];
+
+	if (!st->alive && !st->probing)
+		probe_start(px, st);
+	return st->alive ? HEALTH_ALIVE : st->probing ? HEALTH_PROBING : HEALTH_DEAD;
+}
+
 static void alive_tick(struct timer *t, void *arg)
 {
 	struct proxy *px = arg;

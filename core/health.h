@@ -18,5 +18,13 @@ void health_check_now(struct proxy *px);
 
 /* A probe of st's backend ended (ok, or why it failed): revive or mark it dead. */
 void health_result(struct be_state *st, int ok, const char *why);
+enum health_probe { HEALTH_ALIVE, HEALTH_PROBING, HEALTH_DEAD };
+/*
+ * Probe one backend of the current generation now, if it is dead and no probe
+ * is in flight (for pinfoldctl's check).  Says where it stands right after:
+ * alive (already, or the connect completed at once), probing, or still dead
+ * (refused at once).
+ */
+enum health_probe health_probe_now(struct proxy *px, unsigned id);
 
 #endif

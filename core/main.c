@@ -2,8 +2,9 @@
  * main.c - command line (Pound 4's options), start-up order and exit codes.
  *
  * Start-up order matters for safety: parse the config, bind the listeners
- * and resolve User/Group while still root, detach, write the pid file, then
- * chroot and drop privileges before the first accept.
+ * and the Control socket and resolve User/Group while still root, detach,
+ * write the pid file, hand the Control socket to User/Group, then chroot and
+ * drop privileges before the first accept.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 
@@ -14,9 +15,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "priv.h"
+#include "file.h"
 #include "proxy.h"
 #include "sig.h"
 #include "tls.h"
@@ -34,19 +37,10 @@ struct opts {
  */
 static void pidfile_remove(const char *path, const char *jail)
 {
-	size_t jl;
+	const char *here = path ? file_jail_rel(jail, path) : NULL;
 
-	if (!path)
-		return;
-	if (!jail) {
-		unlink(path);
-		return;
-	}
-	jl = strlen(jail);
-	while (jl > 1 && jail[jl - 1] == '/')
-		jl--;
-	if (strncmp(path, jail, jl) == 0 && path[jl] == '/')
-		unlink(path + jl);
+	if (here)
+		unlink(here);
 }
 
 static void usage(FILE *f)
@@ -141,10 +135,11 @@ int main(int argc, char **argv)
 	struct proxy px;
 	struct priv pv;
 	char err[256];
-	const char *pidfile = NULL;
+	char *pidfile = NULL; /* a copy: the config naming it is freed by a reload */
 	char *cfg_path = NULL;
 	int nerr, rc = 1;
 
+	memset(&px, 0, sizeof(px)); /* proxy_free() below may run before proxy_init() */
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	log_init(1, LOG_DAEMON, o.verbose);
@@ -201,7 +196,11 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
 	}
-	pidfile = o.pidfile ? o.pidfile : px.gen->cfg->pidfile;
+	if ((o.pidfile || px.gen->cfg->pidfile) &&
+	    !(pidfile = strdup(o.pidfile ? o.pidfile : px.gen->cfg->pidfile))) {
+		log_msg(LOG_ERR, "out of memory");
+		goto fail;
+	}
 	if (pidfile && pidfile[0] != '/') {
 		log_msg(LOG_ERR, "the pid file must be an absolute path: %s", pidfile);
 		goto fail;
@@ -210,6 +209,10 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
 	}
+	/* the socket is 0600: only the user we become (and root) may talk to it */
+	if ((pv.set_uid || pv.set_gid) &&
+	    control_chown(&px, pv.set_uid ? pv.uid : (uid_t)-1, pv.set_gid ? pv.gid : (gid_t)-1) < 0)
+		goto fail;
 	if (priv_drop(&pv, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
@@ -222,6 +225,7 @@ int main(int argc, char **argv)
 fail:
 	proxy_free(&px);
 out:
+	free(pidfile);
 	free(cfg_path);
 	tls_exit();
 	config_free(cfg);

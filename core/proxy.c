@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "errpage.h"
 #include "file.h"
+#include "control.h"
 #include "health.h"
 #include "log.h"
 #include "net.h"
@@ -77,6 +78,8 @@ static void gen_free(struct gen *g)
 	policy_gen_free(g); /* issue 4 hook */
 	errpages_free(g->errpages);
 	backends_free(g);
+	free(g->lis);
+	free(g->svc_requests);
 	config_free(g->cfg);
 	free(g);
 }
@@ -123,6 +126,12 @@ static struct gen *gen_new(struct proxy *px, struct config *cfg)
 	g->cfg = cfg;
 	g->px = px;
 	g->refs = 1;
+	g->lis = calloc(cfg->nlisteners + 1, sizeof(*g->lis));
+	g->svc_requests = calloc(cfg->nservices + 1, sizeof(*g->svc_requests));
+	if (!g->lis || !g->svc_requests) {
+		gen_free(g);
+		return NULL;
+	}
 	/* issue 4 hook: policy_gen_init reads the BasicAuth password files */
 	if (backends_init(g) < 0 || gen_tls(px, g) < 0 || policy_gen_init(g, px->gen, px->jail) < 0 ||
 	    errpages_load(cfg, px->jail, &g->errpages) > 0) {
@@ -146,6 +155,10 @@ static void gen_carry_state(struct gen *to, const struct gen *from)
 
 			if (nb->addrlen == ob->addrlen && memcmp(&nb->addr, &ob->addr, nb->addrlen) == 0) {
 				to->be[i].alive = from->be[j].alive;
+				if (from->be[j].ctl_set) { /* an operator's choice outlives a reload */
+					to->be[i].disabled = from->be[j].disabled;
+					to->be[i].ctl_set = 1;
+				}
 				break;
 			}
 		}
@@ -348,6 +361,7 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	px->cfg_path = path;
 	px->sigfd = -1;
 	px->now = clock_ms();
+	px->started = px->now;
 	px->rng = (uint32_t)(px->now ^ ((uint64_t)getpid() << 16)) | 1;
 	px->maxconns = (maxfds - FD_RESERVE) / 2;
 	timer_init(&px->alive_timer, NULL, px);
@@ -367,12 +381,18 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	for (int i = 0; i < px->nlsocks; i++)
 		log_msg(LOG_DEBUG, "listening on %s%s", px->lsocks[i].lis->addr_text,
 			px->lsocks[i].tls ? " (TLS)" : "");
+	if (cfg->control && control_open(px, cfg->control) < 0)
+		return -1;
 	return 0;
 }
 
 void proxy_jailed(struct proxy *px, const char *jail)
 {
-	px->jail = jail;
+	/* a copy: the config holding `jail` is freed by the first reload */
+	free(px->jail);
+	px->jail = jail ? strdup(jail) : NULL;
+	if (jail && !px->jail)
+		log_msg(LOG_ERR, "out of memory: reloads will look for files outside the jail");
 }
 
 static void diag_log(void *ctx, int is_error, const char *msg)
@@ -401,6 +421,9 @@ int proxy_reload(struct proxy *px)
 	    (cfg->group == NULL) != (old->group == NULL) ||
 	    (cfg->group && strcmp(cfg->group, old->group) != 0))
 		log_msg(LOG_WARNING, "reload: User, Group and RootJail changes need a restart");
+	if (!control_same_path(px->ctl, cfg->control))
+		log_msg(LOG_WARNING, "reload: a Control change needs a restart; the socket in use "
+				     "stays as it is");
 	g = gen_new(px, cfg);
 	if (!g) {
 		log_msg(LOG_ERR, "reload failed; still running the previous configuration");
@@ -494,7 +517,7 @@ int proxy_run(struct proxy *px)
 		log_msg(LOG_ERR, "cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
-	if (lsocks_watch(px) < 0)
+	if (lsocks_watch(px) < 0 || control_start(px) < 0)
 		return 1;
 	px->now = clock_ms();
 	if (health_start(px) < 0)
@@ -533,6 +556,7 @@ int proxy_run(struct proxy *px)
 void proxy_free(struct proxy *px)
 {
 	conn_close_all(px);
+	control_close(px);
 	policy_proxy_free(px); /* issue 4 hook */
 	if (px->ev)
 		close_listeners(px);
@@ -545,5 +569,6 @@ void proxy_free(struct proxy *px)
 	ev_free(px->ev);
 	if (px->sigfd >= 0)
 		close(px->sigfd);
+	free(px->jail);
 	memset(px, 0, sizeof(*px));
 }

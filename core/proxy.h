@@ -22,12 +22,14 @@ struct connlimit;
 struct sess_table;
 struct hc_probe;
 struct errpages;
+struct control;
 
 /* Runtime state of one backend, indexed by cfg_backend.id. */
 struct be_state {
 	uint8_t alive;
 	uint8_t disabled;   /* by config or at runtime */
 	uint8_t probing;    /* a health probe is in flight */
+	uint8_t ctl_set;    /* `disabled` was set by pinfoldctl: a reload keeps it */
 	int probe_fd;
 	int iwrr_cw;        /* interleaved weighted round robin: current weight */
 	uint32_t active;    /* requests in flight */
@@ -54,6 +56,14 @@ struct gen {
 	struct policy_state *pstate; /* issue 4 hook: rate-limit table, BasicAuth files */
 	struct sess_table *sessions; /* Session pins of every service; a reload starts empty */
 	struct errpages *errpages;   /* ErrorFile pages, read when the generation is made */
+	struct lis_stats *lis;   /* by cfg_listener.id: counters pinfoldctl shows */
+	uint64_t *svc_requests;  /* by cfg_service.id: requests routed to it */
+};
+
+/* Counters of one listener, in the generation its connections started with. */
+struct lis_stats {
+	uint64_t requests; /* request heads read */
+	uint32_t conns;    /* client connections open */
 };
 
 struct lsock {
@@ -67,7 +77,7 @@ struct lsock {
 struct proxy {
 	struct gen *gen;          /* the current generation */
 	const char *cfg_path;     /* the file to read again on SIGHUP */
-	const char *jail;         /* RootJail we are chrooted into, or NULL */
+	char *jail;               /* RootJail we are chrooted into (our copy), or NULL */
 	struct evloop *ev;
 	struct timers timers;
 	struct bufpool pool;
@@ -80,6 +90,8 @@ struct proxy {
 	int stopping;             /* SIGTERM seen: finish in-flight work, then exit */
 	uint64_t stop_deadline;
 	struct timer alive_timer; /* the Alive health-check tick */
+	struct control *ctl;      /* the Control socket and its clients, or NULL */
+	uint64_t started;         /* monotonic ms at start, for the uptime pinfoldctl shows */
 	uint32_t rng;
 	int sigfd;
 	uint64_t now;             /* monotonic ms, refreshed every loop turn */

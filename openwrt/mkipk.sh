@@ -2,7 +2,8 @@
 # openwrt/mkipk.sh - assemble the pinfold .ipk from a (cross-)built binary, as the
 # OpenWrt SDK would from openwrt/Makefile, for the SDK cannot be had here.
 # Usage: sh openwrt/mkipk.sh BINARY ARCH OUTDIR
-#   BINARY  pinfold built for the router (stripped here with the target's strip)
+#   BINARY  pinfold built for the router (stripped here with the target's strip); the
+#           pinfoldctl built beside it (same folder) is packed too
 #   ARCH    OpenWrt's package architecture: mipsel_24kc, mips_24kc, aarch64_cortex-a53,
 #           x86_64, ...; it must match the binary's ELF header
 #   OUTDIR  gets pinfold_VERSION-rRELEASE_ARCH.ipk (the path is printed)
@@ -77,13 +78,17 @@ mkdir -p "$data/usr/sbin" "$data/etc/init.d" "$data/etc/config" "$data/usr/share
 	"$data/etc/pinfold" "$ctrl"
 
 # Package/pinfold/install: INSTALL_BIN 0755, INSTALL_CONF 0600, INSTALL_DATA 0644.
-if [ -n "$strip" ]; then
-	"$strip" --strip-all -o "$data/usr/sbin/pinfold" "$bin"
-else
-	echo "mkipk.sh: no $strip here, packing $bin unstripped" >&2
-	cp "$bin" "$data/usr/sbin/pinfold"
-fi
-chmod 0755 "$data/usr/sbin/pinfold"
+ctl=$(dirname "$bin")/pinfoldctl
+[ -f "$ctl" ] || { echo "mkipk.sh: no pinfoldctl beside $bin (build both targets)" >&2; exit 1; }
+for b in "$bin:pinfold" "$ctl:pinfoldctl"; do
+	if [ -n "$strip" ]; then
+		"$strip" --strip-all -o "$data/usr/sbin/${b##*:}" "${b%:*}"
+	else
+		echo "mkipk.sh: no $strip here, packing ${b%:*} unstripped" >&2
+		cp "${b%:*}" "$data/usr/sbin/${b##*:}"
+	fi
+	chmod 0755 "$data/usr/sbin/${b##*:}"
+done
 install -m 0755 "$here/files/pinfold.init" "$data/etc/init.d/pinfold"
 install -m 0600 "$here/files/pinfold.config" "$data/etc/config/pinfold"
 install -m 0644 "$here/files/uci2cfg.sh" "$data/usr/share/pinfold/uci2cfg.sh"

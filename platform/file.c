@@ -67,7 +67,7 @@ fail:
 	return -1;
 }
 
-const char *file_in_jail(const char *jail, const char *path)
+const char *file_jail_rel(const char *jail, const char *path)
 {
 	size_t jl;
 
@@ -78,5 +78,12 @@ const char *file_in_jail(const char *jail, const char *path)
 		jl--;
 	if (strncmp(path, jail, jl) == 0 && path[jl] == '/')
 		return path + jl;
-	return path;
+	return NULL;
+}
+
+const char *file_in_jail(const char *jail, const char *path)
+{
+	const char *rel = file_jail_rel(jail, path);
+
+	return rel ? rel : path;
 }

@@ -19,7 +19,12 @@
  */
 int file_read_small(const char *path, unsigned flags, char *buf, size_t cap, size_t *len);
 
-/* A configured path as seen after chroot(jail): "/jail/x" is "/x"; others unchanged. */
+/*
+ * A configured path as seen after chroot(jail): with jail "/var/jail/p",
+ * "/var/jail/p/run/s" is "/run/s".  file_jail_rel() gives NULL for a path outside
+ * the jail, file_in_jail() the path unchanged; both give path when jail is NULL.
+ */
+const char *file_jail_rel(const char *jail, const char *path);
 const char *file_in_jail(const char *jail, const char *path);
 
 #endif

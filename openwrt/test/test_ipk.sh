@@ -85,17 +85,17 @@ done
 
 # data: files, owners, modes
 check "pinfold 0755 root" test "$(mode_owner ./usr/sbin/pinfold)" = "-rwxr-xr-x 0/0"
+check "pinfoldctl 0755 root" test "$(mode_owner ./usr/sbin/pinfoldctl)" = "-rwxr-xr-x 0/0"
 check "init script 0755 root" test "$(mode_owner ./etc/init.d/pinfold)" = "-rwxr-xr-x 0/0"
 check "UCI config 0600 root (INSTALL_CONF)" test "$(mode_owner ./etc/config/pinfold)" = "-rw------- 0/0"
 check "uci2cfg.sh 0644 root" test "$(mode_owner ./usr/share/pinfold/uci2cfg.sh)" = "-rw-r--r-- 0/0"
 check "every entry owned by 0/0" sh -c '! awk "\$2 != \"0/0\"" "$1" | grep -q .' sh "$T/data.list"
 check "nothing else shipped" test "$(awk '$1 !~ /^d/ { print $6 }' "$T/data.list" | sort | tr '\n' ' ')" = \
-	"./etc/config/pinfold ./etc/init.d/pinfold ./usr/sbin/pinfold ./usr/share/pinfold/uci2cfg.sh "
+	"./etc/config/pinfold ./etc/init.d/pinfold ./usr/sbin/pinfold ./usr/sbin/pinfoldctl ./usr/share/pinfold/uci2cfg.sh "
 check "UCI config is the shipped one" cmp -s "$T/data/etc/config/pinfold" "$top/openwrt/files/pinfold.config"
 check "init script is the shipped one" cmp -s "$T/data/etc/init.d/pinfold" "$top/openwrt/files/pinfold.init"
 
 # the binary
-elf=$(od -An -tx1 -N20 "$T/data/usr/sbin/pinfold" | tr -d ' \n')
 case $arch in
 mips_*) want='7f454c46??02????????????????????????0008' ;;
 mipsel_*) want='7f454c46??01????????????????????????0800' ;;
@@ -103,8 +103,11 @@ aarch64_*) want='7f454c46??01????????????????????????b700' ;;
 x86_64) want='7f454c46??01????????????????????????3e00' ;;
 *) want=unknown ;;
 esac
-check "binary is an ELF for $arch" sh -c "case \$1 in $want) ;; *) exit 1;; esac" sh "$elf"
-check "binary is stripped" sh -c '! readelf -S "$1" | grep -q "\.symtab"' sh "$T/data/usr/sbin/pinfold"
+for b in pinfold pinfoldctl; do
+	elf=$(od -An -tx1 -N20 "$T/data/usr/sbin/$b" | tr -d ' \n')
+	check "$b is an ELF for $arch" sh -c "case \$1 in $want) ;; *) exit 1;; esac" sh "$elf"
+	check "$b is stripped" sh -c '! readelf -S "$1" | grep -q "\.symtab"' sh "$T/data/usr/sbin/$b"
+done
 check "mkipk refuses a binary for another architecture" sh -c \
 	'! sh "$1" "$2" x86_64_not_this "$3" 2>/dev/null' sh "$top/openwrt/mkipk.sh" "$bin" "$T/wrong"
 

@@ -96,12 +96,15 @@ check "rc.d: extra_commands reload configtest" grep -qx 'extra_commands="reload 
 check "rc.d: PROVIDE/REQUIRE/KEYWORD header" sh -c 'grep -q "^# PROVIDE: pinfold" "$1" &&
 	grep -q "^# REQUIRE:" "$1" && grep -q "^# KEYWORD: shutdown" "$1"' sh "$rcsrc"
 check "rc.d script passes shellcheck" shellcheck -s sh "$rcsrc"
-check "port plist: the binary and the sample config" sh -c 'grep -qx "sbin/pinfold" "$1" &&
+check "port plist: both binaries and the sample config" sh -c 'grep -qx "sbin/pinfold" "$1" &&
+	grep -qx "sbin/pinfoldctl" "$1" &&
 	grep -qx "@sample etc/pinfold/pinfold.cfg.sample" "$1"' sh "$port/pkg-plist"
 check "port installs the sample it lists" grep -q 'pinfold.cfg.sample' "$port/Makefile"
 check "the sample config exists in the tree" test -f "$top/configs/demo.cfg"
 check "CMake installs pinfold into sbin (as the plist says)" \
 	grep -q 'install(TARGETS pinfold RUNTIME DESTINATION sbin)' "$top/CMakeLists.txt"
+check "CMake installs pinfoldctl into sbin (as the plist says)" \
+	grep -q 'install(TARGETS pinfoldctl RUNTIME DESTINATION sbin)' "$top/CMakeLists.txt"
 # CMake installs every core/*.5 and core/*.8 under share/man; the ports framework gzips
 # them, so each one is a .gz line of the plist, and each man line has its page.
 for page in "$top"/core/*.[58]; do

@@ -175,6 +175,23 @@ ListenHTTP
     End
 End
 """, 5, r"Session has no TTL"),
+    ("control_relative_path", """\
+Control "run/ctl.sock"
+ListenHTTP
+    Address 127.0.0.1
+    Port 7080
+End
+""", 1, r"expected an absolute path for the control socket after Control"),
+    ("control_block_form", """\
+ListenHTTP
+    Address 127.0.0.1
+    Port 7080
+End
+Control
+    Socket "/run/pinfold.sock"
+    Mode 600
+End
+""", 5, r"block form of Control .* not implement"),
 ]
 
 

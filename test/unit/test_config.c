@@ -1488,6 +1488,42 @@ static void test_unknown_directive_contexts(void **state)
 	           "unknown directive \"Foo\" in Emergency");
 }
 
+/* Control "/path" for pinfoldctl; Pound's block form is refused and skipped whole. */
+static void test_control(void **state)
+{
+	char long_path[200];
+	char text[400];
+	struct run r;
+
+	clean(&r, "Control \"/var/jail/pinfold/run/ctl.sock\"\n" LISTENER
+	          "Service\n\tError 404\nEnd\nService \"b\"\n\tError 404\nEnd\n");
+	assert_string_equal(r.cfg->control, "/var/jail/pinfold/run/ctl.sock");
+	assert_int_equal(r.cfg->nlisteners, 1);
+	assert_int_equal(r.cfg->nservices, 2);
+	assert_int_equal(r.cfg->services->next->id, 1);
+	run_free(&r);
+	clean(&r, LISTENER);
+	assert_null(r.cfg->control);
+	run_free(&r);
+	only_error(LISTENER "Control \"run/ctl.sock\"\n", 5, 9,
+	           "expected an absolute path for the control socket after Control, got "
+	           "\"run/ctl.sock\"");
+	only_error(LISTENER "Control \"\"\n", 5, 9, "expected an absolute path");
+	only_error(LISTENER "Control\n\tSocket \"/run/pound.sock\"\n\tMode 600\nEnd\n", 5, 1,
+	           "the block form of Control (Socket, Mode, ChangeOwner ... End) is a Pound "
+	           "feature pinfold does not implement yet");
+	only_error(LISTENER "Control \"/a\"\nControl \"/b\"\n", 6, 1,
+	           "duplicate \"Control\" in top level (first given at line 5)");
+	only_error(LISTENER "Control \"/a\" \"/b\"\n", 5, 14, "too many arguments for \"Control\"");
+	only_error("ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n\tControl \"/a\"\nEnd\n", 4, 2,
+	           "\"Control\" is not valid in ListenHTTP (it belongs at top level)");
+	memset(long_path, 'a', sizeof(long_path) - 1);
+	long_path[0] = '/';
+	long_path[sizeof(long_path) - 1] = '\0';
+	snprintf(text, sizeof(text), LISTENER "Control \"%s\"\n", long_path);
+	only_error(text, 5, 9, "the Control socket path is too long (199 bytes, at most");
+}
+
 static void test_not_yet_directives(void **state)
 {
 	static const struct {
@@ -1501,8 +1537,6 @@ static void test_not_yet_directives(void **state)
 	    {"ListenHTTP\n\tAddress 127.0.0.1\n\tPort 1\n\tRewrite\n\t\tPath \"x\"\n\t\tSetPath "
 	     "\"y\"\n\tElse\n\t\tSetPath \"z\"\n\tEnd\nEnd\n",
 	     4, 2},
-	    {LISTENER "Control \"/run/pound.sock\"\n", 5, 1},
-	    {LISTENER "Control\n\tSocket \"/run/pound.sock\"\n\tMode 600\nEnd\n", 5, 1},
 	    {LISTENER "LogFormat \"mine\" \"%a %r\"\n", 5, 1},
 	    {LISTENER "WorkerMaxCount 8\n", 5, 1},
 	    {LISTENER "CombineHeaders\n\t\"Accept\"\nEnd\n", 5, 1},
@@ -2687,6 +2721,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_end),
 	    cmocka_unit_test(test_end_errors),
 	    cmocka_unit_test(test_unknown_directive_contexts),
+	    cmocka_unit_test(test_control),
 	    cmocka_unit_test(test_not_yet_directives),
 	    cmocka_unit_test(test_acl_named_and_inline),
 	    cmocka_unit_test(test_acl_errors),

@@ -97,6 +97,10 @@ static void test_in_jail(void **state)
 	assert_string_equal(file_in_jail("/var/jail", "/var/jailx/y"), "/var/jailx/y");
 	assert_string_equal(file_in_jail("/var/jail", "/etc/z"), "/etc/z");
 	assert_string_equal(file_in_jail(NULL, "/etc/z"), "/etc/z");
+	assert_string_equal(file_jail_rel("/var/jail", "/var/jail/run/s"), "/run/s");
+	assert_null(file_jail_rel("/var/jail", "/var/jailx/y"));
+	assert_null(file_jail_rel("/var/jail", "/etc/z"));
+	assert_string_equal(file_jail_rel(NULL, "/etc/z"), "/etc/z");
 }
 
 /* core/acme.c's token rules, on the same files */
