@@ -4,7 +4,7 @@
 #
 #   test/bench/all.sh                 full run (about 25 minutes on 2 cores), into
 #                                     test/bench/results/latest.md and latest.png
-#   BENCH_QUICK=1 test/bench/all.sh   smoke (about 2 minutes): 1 round of 2 s, fewer
+#   BENCH_QUICK=1 test/bench/all.sh   smoke (about 3 minutes): 1 round of 2 s, fewer
 #                                     scenarios, no size builds; into test/bench/results/quick/
 #                                     (ignored by git: quick figures are never the published ones)
 #

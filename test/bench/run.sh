@@ -154,8 +154,9 @@ cc -O2 -o "$WORK/fixedrate" "$HERE/fixedrate.c" || die "cannot build fixedrate.c
 # ---- nginx: the backend -------------------------------------------------------------------
 NGX_PORT=$(free_port); PF_PORT=$(free_port); HA_PORT=$(free_port); NP_PORT=$(free_port)
 mkdir -p "$WORK/nginx/www" "$WORK/nginx/tmp" "$WORK/nginx/logs"
-for s in $SIZES; do
-	head -c $(( ${s%k} * 1024 )) /dev/urandom > "$WORK/nginx/www/$s.bin"
+# 1k.bin always: the latency, memory and connection-per-request runs use it
+for s in 1k $SIZES; do
+	[ -f "$WORK/nginx/www/$s.bin" ] || head -c $(( ${s%k} * 1024 )) /dev/urandom > "$WORK/nginx/www/$s.bin"
 done
 NGX_USER=""
 [ "$(id -u)" -eq 0 ] && NGX_USER="user root root;"

@@ -5,10 +5,11 @@
 # x86_64: builds pinfold (the binary only) twice from this checkout, MinSizeRel (-Os, LTO,
 # as a release and OpenWrt build it), PINFOLD_TLS=none and =mbedtls, into build-size/; strips
 # them; starts each with one plain listener (no TLS configured) and reads its VmRSS and
-# RssAnon.  mipsel: the size test/cross/build.sh printed into build-cross/mipsel-linux-gnu/size
-# when that build exists (its TLS option read from its CMakeCache.txt), or, with
-# BENCH_CROSS=1, two fresh cross builds (none and mbedtls; test/cross/build.sh installs the
-# toolchain from Debian and builds cmocka and libxcrypt from source: minutes); otherwise n/a.
+# RssAnon.  mipsel: with BENCH_CROSS=1, two cross builds (none and mbedtls) by
+# test/cross/build.sh into build-size/cross (it installs the toolchain from Debian and builds
+# cmocka and libxcrypt from source once: minutes; the sizes are kept there for later runs);
+# else the sizes of such an earlier build, or the one test/cross/build.sh left in
+# build-cross/mipsel-linux-gnu/size (its TLS option read from its CMakeCache.txt); else n/a.
 #
 # Environment:
 #   BENCH_SIZE_BUILD=0  no builds: strip $PINFOLD only (the quick mode of all.sh)
@@ -105,11 +106,14 @@ fi
 MIPS_NOTE=""
 case $CROSS in
 1)
+	# one output folder for both: the sysroot (cmocka, libxcrypt from source) is built once
+	o=$SB/cross
 	for tls in none mbedtls; do
-		o=$SB/cross-$tls
 		echo "bench-size: cross build mipsel-linux-gnu PINFOLD_TLS=$tls (test/cross/build.sh)" >&2
+		rm -f "$o/mipsel-linux-gnu/size"
 		if PINFOLD_CROSS_OUT=$o sh "$REPO/test/cross/build.sh" --tls $tls --tests none mipsel-linux-gnu \
 			>"$SB/cross-$tls.log" 2>&1 && [ -s "$o/mipsel-linux-gnu/size" ]; then
+			cp "$o/mipsel-linux-gnu/size" "$o/mipsel-size-$tls"
 			add mipsel "$tls" "MinSizeRel, glibc, dynamic (test/cross/build.sh, built now)" "$(cat "$o/mipsel-linux-gnu/size")"
 		else
 			add mipsel "$tls" "cross build failed ($SB/cross-$tls.log)" "n/a"
@@ -118,7 +122,11 @@ case $CROSS in
 	;;
 auto)
 	c=$REPO/build-cross/mipsel-linux-gnu
-	if [ -s "$c/size" ]; then
+	if ls "$SB"/cross/mipsel-size-* >/dev/null 2>&1; then
+		for f in "$SB"/cross/mipsel-size-*; do
+			add mipsel "${f##*-}" "MinSizeRel, glibc, dynamic (an earlier BENCH_CROSS=1 build, $(date -u -r "$f" '+%Y-%m-%d'))" "$(cat "$f")"
+		done
+	elif [ -s "$c/size" ]; then
 		tls=$(sed -n 's/^PINFOLD_TLS:[A-Z]*=//p' "$c/build/CMakeCache.txt" 2>/dev/null)
 		add mipsel "${tls:-?}" "read from an existing build-cross/mipsel-linux-gnu/size ($(date -u -r "$c/size" '+%Y-%m-%d'))" "$(cat "$c/size")"
 	else
