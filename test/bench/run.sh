@@ -487,7 +487,7 @@ wrk completed; for "direct" the backend nginx's.
 $CPUT
 ### Latency at a fixed rate
 
-$LAT_RATE req/s (half of pinfold's ${HEADLINE} rate), 1 KiB, $LAT_CONNS keep-alive connections, ${LAT_DURATION}s,
+$LAT_RATE req/s (half of pinfold's rate in "$(tr _ ' ' <<<"${KV[label.$HEADLINE]:-$HEADLINE}")"), 1 KiB, $LAT_CONNS keep-alive connections, ${LAT_DURATION}s,
 medians of $ROUNDS round(s); latency from each request's scheduled send time (a stalled
 server is charged for every request it delays).  p99 ratio to direct in brackets.
 
@@ -495,7 +495,8 @@ $LAT
 ### Memory per idle keep-alive connection
 
 $IDLE_CONNS connections, one 1 KiB GET each, then held open and idle (test/bench/idleconns.py);
-bytes per connection = (RSS with them - RSS before) / $IDLE_CONNS.
+bytes per connection = (RSS with them - RSS before) / $IDLE_CONNS.  nginx allocates its
+connection table (worker_connections) up front, so little of its per-connection cost shows here.
 
 $MEMT
 EOF

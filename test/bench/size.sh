@@ -77,6 +77,7 @@ add() { # arch tls how bytes rss anon
 	kib=$(awk -v b="$4" 'BEGIN { if (b ~ /^[0-9]+$/) printf "%.1f KiB", b / 1024; else print b }')
 	rows+="| $1 | $2 | $3 | ${4} B ($kib) | ${5:--} / ${6:--} |"$'\n'
 	KV[size.$1.$2]=$4
+	KV[sizebuild.$1.$2]=${3// /_}
 	[ -n "${5:-}" ] && KV[rss.idle.$1.$2]=$5 && KV[anon.idle.$1.$2]=$6
 }
 
