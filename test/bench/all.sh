@@ -154,7 +154,7 @@ PLOTNOTE=$MODE
 gnuplot >"$OUT/gnuplot.log" 2>&1 <<EOF || echo "bench-all: warning: gnuplot failed ($OUT/gnuplot.log)" >&2
 set terminal pngcairo size 1000,560 font ",10"
 set output "$PLOT"
-set title "pinfold benchmark: requests/s per target ($(date -u '+%Y-%m-%d'), $PLOTNOTE)" noenhanced
+set title "pinfold benchmark: requests/s per target and scenario, $(date -u '+%Y-%m-%d')\n$PLOTNOTE" noenhanced
 set xrange [-0.6:$NROWS - 0.4]
 set style data histograms
 set style histogram clustered gap 1
