@@ -8,10 +8,11 @@ build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev libmbedtls
 # (tls_ciphers); dpkg-dev: `apt-get source` for .ci/build-mbedtls36.sh (mbedTLS 3.6).
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind nginx-light haproxy wrk python3-websockets
 	openssl testssl.sh dpkg-dev
-	fail2ban slowhttptest apache2-utils busybox-static shellcheck unifdef php-cli mandoc strace"
+	fail2ban slowhttptest apache2-utils busybox-static shellcheck unifdef php-cli mandoc strace
+	gnuplot-nox"
 # fail2ban: fail2ban-regex/-client on pinfold's refused lines; slowhttptest: slowloris and
 # slow-read attacks; apache2-utils: htpasswd -B for BasicAuth password files; strace: the
-# order of start-up calls (integ/cli).
+# order of start-up calls (integ/cli); gnuplot-nox: the benchmark plot (test/bench/all.sh).
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

@@ -1,14 +1,16 @@
 #!/bin/bash
 # test/bench/tls.sh - TLS figures: pinfold vs its own mbedTLS driven directly vs HAProxy
-# (OpenSSL), all on this machine, loopback, an ECDSA P-256 certificate.
+# (OpenSSL), all on this machine, loopback, an ECDSA P-256 and an RSA-2048 certificate.
 #
-#   * full handshakes/s: a new TLS connection each time (openssl s_time -new, BENCH_TLS_CLIENTS
-#     of them in parallel on CPU 1; the server on CPU 0), handshake only and handshake + one
-#     1 KiB GET; TLS 1.2, and TLS 1.3 where the server has it.  No session resumption.
-#   * bulk MB/s over one TLS connection (curl downloading BENCH_TLS_BULK_MIB MiB);
+#   * full handshakes/s, for each certificate: a new TLS connection each time (openssl s_time
+#     -new, BENCH_TLS_CLIENTS of them in parallel on CPU 1; the server on CPU 0), handshake
+#     only and handshake + one 1 KiB GET; TLS 1.2, and TLS 1.3 where the server has it.  No
+#     session resumption.
+#   * bulk MB/s over one TLS connection (curl downloading BENCH_TLS_BULK_MIB MiB), P-256;
 #   * memory per established TLS connection: pinfold's and HAProxy's RSS (and private RssAnon)
-#     before and after BENCH_TLS_CONNS idle TLS connections, divided by their number; and
-#     pinfold's idle RSS with one certificate loaded.
+#     before and after BENCH_TLS_CONNS idle keep-alive TLS connections (one GET each,
+#     test/bench/idleconns.py), divided by their number; and pinfold's idle RSS with its two
+#     certificates loaded.
 # "mbedTLS direct" is test/bench/mbedtls_hs_server.c, compiled here against the same
 # mbedTLS the pinfold binary was built with (read from the CMakeCache.txt beside it), with
 # X25519/P-256/P-384 preferred; "mbedTLS direct (library default groups)" shows what the
@@ -16,11 +18,14 @@
 #
 # Environment:
 #   PINFOLD              binary (default <repo>/build/pinfold)
+#   BENCH_QUICK=1        smoke: 2 s per handshake run, 64 MiB bulk, one bulk try
 #   BENCH_TLS_DURATION   seconds per handshake run (default 5)
 #   BENCH_TLS_CLIENTS    parallel s_time clients (default 3)
 #   BENCH_TLS_BULK_MIB   MiB per bulk download (default 256)
-#   BENCH_TLS_CONNS      idle TLS connections for the memory figure (default 200)
-#   BENCH_NO_SAVE=1      do not write test/bench/results/tls-mbedtls-MAJOR.MINOR.md
+#   BENCH_TLS_CONNS      idle TLS connections for the memory figure (default 1000)
+#   BENCH_OUT            where tls-mbedtls-MAJOR.MINOR.md and .kv go (default
+#                        test/bench/results, test/bench/results/quick with BENCH_QUICK=1)
+#   BENCH_NO_SAVE=1      print the report only
 #   BENCH_KEEP=1         keep the scratch directory (logs of every server)
 # Exit: 0 done, 1 something did not work, 77 a tool is missing.
 set -u -o pipefail
@@ -28,10 +33,15 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PINFOLD=${PINFOLD:-$REPO/build/pinfold}
-DUR=${BENCH_TLS_DURATION:-5}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	DUR=${BENCH_TLS_DURATION:-2}; BULK_MIB=${BENCH_TLS_BULK_MIB:-64}; BULK_TRIES=1
+	OUT=${BENCH_OUT:-$HERE/results/quick}
+else
+	DUR=${BENCH_TLS_DURATION:-5}; BULK_MIB=${BENCH_TLS_BULK_MIB:-256}; BULK_TRIES=2
+	OUT=${BENCH_OUT:-$HERE/results}
+fi
 NCLI=${BENCH_TLS_CLIENTS:-3}
-BULK_MIB=${BENCH_TLS_BULK_MIB:-256}
-NCONNS=${BENCH_TLS_CONNS:-200}
+NCONNS=${BENCH_TLS_CONNS:-1000}
 HOST=127.0.0.1
 PY=/usr/bin/python3
 
@@ -48,6 +58,8 @@ fi
 [ -x "$PINFOLD" ] || die "no pinfold binary at $PINFOLD (build it, or set PINFOLD=)"
 "$PINFOLD" -V | grep -q '^TLS backend: mbedTLS' || { echo "bench-tls: $PINFOLD has no TLS" >&2; exit 77; }
 case "$DUR$NCLI$BULK_MIB$NCONNS" in *[!0-9]*) die "BENCH_TLS_* values must be numbers";; esac
+[ "$(ulimit -n)" -ge $((NCONNS * 2 + 1024)) ] || ulimit -n $((NCONNS * 2 + 1024)) 2>/dev/null ||
+	ulimit -n "$(ulimit -Hn)"
 
 if [ "$(nproc)" -ge 2 ]; then
 	PIN_SRV="taskset -c 0"; PIN_CLI="taskset -c 1"; PINNING="server on CPU 0, clients and nginx on CPU 1"
@@ -58,8 +70,8 @@ fi
 # Numbers from a busy machine are not comparable: say so in the report.
 cpu_busy_pct() {
 	local a b
-	a=($(awk '/^cpu / {print $2+$3+$4+$6+$7+$8, $5}' /proc/stat)); sleep 1
-	b=($(awk '/^cpu / {print $2+$3+$4+$6+$7+$8, $5}' /proc/stat))
+	read -r -a a <<<"$(awk '/^cpu / {print $2+$3+$4+$6+$7+$8, $5}' /proc/stat)"; sleep 1
+	read -r -a b <<<"$(awk '/^cpu / {print $2+$3+$4+$6+$7+$8, $5}' /proc/stat)"
 	awk -v u=$((b[0] - a[0])) -v i=$((b[1] - a[1])) 'BEGIN { if (u + i > 0) printf "%.0f", 100 * u / (u + i); else print 0 }'
 }
 BUSY=$(cpu_busy_pct)
@@ -95,15 +107,22 @@ wait_port() { # port pid
 }
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
-# ---- certificate: ECDSA P-256 from a throwaway CA -------------------------------------
+# ---- certificates: ECDSA P-256 and RSA-2048 from a throwaway CA -----------------------
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/ca.key" 2>/dev/null
 openssl req -x509 -new -key "$WORK/ca.key" -subj "/CN=bench CA" -days 2 -out "$WORK/ca.crt" 2>/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/leaf.key" 2>/dev/null
-openssl req -new -key "$WORK/leaf.key" -subj "/CN=bench.test" -out "$WORK/leaf.csr" 2>/dev/null
-printf 'subjectAltName=DNS:bench.test\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$WORK/leaf.ext"
-openssl x509 -req -in "$WORK/leaf.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
-	-days 2 -extfile "$WORK/leaf.ext" -out "$WORK/leaf.crt" 2>/dev/null || die "cannot make a certificate"
-cat "$WORK/leaf.crt" "$WORK/leaf.key" >"$WORK/server.pem"
+mkcert() { # name genpkey-options... -> $WORK/name.pem (chain and key)
+	local n=$1 usage=digitalSignature
+	shift
+	[ "$n" = rsa ] && usage=digitalSignature,keyEncipherment
+	openssl genpkey "$@" -out "$WORK/$n.key" 2>/dev/null
+	openssl req -new -key "$WORK/$n.key" -subj "/CN=bench.test" -out "$WORK/$n.csr" 2>/dev/null
+	printf 'subjectAltName=DNS:bench.test\nkeyUsage=critical,%s\nextendedKeyUsage=serverAuth\n' "$usage" >"$WORK/$n.ext"
+	openssl x509 -req -in "$WORK/$n.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
+		-days 2 -extfile "$WORK/$n.ext" -out "$WORK/$n.crt" 2>/dev/null || die "cannot make the $n certificate"
+	cat "$WORK/$n.crt" "$WORK/$n.key" >"$WORK/$n.pem"
+}
+mkcert p256 -algorithm EC -pkeyopt ec_paramgen_curve:P-256
+mkcert rsa -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 
 # ---- the raw mbedTLS server, against pinfold's own mbedTLS -----------------------------------
 CACHE=$(dirname "$PINFOLD")/CMakeCache.txt
@@ -152,12 +171,13 @@ wait_port "$NGX_PORT" "$NGX_PID" || die "nginx did not start"
 
 # ---- the servers ------------------------------------------------------------------------------------
 PF_PORT=$(free_port); HA_PORT=$(free_port); RAW_PORT=$(free_port); RAWD_PORT=$(free_port)
-cat >"$WORK/pinfold.cfg" <<EOF
-LogLevel ${BENCH_TLS_LOGLEVEL:-0}
+PF_RSA_PORT=$(free_port); HA_RSA_PORT=$(free_port); RAW_RSA_PORT=$(free_port)
+listener() { # port pem
+	cat <<EOF
 ListenHTTPS
     Address $HOST
-    Port $PF_PORT
-    Cert "$WORK/server.pem"
+    Port $1
+    Cert "$2"
     Service
         BackEnd
             Address $HOST
@@ -166,22 +186,34 @@ ListenHTTPS
     End
 End
 EOF
+}
+cat >"$WORK/pinfold.cfg" <<EOF
+LogLevel ${BENCH_TLS_LOGLEVEL:-0}
+Client 120
+$(listener "$PF_PORT" "$WORK/p256.pem")
+$(listener "$PF_RSA_PORT" "$WORK/rsa.pem")
+EOF
 $PIN_SRV "$PINFOLD" -F -e -f "$WORK/pinfold.cfg" </dev/null >"$WORK/pinfold.out" 2>&1 &
 PF_PID=$!; PIDS+=("$PF_PID")
 wait_port "$PF_PORT" "$PF_PID" || die "pinfold did not start: $(tail -5 "$WORK/pinfold.out")"
+sleep 0.3
+PF_START_RSS=$(status_kib "$PF_PID" VmRSS); PF_START_ANON=$(status_kib "$PF_PID" RssAnon)
 
 cat >"$WORK/haproxy.cfg" <<EOF
 global
     nbthread 1
-    maxconn 4096
+    maxconn 8192
 defaults
     mode http
     option http-keep-alive
     timeout connect 5s
-    timeout client 60s
+    timeout client 120s
     timeout server 60s
 frontend fe
-    bind $HOST:$HA_PORT ssl crt $WORK/server.pem
+    bind $HOST:$HA_PORT ssl crt $WORK/p256.pem
+    default_backend be
+frontend fersa
+    bind $HOST:$HA_RSA_PORT ssl crt $WORK/rsa.pem
     default_backend be
 backend be
     server nginx $HOST:$NGX_PORT
@@ -191,14 +223,15 @@ HA_PID=$!; PIDS+=("$HA_PID")
 wait_port "$HA_PORT" "$HA_PID" || die "haproxy did not start: $(tail -5 "$WORK/haproxy.out")"
 
 # The raw servers answer every request with 1 KiB (handshake runs) or BULK (bulk run).
-start_raw() { # port bytes groups -> pid in RAW_PID
-	$PIN_SRV "$WORK/mbedtls_hs_server" -a "$HOST" -p "$1" -c "$WORK/server.pem" -b "$2" -g "$3" \
+start_raw() { # port bytes groups [pem] -> pid in RAW_PID
+	$PIN_SRV "$WORK/mbedtls_hs_server" -a "$HOST" -p "$1" -c "${4:-$WORK/p256.pem}" -b "$2" -g "$3" \
 		</dev/null >"$WORK/raw-$1.out" 2>&1 &
 	RAW_PID=$!; PIDS+=("$RAW_PID")
 	wait_port "$1" "$RAW_PID" || die "mbedtls_hs_server did not start: $(cat "$WORK/raw-$1.out")"
 }
 start_raw "$RAW_PORT" 1024 modern; RAW_PID_M=$RAW_PID
 start_raw "$RAWD_PORT" 1024 default; RAW_PID_D=$RAW_PID
+start_raw "$RAW_RSA_PORT" 1024 modern "$WORK/rsa.pem"; RAW_PID_R=$RAW_PID
 
 # what each server negotiates with a default OpenSSL client
 negotiated() { # port flag
@@ -244,8 +277,10 @@ hs_rate() { # port pid flag [www-path] -> "wall-rate cpu-rate"
 HAVE13=0
 "$PINFOLD" -V | grep -q 'mbedTLS 3\.' && HAVE13=1
 declare -A HS
+# name:port:pid; the rsa- ones have the RSA-2048 certificate
 TARGETS=("pinfold:$PF_PORT:$PF_PID" "raw:$RAW_PORT:$RAW_PID_M" "rawdef:$RAWD_PORT:$RAW_PID_D"
-	"haproxy:$HA_PORT:$HA_PID")
+	"haproxy:$HA_PORT:$HA_PID" "rsa-pinfold:$PF_RSA_PORT:$PF_PID" "rsa-raw:$RAW_RSA_PORT:$RAW_PID_R"
+	"rsa-haproxy:$HA_RSA_PORT:$HA_PID")
 VERSIONS=("-tls1_2")
 [ "$HAVE13" = 1 ] && VERSIONS+=("-tls1_3")
 echo "bench-tls: warm-up" >&2
@@ -265,7 +300,7 @@ done
 kill -0 "$PF_PID" 2>/dev/null || die "pinfold died during the handshake runs"
 
 # ---- bulk MB/s over one connection ----------------------------------------------------------------------
-kill "$RAW_PID_M" "$RAW_PID_D" 2>/dev/null
+kill "$RAW_PID_M" "$RAW_PID_D" "$RAW_PID_R" 2>/dev/null
 RAWB_PORT=$(free_port)
 start_raw "$RAWB_PORT" $((BULK_MIB << 20)) modern
 declare -A BULK
@@ -285,7 +320,7 @@ for v in "--tls-max 1.2" "--tlsv1.3"; do
 	[ "$v" = "--tlsv1.3" ] && [ "$HAVE13" = 0 ] && continue
 	for t in "pinfold:$PF_PORT" "raw:$RAWB_PORT" "haproxy:$HA_PORT"; do
 		best=0
-		for _ in 1 2; do
+		for _ in $(seq "$BULK_TRIES"); do
 			r=$(bulk "${t#*:}" "$v")
 			[ "$r" -gt "$best" ] && best=$r
 		done
@@ -296,32 +331,12 @@ done
 
 # ---- memory per established TLS connection -------------------------------------------------------------
 PF_IDLE_RSS=$(status_kib "$PF_PID" VmRSS); PF_IDLE_ANON=$(status_kib "$PF_PID" RssAnon)
-mem_per_conn() { # port pid -> "rss_before rss_after anon_before anon_after"
-	$PY - "$1" "$2" "$NCONNS" <<'EOF'
-import socket, ssl, sys, time
-port, pid, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-def st(k):
-    for ln in open("/proc/%d/status" % pid):
-        if ln.startswith(k + ":"):
-            return int(ln.split()[1])
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-time.sleep(0.3)
-b = (st("VmRSS"), st("RssAnon"))
-conns = []
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    conns.append(ctx.wrap_socket(s, server_hostname="bench.test"))
-time.sleep(1.0)
-a = (st("VmRSS"), st("RssAnon"))
-print(b[0], a[0], b[1], a[1])
-for c in conns:
-    c.close()
-EOF
+mem_per_conn() { # port pid -> "rss_before rss_after anon_before anon_after answered"
+	timeout 300 $PIN_CLI $PY "$HERE/idleconns.py" --tls --port "$1" --pids "$2" -n "$NCONNS" --path /1k.bin ||
+		{ echo "bench-tls: warning: $NCONNS TLS connections to port $1 failed" >&2; echo "? ? ? ? 0"; }
 }
-read -r PF_R0 PF_R1 PF_A0 PF_A1 <<<"$(mem_per_conn "$PF_PORT" "$PF_PID")"
-read -r HA_R0 HA_R1 HA_A0 HA_A1 <<<"$(mem_per_conn "$HA_PORT" "$HA_PID")"
+read -r PF_R0 PF_R1 PF_A0 PF_A1 PF_OK <<<"$(mem_per_conn "$PF_PORT" "$PF_PID")"
+read -r HA_R0 HA_R1 HA_A0 HA_A1 HA_OK <<<"$(mem_per_conn "$HA_PORT" "$HA_PID")"
 per() { awk -v a="$1" -v b="$2" -v n="$NCONNS" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) printf "%.1f", (b - a) / n; else print "?" }'; }
 PF_PER=$(per "$PF_R0" "$PF_R1"); PF_PER_ANON=$(per "$PF_A0" "$PF_A1")
 HA_PER=$(per "$HA_R0" "$HA_R1"); HA_PER_ANON=$(per "$HA_A0" "$HA_A1")
@@ -360,12 +375,12 @@ if [ "$HAVE13" = 1 ]; then
 fi
 
 REPORT=$(cat <<EOF
-# pinfold TLS benchmark
+## TLS
 
 $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPUs ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)),
-loopback, ECDSA P-256 certificate, $PINNING.  Handshakes: $NCLI parallel \`openssl s_time -new\`
+loopback, ECDSA P-256 and RSA-2048 certificates, $PINNING.  Handshakes: $NCLI parallel \`openssl s_time -new\`
 clients for ${DUR}s each run (full handshakes, no resumption); bulk: curl, one connection,
-$BULK_MIB MiB; memory: $NCONNS idle TLS connections.
+$BULK_MIB MiB (P-256); memory: $NCONNS idle keep-alive TLS connections, one 1 KiB GET each.
 $BUSY_NOTE.
 
 - pinfold: $("$PINFOLD" -V | head -1), TLS backend $LIBVER ($PINFOLD)
@@ -379,10 +394,13 @@ library default groups $NEG_RAWD; HAProxy $NEG_HA.
 
 $hdr
 $sep
-$(row pinfold pinfold)
-$(row "mbedTLS direct" raw)
-$(row "mbedTLS direct (library default groups)" rawdef)
-$(row "HAProxy (OpenSSL)" haproxy)
+$(row "P-256: pinfold" pinfold)
+$(row "P-256: mbedTLS direct" raw)
+$(row "P-256: mbedTLS direct (library default groups)" rawdef)
+$(row "P-256: HAProxy (OpenSSL)" haproxy)
+$(row "RSA-2048: pinfold" rsa-pinfold)
+$(row "RSA-2048: mbedTLS direct" rsa-raw)
+$(row "RSA-2048: HAProxy (OpenSSL)" rsa-haproxy)
 
 | bulk over one connection (MB/s) | pinfold | mbedTLS direct | HAProxy |
 |---|---:|---:|---:|
@@ -391,9 +409,10 @@ ${BULK13}
 
 | memory | pinfold | HAProxy |
 |---|---:|---:|
-| idle, one certificate loaded (VmRSS / RssAnon KiB) | $PF_IDLE_RSS / $PF_IDLE_ANON | - |
+| idle after start, two certificates loaded (VmRSS / RssAnon KiB) | $PF_START_RSS / $PF_START_ANON | - |
+| idle after the handshake and bulk runs (VmRSS / RssAnon KiB) | $PF_IDLE_RSS / $PF_IDLE_ANON | - |
 | before the connections (VmRSS / RssAnon KiB) | $PF_R0 / $PF_A0 | $HA_R0 / $HA_A0 |
-| with $NCONNS idle TLS connections (VmRSS / RssAnon KiB) | $PF_R1 / $PF_A1 | $HA_R1 / $HA_A1 |
+| with $NCONNS idle TLS connections (VmRSS / RssAnon KiB; answered) | $PF_R1 / $PF_A1; $PF_OK | $HA_R1 / $HA_A1; $HA_OK |
 | per established TLS connection (KiB, VmRSS / RssAnon) | $PF_PER / $PF_PER_ANON | $HA_PER / $HA_PER_ANON |
 
 | ratio | value | aim (issue 3) |
@@ -401,10 +420,12 @@ ${BULK13}
 | pinfold / mbedTLS direct, TLS 1.2 handshakes per server CPU-second | $R12 | >= 0.9 ($(verdict "$R12 >= 0.9")) |
 ${ROW13}| pinfold / mbedTLS direct, TLS 1.2 handshakes per wall second | $(ratio "${HS[pinfold-tls1_2]}" "${HS[raw-tls1_2]}") | |
 | pinfold / HAProxy, TLS 1.2 handshakes per server CPU-second | $(ratio "${HS[pinfold-tls1_2-cpu]}" "${HS[haproxy-tls1_2-cpu]}") | |
+| pinfold / mbedTLS direct, RSA-2048, TLS 1.2 handshakes per server CPU-second | $(ratio "${HS[rsa-pinfold-tls1_2-cpu]}" "${HS[rsa-raw-tls1_2-cpu]}") | |
+| pinfold / HAProxy, RSA-2048, TLS 1.2 handshakes per server CPU-second | $(ratio "${HS[rsa-pinfold-tls1_2-cpu]}" "${HS[rsa-haproxy-tls1_2-cpu]}") | |
 | pinfold / mbedTLS direct, TLS 1.2 bulk | $(ratio "${BULK[pinfold--tls-max 1.2]}" "${BULK[raw--tls-max 1.2]}") | |
 | pinfold / HAProxy, TLS 1.2 bulk | $(ratio "${BULK[pinfold--tls-max 1.2]}" "${BULK[haproxy--tls-max 1.2]}") | |
 | memory per TLS connection (RssAnon) | $PF_PER_ANON KiB | <= 40 KiB ($(verdict "${PF_PER_ANON/\?/99999} <= 40")) |
-| idle RSS, one certificate | $PF_IDLE_RSS KiB | <= 2048 KiB ($(verdict "${PF_IDLE_RSS:-99999} <= 2048")) |
+| idle RSS after start, two certificates | $PF_START_RSS KiB | <= 2048 KiB ($(verdict "${PF_START_RSS:-99999} <= 2048")) |
 
 "hs/s" is what $NCLI clients on one CPU got; HAProxy's is bounded by those clients (an
 OpenSSL client costs ~0.7 ms of CPU per handshake here), so compare servers by "per server
@@ -415,10 +436,25 @@ EOF
 
 echo "$REPORT"
 if [ "${BENCH_NO_SAVE:-0}" != "1" ]; then
-	# one file per library line: results/tls-mbedtls-2.28.md, results/tls-mbedtls-3.6.md
-	out="$HERE/results/tls-mbedtls-$(echo "$LIBVER" | sed -n 's/^mbedTLS \([0-9]*\.[0-9]*\).*/\1/p').md"
-	mkdir -p "$HERE/results"
-	echo "$REPORT" >"$out"
-	echo "bench-tls: written to $out" >&2
+	# one pair per library line: tls-mbedtls-2.28.md/.kv, tls-mbedtls-3.6.md/.kv
+	out="$OUT/tls-mbedtls-$(echo "$LIBVER" | sed -n 's/^mbedTLS \([0-9]*\.[0-9]*\).*/\1/p')"
+	mkdir -p "$OUT"
+	echo "$REPORT" >"$out.md"
+	{
+		for k in "${!HS[@]}"; do echo "hs.$k=${HS[$k]}"; done
+		for k in "${!BULK[@]}"; do echo "bulk.${k// /}=${BULK[$k]}"; done
+		echo "tls.lib=${LIBVER// /_}"
+		echo "tls.conns=$NCONNS"
+		echo "tls.rss.start.pinfold=$PF_START_RSS"
+		echo "tls.anon.start.pinfold=$PF_START_ANON"
+		echo "tls.conn.kib.pinfold=$PF_PER"
+		echo "tls.conn.anonkib.pinfold=$PF_PER_ANON"
+		echo "tls.conn.kib.haproxy=$HA_PER"
+		echo "tls.conn.anonkib.haproxy=$HA_PER_ANON"
+		echo "tls.conn.answered.pinfold=$PF_OK"
+		echo "tls.conn.answered.haproxy=$HA_OK"
+		echo "busy=$BUSY"
+	} | sort >"$out.kv"
+	echo "bench-tls: written to $out.md and $out.kv" >&2
 fi
 exit 0

@@ -1,0 +1,160 @@
+#!/bin/bash
+# test/bench/size.sh - what pinfold costs on disk and in memory before any traffic:
+# the stripped binary per architecture and TLS option, and each build's idle RSS.
+#
+# x86_64: builds pinfold (the binary only) twice from this checkout, MinSizeRel (-Os, LTO,
+# as a release and OpenWrt build it), PINFOLD_TLS=none and =mbedtls, into build-size/; strips
+# them; starts each with one plain listener (no TLS configured) and reads its VmRSS and
+# RssAnon.  mipsel: with BENCH_CROSS=1, two cross builds (none and mbedtls) by
+# test/cross/build.sh into build-size/cross (it installs the toolchain from Debian and builds
+# cmocka and libxcrypt from source once: minutes; the sizes are kept there for later runs);
+# else the sizes of such an earlier build, or the one test/cross/build.sh left in
+# build-cross/mipsel-linux-gnu/size (its TLS option read from its CMakeCache.txt); else n/a.
+#
+# Environment:
+#   BENCH_SIZE_BUILD=0  no builds: strip $PINFOLD only (the quick mode of all.sh)
+#   PINFOLD             the binary for BENCH_SIZE_BUILD=0 (default <repo>/build/pinfold)
+#   BENCH_CROSS         auto (default: read an existing cross build), 1 (build), 0 (skip)
+#   BENCH_OUT           where size.md and size.kv go (default test/bench/results,
+#                       test/bench/results/quick with BENCH_QUICK=1)
+# Exit: 0 done, 1 a build or a start failed.
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+PINFOLD=${PINFOLD:-$REPO/build/pinfold}
+BUILD=${BENCH_SIZE_BUILD:-1}
+CROSS=${BENCH_CROSS:-auto}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then OUT=${BENCH_OUT:-$HERE/results/quick}; else OUT=${BENCH_OUT:-$HERE/results}; fi
+SB=$REPO/build-size
+HOST=127.0.0.1
+
+die() { echo "bench-size: $*" >&2; exit 1; }
+for t in cmake strip cc; do
+	command -v "$t" >/dev/null 2>&1 || { echo "bench-size: missing $t" >&2; exit 77; }
+done
+mkdir -p "$SB"
+declare -A KV
+rows=""
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+idle_rss() { # binary -> "VmRSS RssAnon" of a freshly started pinfold with one plain listener
+	local bin=$1 port pid r
+	port=$(free_port)
+	cat >"$SB/idle.cfg" <<EOF
+LogLevel 0
+ListenHTTP
+    Address $HOST
+    Port $port
+    Service
+        BackEnd
+            Address $HOST
+            Port 9
+        End
+    End
+End
+EOF
+	"$bin" -F -e -f "$SB/idle.cfg" </dev/null >"$SB/idle.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	sleep 0.3
+	r="$(status_kib "$pid" VmRSS) $(status_kib "$pid" RssAnon)"
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "$r"
+}
+
+add() { # arch tls how bytes rss anon
+	local kib
+	kib=$(awk -v b="$4" 'BEGIN { if (b ~ /^[0-9]+$/) printf "%.1f KiB", b / 1024; else print b }')
+	rows+="| $1 | $2 | $3 | ${4} B ($kib) | ${5:--} / ${6:--} |"$'\n'
+	KV[size.$1.$2]=$4
+	KV[sizebuild.$1.$2]=${3// /_}
+	[ -n "${5:-}" ] && KV[rss.idle.$1.$2]=$5 && KV[anon.idle.$1.$2]=$6
+}
+
+# ---- x86_64 ---------------------------------------------------------------------------------
+if [ "$BUILD" = 1 ]; then
+	for tls in none mbedtls; do
+		d=$SB/x86_64-$tls
+		echo "bench-size: building x86_64 MinSizeRel PINFOLD_TLS=$tls in $d" >&2
+		cmake -S "$REPO" -B "$d" -DCMAKE_BUILD_TYPE=MinSizeRel -DPINFOLD_TLS=$tls -DPINFOLD_TESTS=OFF \
+			-DPINFOLD_WERROR=ON >"$d.configure.log" 2>&1 || die "configure failed: $d.configure.log"
+		cmake --build "$d" -j2 --target pinfold >"$d.build.log" 2>&1 || die "build failed: $d.build.log"
+		strip -o "$d/pinfold.stripped" "$d/pinfold" || die "strip failed"
+		read -r rss anon <<<"$(idle_rss "$d/pinfold")"
+		add x86_64 "$tls" "MinSizeRel, glibc, dynamic" "$(stat -c %s "$d/pinfold.stripped")" "$rss" "$anon"
+	done
+else
+	[ -x "$PINFOLD" ] || die "no pinfold binary at $PINFOLD"
+	tls=none
+	"$PINFOLD" -V | grep -q '^TLS backend: mbedTLS' && tls=mbedtls
+	strip -o "$SB/pinfold.stripped" "$PINFOLD" || die "strip failed"
+	read -r rss anon <<<"$(idle_rss "$PINFOLD")"
+	bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$(dirname "$PINFOLD")/CMakeCache.txt" 2>/dev/null)
+	add x86_64 "$tls" "${bt:-?} (\$PINFOLD as given, not a size build)" "$(stat -c %s "$SB/pinfold.stripped")" "$rss" "$anon"
+fi
+
+# ---- mipsel -------------------------------------------------------------------------------------
+MIPS_NOTE=""
+case $CROSS in
+1)
+	# one output folder for both: the sysroot (cmocka, libxcrypt from source) is built once
+	o=$SB/cross
+	for tls in none mbedtls; do
+		echo "bench-size: cross build mipsel-linux-gnu PINFOLD_TLS=$tls (test/cross/build.sh)" >&2
+		rm -f "$o/mipsel-linux-gnu/size"
+		if PINFOLD_CROSS_OUT=$o sh "$REPO/test/cross/build.sh" --tls $tls --tests none mipsel-linux-gnu \
+			>"$SB/cross-$tls.log" 2>&1 && [ -s "$o/mipsel-linux-gnu/size" ]; then
+			cp "$o/mipsel-linux-gnu/size" "$o/mipsel-size-$tls"
+			add mipsel "$tls" "MinSizeRel, glibc, dynamic (test/cross/build.sh, built now)" "$(cat "$o/mipsel-linux-gnu/size")"
+		else
+			add mipsel "$tls" "cross build failed ($SB/cross-$tls.log)" "n/a"
+		fi
+	done
+	;;
+auto)
+	c=$REPO/build-cross/mipsel-linux-gnu
+	if ls "$SB"/cross/mipsel-size-* >/dev/null 2>&1; then
+		for f in "$SB"/cross/mipsel-size-*; do
+			add mipsel "${f##*-}" "MinSizeRel, glibc, dynamic (an earlier BENCH_CROSS=1 build, $(date -u -r "$f" '+%Y-%m-%d'))" "$(cat "$f")"
+		done
+	elif [ -s "$c/size" ]; then
+		tls=$(sed -n 's/^PINFOLD_TLS:[A-Z]*=//p' "$c/build/CMakeCache.txt" 2>/dev/null)
+		add mipsel "${tls:-?}" "read from an existing build-cross/mipsel-linux-gnu/size ($(date -u -r "$c/size" '+%Y-%m-%d'))" "$(cat "$c/size")"
+	else
+		MIPS_NOTE="mipsel: n/a, no cross build in build-cross/mipsel-linux-gnu; BENCH_CROSS=1 builds both TLS options (installs the Debian cross toolchain, some minutes)."
+		KV[size.mipsel.none]=n/a
+		KV[size.mipsel.mbedtls]=n/a
+	fi
+	;;
+*) MIPS_NOTE="mipsel: skipped (BENCH_CROSS=0)." ;;
+esac
+
+REPORT=$(cat <<EOF
+## Size and idle memory
+
+Stripped binary per architecture and TLS option; idle memory of that build started with one
+plain listener (no TLS configured), VmRSS / RssAnon in KiB.  The mbedTLS builds link the
+shared library (OpenWrt ships it as libmbedtls), so its size is not in the figure.
+
+| arch | TLS | build | stripped | idle VmRSS / RssAnon (KiB) |
+|---|---|---|---:|---:|
+$rows
+${MIPS_NOTE}
+EOF
+)
+echo "$REPORT"
+mkdir -p "$OUT"
+echo "$REPORT" >"$OUT/size.md"
+for k in "${!KV[@]}"; do echo "$k=${KV[$k]}"; done | sort >"$OUT/size.kv"
+echo "bench-size: written to $OUT/size.md and size.kv" >&2
+exit 0
