@@ -579,11 +579,128 @@ static int same_address(const struct sockaddr_storage *a, const struct sockaddr_
 
 /* ---- conditions and header patterns ---------------------------------------------- */
 
+/*
+ * regcomp() spells repetitions out: glibc builds x+ as x x*, and x{2,5} as five
+ * copies of x, so stacked or nested counts multiply ("(a+++++++)" or
+ * "((a{99}){99}){99}") and a short pattern can take gigabytes to compile.  A
+ * bound on the nodes it would build, checked first, turns that into a config
+ * error.  Sums and products saturate just above the budget.
+ */
+#define RE_NODES_MAX 20000UL
+
+static unsigned long re_add(unsigned long a, unsigned long b)
+{
+	return a + b > RE_NODES_MAX ? RE_NODES_MAX + 1 : a + b;
+}
+
+static unsigned long re_mul(unsigned long a, unsigned long b)
+{
+	return b && a > RE_NODES_MAX / b ? RE_NODES_MAX + 1 : a * b;
+}
+
+/* Skip a bracket expression at *s == '['; classes like [:alpha:] may hold ']'. */
+static const char *re_skip_bracket(const char *s)
+{
+	s++;
+	if (*s == '^')
+		s++;
+	if (*s == ']')
+		s++;
+	while (*s && *s != ']') {
+		if (s[0] == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+			char kind = s[1];
+
+			for (s += 2; *s && !(s[0] == kind && s[1] == ']'); s++)
+				;
+			if (*s)
+				s += 2;
+		} else {
+			s++;
+		}
+	}
+	return *s ? s + 1 : s;
+}
+
+/* Nodes for the alternatives from *sp up to an unmatched ')' or the end. */
+static unsigned long re_nodes(const char **sp, int depth)
+{
+	const char *s = *sp;
+	unsigned long total = 0, piece;
+
+	while (*s && *s != ')') {
+		if (*s == '|') {
+			s++;
+			total = re_add(total, 1);
+			continue;
+		}
+		if (*s == '(') {
+			s++;
+			piece = depth < 64 ? re_add(re_nodes(&s, depth + 1), 1) : RE_NODES_MAX + 1;
+			if (*s == ')')
+				s++;
+		} else if (*s == '[') {
+			s = re_skip_bracket(s);
+			piece = 1;
+		} else {
+			s += s[0] == '\\' && s[1] ? 2 : 1;
+			piece = 1;
+		}
+		for (;;) { /* the quantifiers that follow, each over all before it */
+			if (*s == '*' || *s == '?') {
+				s++;
+				piece = re_add(piece, 1);
+			} else if (*s == '+') {
+				s++;
+				piece = re_add(re_mul(piece, 2), 1);
+			} else if (*s == '{' && s[1] >= '0' && s[1] <= '9') {
+				char *end;
+				unsigned long m = strtoul(s + 1, &end, 10), n = m;
+
+				if (*end == ',' && end[1] >= '0' && end[1] <= '9')
+					n = strtoul(end + 1, &end, 10);
+				else if (*end == ',')
+					end++;
+				if (*end != '}')
+					break; /* not a bound: regcomp judges it */
+				s = end + 1;
+				piece = re_mul(piece, (n > m ? n : m) + 1);
+			} else {
+				break;
+			}
+		}
+		total = re_add(total, piece);
+	}
+	*sp = s;
+	return total;
+}
+
+/* Nodes regcomp would build for the whole pattern, at most RE_NODES_MAX + 1. */
+static unsigned long re_cost(const char *pattern)
+{
+	unsigned long total = 0;
+
+	while (*pattern) {
+		total = re_add(total, re_nodes(&pattern, 0));
+		if (*pattern == ')') /* unbalanced: regcomp reports it */
+			pattern++;
+	}
+	return total;
+}
+
 static int compile_cond(struct parser *p, struct cfg_cond *c, int col)
 {
 	int flags = REG_EXTENDED | REG_NOSUB | (c->icase ? REG_ICASE : 0);
-	int rc = regcomp(&c->re, c->str, flags);
+	int rc;
 
+	if (re_cost(c->str) > RE_NODES_MAX) {
+		struct cfg_tok at = where(c->file, c->line, col);
+
+		err_at(p, &at, "regular expression \"%s\" is too complex: its repetitions ('+', "
+		       "{n}) nest or stack so that compiling it would take more than %lu steps; "
+		       "write it more simply", c->str, RE_NODES_MAX);
+		return -1;
+	}
+	rc = regcomp(&c->re, c->str, flags);
 	if (rc != 0) {
 		char msg[256];
 		struct cfg_tok at = where(c->file, c->line, col);

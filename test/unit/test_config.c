@@ -1192,6 +1192,40 @@ static void test_bad_regex(void **state)
 	run_free(&r);
 }
 
+/* fuzz_config found it: regcomp spells out stacked '+' and took over 2 GB for this. */
+static const char regex_bomb_cfg[] =
+    "Li 8080ess 1Host -re \"^(mmmmmm\n"
+    "\tSetHeader \"X-A: \\\"q\\\" \\\\ x\"\r\n"
+    "End\r\n"
+    "Service\r\n"
+    "\tHost -re \"^(mmmmmmmmmm++++++++++++++++++++++++++++++++++++++++++++++mmmmmmmmple\"\r\n"
+    "End\r\n"
+    "TimeOes\r\n"
+    "Balancer iwrr\r\n";
+
+static void test_regex_too_complex(void **state)
+{
+	struct run r;
+
+	load_text(&r, regex_bomb_cfg);
+	expect_err(&r, 5, 11, "regular expression \"^(mmmmmmmmmm++++");
+	expect_err(&r, 5, 11, "is too complex");
+	run_free(&r);
+	/* nested counts multiply as well */
+	only_error(LISTENER "Service\n\tUrl \"^((a{99}){99}){99}$\"\n\tError 404\nEnd\n", 6, 6,
+	           "is too complex");
+	only_error(LISTENER "Service\n\tHeader \"^X-A: ((((((((((((((((x+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+$\"\n"
+	           "\tError 404\nEnd\n",
+	           6, 9, "is too complex");
+	/* what configs really hold stays well inside the budget */
+	clean(&r, LISTENER "Service\n\tUrl \"^/api/[a-z0-9_-]{1,64}(/.*)?$\"\n"
+	                   "\tHost \"^(www\\.)?example\\.(com|org|net)$\"\n"
+	                   "\tHeader \"^User-Agent: .*[[:alpha:]]+[]x]{2,3}(Mozilla|curl)/[0-9.]+\"\n"
+	                   "\tUrl \"^/(lovelace|config|api/websocket|auth/(token|authorize|login_flow))\"\n"
+	                   "\tError 404\nEnd\n");
+	run_free(&r);
+}
+
 static void test_match_option_errors(void **state)
 {
 #define SV     LISTENER "Service\n"
@@ -2705,6 +2739,7 @@ int main(void)
 	    cmocka_unit_test(test_match_defaults_and_options),
 	    cmocka_unit_test(test_ignorecase_scopes),
 	    cmocka_unit_test(test_bad_regex),
+	    cmocka_unit_test(test_regex_too_complex),
 	    cmocka_unit_test(test_match_option_errors),
 	    cmocka_unit_test(test_not_errors),
 	    cmocka_unit_test(test_redirect),
