@@ -29,7 +29,9 @@ from pftest import PROXY, run_pinfold, s_client
 NAME = "ha.test"
 DOCS_CIPHERS = "ALL:!RC4:!ECDH:!DH"
 TESTSSL = shutil.which("testssl") or shutil.which("testssl.sh")
-TESTSSL_TIMEOUT = 150
+# A guard against a hang, not a speed test: testssl forks openssl for every suite, and
+# shares the CPUs with the stories that run beside it.
+TESTSSL_TIMEOUT = 240
 
 CFG = """
     ListenHTTPS
