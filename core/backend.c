@@ -178,9 +178,8 @@ const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *
 	}
 	b = svc->balancer == BAL_IWRR ? pick_iwrr(g, svc) : pick_random(g, svc);
 	if (b) {
-		if (se && g->sessions)
-			sess_pin(g->sessions, se->slot, key, len, b->id, g->px->now,
-			         (uint64_t)se->ttl * 1000);
+		if (se)
+			backend_pin(g, svc, key, len, b);
 		return b;
 	}
 	for (b = svc->backends; b; b = b->next)
