@@ -78,28 +78,19 @@ budget() { # goal measured verdict
 H=$(g headline)
 HL=$(g "label.$H" | tr _ ' ')
 # ratios over every keep-alive scenario: the worst one counts as well as the headline
-worst() { # numerator-target denominator-target key -> "min-ratio scenario"
+extreme() { # "<" (smallest) or ">" (largest), numerator-target denominator-target key -> "ratio scenario"
 	local k sc r best="" bsc=""
 	for k in "${!V[@]}"; do
-		case $k in "$3".ka-*."$1") ;; *) continue ;; esac
-		sc=${k#"$3".}; sc=${sc%."$1"}
-		r=$(ratio "${V[$k]}" "$(g "$3.$sc.$2")")
+		case $k in "$4".ka-*."$2") ;; *) continue ;; esac
+		sc=${k#"$4".}; sc=${sc%."$2"}
+		r=$(ratio "${V[$k]}" "$(g "$4.$sc.$3")")
 		num "$r" || continue
-		if [ -z "$best" ] || awk -v a="$r" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$r; bsc=$sc; fi
+		if [ -z "$best" ] || awk -v a="$r" -v b="$best" "BEGIN { exit !(a $1 b) }"; then best=$r; bsc=$sc; fi
 	done
 	echo "${best:-n/a} ${bsc:--}"
 }
-most() { # like worst, the largest ratio (for costs)
-	local k sc r best="" bsc=""
-	for k in "${!V[@]}"; do
-		case $k in "$3".ka-*."$1") ;; *) continue ;; esac
-		sc=${k#"$3".}; sc=${sc%."$1"}
-		r=$(ratio "${V[$k]}" "$(g "$3.$sc.$2")")
-		num "$r" || continue
-		if [ -z "$best" ] || awk -v a="$r" -v b="$best" 'BEGIN { exit !(a > b) }'; then best=$r; bsc=$sc; fi
-	done
-	echo "${best:-n/a} ${bsc:--}"
-}
+worst() { extreme "<" "$@"; } # for rates
+most() { extreme ">" "$@"; }  # for costs
 
 r=$(ratio "$(g "rps.$H.pinfold")" "$(g "rps.$H.haproxy")")
 budget "plaintext req/s >= 1.05x HAProxy ($HL)" "$r ($(g "rps.$H.pinfold") vs $(g "rps.$H.haproxy") req/s)" "$(check "$r" ">=" 1.05)"
