@@ -185,10 +185,14 @@ $2
 EOF
 }
 nginx_conf "$WORK/nginx" "    server { listen $HOST:$NGX_PORT; root $WORK/nginx/www; }" >"$WORK/nginx/nginx.conf"
-$PIN_LOAD nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" \
-	</dev/null >"$WORK/nginx/logs/stdout" 2>&1 &
-NGX_PID=$!; PIDS+=("$NGX_PID")
-wait_port "$NGX_PORT" "$NGX_PID" || die "nginx did not start: $(tail -5 "$WORK/nginx/logs/error.log")"
+# Each server has a start function: the memory figures restart them (see below).
+start_backend() {
+	$PIN_LOAD nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" \
+		</dev/null >"$WORK/nginx/logs/stdout" 2>&1 &
+	NGX_PID=$!; PIDS+=("$NGX_PID")
+	wait_port "$NGX_PORT" "$NGX_PID" || die "nginx did not start: $(tail -5 "$WORK/nginx/logs/error.log")"
+}
+start_backend
 
 # ---- pinfold ----------------------------------------------------------------------------------
 cat > "$WORK/pinfold.cfg" <<EOF
@@ -205,9 +209,12 @@ ListenHTTP
     End
 End
 EOF
-$PIN_PROXY "$PINFOLD" -F -e -f "$WORK/pinfold.cfg" </dev/null >"$WORK/pinfold.out" 2>&1 &
-PF_PID=$!; PIDS+=("$PF_PID")
-wait_port "$PF_PORT" "$PF_PID" || die "pinfold did not start: $(tail -5 "$WORK/pinfold.out")"
+start_pinfold() {
+	$PIN_PROXY "$PINFOLD" -F -e -f "$WORK/pinfold.cfg" </dev/null >"$WORK/pinfold.out" 2>&1 &
+	PF_PID=$!; PIDS+=("$PF_PID")
+	wait_port "$PF_PORT" "$PF_PID" || die "pinfold did not start: $(tail -5 "$WORK/pinfold.out")"
+}
+start_pinfold
 
 # ---- haproxy ------------------------------------------------------------------------------------
 cat > "$WORK/haproxy.cfg" <<EOF
@@ -227,9 +234,12 @@ frontend fe
 backend be
     server nginx $HOST:$NGX_PORT
 EOF
-$PIN_PROXY haproxy -db -f "$WORK/haproxy.cfg" </dev/null >"$WORK/haproxy.out" 2>&1 &
-HA_PID=$!; PIDS+=("$HA_PID")
-wait_port "$HA_PORT" "$HA_PID" || die "haproxy did not start: $(tail -5 "$WORK/haproxy.out")"
+start_haproxy() {
+	$PIN_PROXY haproxy -db -f "$WORK/haproxy.cfg" </dev/null >"$WORK/haproxy.out" 2>&1 &
+	HA_PID=$!; PIDS+=("$HA_PID")
+	wait_port "$HA_PORT" "$HA_PID" || die "haproxy did not start: $(tail -5 "$WORK/haproxy.out")"
+}
+start_haproxy
 
 # ---- nginx as a proxy: 1 worker, HTTP/1.1 keep-alive upstream, buffers that hold 64 KiB ----
 mkdir -p "$WORK/nproxy"
@@ -246,10 +256,13 @@ nginx_conf "$WORK/nproxy" "    upstream be { server $HOST:$NGX_PORT; keepalive 6
             proxy_max_temp_file_size 0;
         }
     }" >"$WORK/nproxy/nginx.conf"
-$PIN_PROXY nginx -p "$WORK/nproxy" -c "$WORK/nproxy/nginx.conf" -e "$WORK/nproxy/logs/error.log" \
-	</dev/null >"$WORK/nproxy/logs/stdout" 2>&1 &
-NP_PID=$!; PIDS+=("$NP_PID")
-wait_port "$NP_PORT" "$NP_PID" || die "nginx (proxy) did not start: $(tail -5 "$WORK/nproxy/logs/error.log")"
+start_nproxy() {
+	$PIN_PROXY nginx -p "$WORK/nproxy" -c "$WORK/nproxy/nginx.conf" -e "$WORK/nproxy/logs/error.log" \
+		</dev/null >"$WORK/nproxy/logs/stdout" 2>&1 &
+	NP_PID=$!; PIDS+=("$NP_PID")
+	wait_port "$NP_PORT" "$NP_PID" || die "nginx (proxy) did not start: $(tail -5 "$WORK/nproxy/logs/error.log")"
+}
+start_nproxy
 
 # the processes that do a target's work (and whose CPU time is its cost)
 target_pids() {
@@ -385,6 +398,21 @@ if [ "$LAT_RATE" -ge 1 ]; then
 fi
 
 # ---- memory per idle keep-alive connection ------------------------------------------------------------------
+# On fresh processes: a server the load rounds grew keeps that memory (malloc arenas, nginx's
+# connection pools), and 1,000 new connections would fit in it for free.  So every target is
+# stopped and started again first (the backend first: the proxies connect to it).
+for t in pinfold haproxy nginx; do
+	kill -0 "$(target_pids "$t" | cut -d' ' -f1)" 2>/dev/null || die "$t died during the runs"
+done
+stop_one() { # pid: TERM, bounded wait, KILL
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+for p in "$NP_PID" "$HA_PID" "$PF_PID" "$NGX_PID"; do stop_one "$p"; done
+start_backend; start_pinfold; start_haproxy; start_nproxy
+sleep 0.5
 declare -A MEM
 for t in "${TARGETS[@]}"; do
 	pids=$(target_pids "$t")
@@ -393,7 +421,7 @@ for t in "${TARGETS[@]}"; do
 	echo "bench: $IDLE_CONNS idle connections to $t: ${MEM[$t]} (rss0 rss1 anon0 anon1 answered)" >&2
 done
 for t in pinfold haproxy nginx; do
-	kill -0 "$(target_pids "$t" | cut -d' ' -f1)" 2>/dev/null || die "$t died during the runs"
+	kill -0 "$(target_pids "$t" | cut -d' ' -f1)" 2>/dev/null || die "$t died during the idle-connection test"
 done
 
 # ---- report ------------------------------------------------------------------------------------------------------
@@ -495,7 +523,7 @@ $LAT
 ### Memory per idle keep-alive connection
 
 $IDLE_CONNS connections, one 1 KiB GET each, then held open and idle (test/bench/idleconns.py);
-bytes per connection = (RSS with them - RSS before) / $IDLE_CONNS.  nginx allocates its
+bytes per connection = (RSS with them - RSS before) / $IDLE_CONNS, on freshly started servers.  nginx allocates its
 connection table (worker_connections) up front, so little of its per-connection cost shows here.
 
 $MEMT

@@ -193,9 +193,12 @@ Client 120
 $(listener "$PF_PORT" "$WORK/p256.pem")
 $(listener "$PF_RSA_PORT" "$WORK/rsa.pem")
 EOF
-$PIN_SRV "$PINFOLD" -F -e -f "$WORK/pinfold.cfg" </dev/null >"$WORK/pinfold.out" 2>&1 &
-PF_PID=$!; PIDS+=("$PF_PID")
-wait_port "$PF_PORT" "$PF_PID" || die "pinfold did not start: $(tail -5 "$WORK/pinfold.out")"
+start_pinfold() { # also again for the memory figures, on a fresh process
+	$PIN_SRV "$PINFOLD" -F -e -f "$WORK/pinfold.cfg" </dev/null >"$WORK/pinfold.out" 2>&1 &
+	PF_PID=$!; PIDS+=("$PF_PID")
+	wait_port "$PF_PORT" "$PF_PID" || die "pinfold did not start: $(tail -5 "$WORK/pinfold.out")"
+}
+start_pinfold
 sleep 0.3
 PF_START_RSS=$(status_kib "$PF_PID" VmRSS); PF_START_ANON=$(status_kib "$PF_PID" RssAnon)
 
@@ -218,9 +221,12 @@ frontend fersa
 backend be
     server nginx $HOST:$NGX_PORT
 EOF
-$PIN_SRV haproxy -db -f "$WORK/haproxy.cfg" </dev/null >"$WORK/haproxy.out" 2>&1 &
-HA_PID=$!; PIDS+=("$HA_PID")
-wait_port "$HA_PORT" "$HA_PID" || die "haproxy did not start: $(tail -5 "$WORK/haproxy.out")"
+start_haproxy() {
+	$PIN_SRV haproxy -db -f "$WORK/haproxy.cfg" </dev/null >"$WORK/haproxy.out" 2>&1 &
+	HA_PID=$!; PIDS+=("$HA_PID")
+	wait_port "$HA_PORT" "$HA_PID" || die "haproxy did not start: $(tail -5 "$WORK/haproxy.out")"
+}
+start_haproxy
 
 # The raw servers answer every request with 1 KiB (handshake runs) or BULK (bulk run).
 start_raw() { # port bytes groups [pem] -> pid in RAW_PID
@@ -330,7 +336,18 @@ for v in "--tls-max 1.2" "--tlsv1.3"; do
 done
 
 # ---- memory per established TLS connection -------------------------------------------------------------
+# On fresh processes: the handshake and bulk runs grew both servers' heaps, and new
+# connections would reuse that memory without showing up in RSS.
+kill -0 "$PF_PID" 2>/dev/null || die "pinfold died during the bulk runs"
 PF_IDLE_RSS=$(status_kib "$PF_PID" VmRSS); PF_IDLE_ANON=$(status_kib "$PF_PID" RssAnon)
+for p in "$PF_PID" "$HA_PID"; do
+	kill -TERM "$p" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+done
+start_pinfold; start_haproxy
+sleep 0.3
 mem_per_conn() { # port pid -> "rss_before rss_after anon_before anon_after answered"
 	timeout 300 $PIN_CLI $PY "$HERE/idleconns.py" --tls --port "$1" --pids "$2" -n "$NCONNS" --path /1k.bin ||
 		{ echo "bench-tls: warning: $NCONNS TLS connections to port $1 failed" >&2; echo "? ? ? ? 0"; }
