@@ -6,6 +6,12 @@
  * exactly the watched fds.  slot[] holds index + 1 so that a zeroed (untouched,
  * hence not resident) table means "not watched".  Level-triggered: an fd skipped in one round is
  * reported again by the next poll().
+ *
+ * An fd watched for nothing (events 0: a client whose answer is still on its
+ * way, say) stays in the array with a negative fd, which poll() skips: the
+ * kernel visits every fd it is given on every call, and under load that visit
+ * is a large part of what a request costs.  Such an fd no longer reports
+ * POLLHUP/POLLERR; its owner finds out on its next read or write.
  */
 #include "evloop.h"
 
@@ -15,6 +21,7 @@
 struct ev_entry {
 	ev_fn fn;
 	void *arg;
+	int fd; /* the fd, also while pfd[].fd is -1 (watched for nothing) */
 };
 
 struct evloop {
@@ -65,18 +72,23 @@ int ev_add(struct evloop *ev, int fd, short events, ev_fn fn, void *arg)
 		i = ev->n++;
 		ev->slot[fd] = i + 1;
 	}
-	ev->pfd[i].fd = fd;
+	ev->pfd[i].fd = events ? fd : -1;
 	ev->pfd[i].events = events;
 	ev->pfd[i].revents = 0;
 	ev->ent[i].fn = fn;
 	ev->ent[i].arg = arg;
+	ev->ent[i].fd = fd;
 	return 0;
 }
 
 void ev_set(struct evloop *ev, int fd, short events)
 {
-	if (fd >= 0 && fd < ev->maxfds && ev->slot[fd] > 0)
-		ev->pfd[ev->slot[fd] - 1].events = events;
+	if (fd >= 0 && fd < ev->maxfds && ev->slot[fd] > 0) {
+		struct pollfd *p = &ev->pfd[ev->slot[fd] - 1];
+
+		p->events = events;
+		p->fd = events ? fd : -1;
+	}
 }
 
 void ev_del(struct evloop *ev, int fd)
@@ -92,7 +104,7 @@ void ev_del(struct evloop *ev, int fd)
 		ev->ent[i] = ev->ent[last];
 		/* The moved entry may not have been dispatched yet: skip it this round. */
 		ev->pfd[i].revents = 0;
-		ev->slot[ev->pfd[i].fd] = i + 1;
+		ev->slot[ev->ent[i].fd] = i + 1;
 	}
 	ev->slot[fd] = 0;
 }
@@ -123,7 +135,7 @@ int ev_dispatch(struct evloop *ev, int ready)
 		ev->pfd[i].revents = 0;
 		ready--;
 		ran++;
-		ev->ent[i].fn(ev->ent[i].arg, ev->pfd[i].fd, re);
+		ev->ent[i].fn(ev->ent[i].arg, ev->ent[i].fd, re);
 	}
 	return ran;
 }

@@ -16,7 +16,8 @@ struct evloop;
 struct evloop *ev_new(int maxfds);
 void ev_free(struct evloop *ev);
 
-/* Watch fd for `events` (POLLIN/POLLOUT, may be 0); 0, or -1 (fd too big, ENOMEM). */
+/* Watch fd for `events` (POLLIN/POLLOUT; 0: kept, but not polled, not even for
+ * POLLHUP/POLLERR); 0, or -1 (fd too big, ENOMEM). */
 int ev_add(struct evloop *ev, int fd, short events, ev_fn fn, void *arg);
 /* Change what fd is watched for; cheap when unchanged. */
 void ev_set(struct evloop *ev, int fd, short events);

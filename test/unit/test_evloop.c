@@ -53,6 +53,48 @@ static void test_dispatch_and_remove(void **state)
 	ev_free(ev);
 }
 
+/*
+ * An fd watched for nothing is not polled at all: not even the POLLHUP a pipe
+ * reports once its writer is gone (that would spin the loop), and it comes
+ * back with its own fd after entries around it moved.
+ */
+static void test_unwatched_not_polled(void **state)
+{
+	int p[2], q[2], r[2];
+
+	memset(fired, 0, sizeof(fired));
+	ev = ev_new(64);
+	assert_non_null(ev);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	assert_int_equal(pipe(r), 0);
+	assert_int_equal(ev_add(ev, p[0], 0, on_read, NULL), 0);
+	assert_int_equal(ev_add(ev, q[0], POLLIN, on_read, NULL), 0);
+	assert_int_equal(ev_add(ev, r[0], POLLIN, on_read, NULL), 0);
+	close(p[1]); /* p[0] now reports POLLHUP to anyone who polls it */
+	assert_int_equal(ev_wait(ev, 20), 0);
+	assert_int_equal(fired[p[0]], 0);
+
+	ev_del(ev, p[0]); /* r[0] moves into p[0]'s place */
+	assert_int_equal(ev_add(ev, p[0], 0, on_read, NULL), 0);
+	ev_set(ev, r[0], 0);
+	assert_int_equal(write(r[1], "x", 1), 1);
+	assert_int_equal(ev_wait(ev, 20), 0); /* r[0] is readable, but not watched */
+	ev_set(ev, r[0], POLLIN);
+	assert_int_equal(ev_wait(ev, 20), 1);
+	assert_int_equal(fired[r[0]], 1);
+	ev_set(ev, p[0], POLLIN);
+	assert_int_equal(ev_wait(ev, 20), 2); /* r[0] (still readable) and p[0]: HUP */
+	assert_int_equal(fired[p[0]], 1);
+	assert_int_equal(fired[q[0]], 0);
+	ev_free(ev);
+	close(p[0]);
+	close(q[0]);
+	close(q[1]);
+	close(r[0]);
+	close(r[1]);
+}
+
 static void test_buf_pool(void **state)
 {
 	struct bufpool p;
@@ -86,6 +128,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dispatch_and_remove),
+		cmocka_unit_test(test_unwatched_not_polled),
 		cmocka_unit_test(test_buf_pool),
 	};
 
