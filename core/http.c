@@ -26,14 +26,40 @@
 
 /* ---- character classes (ASCII only, independent of the locale) ---------- */
 
-static int is_digit(unsigned char c)
+/*
+ * One table lookup per byte: the head parser looks at every byte of every
+ * head, so these are on the hot path.  The table is computed by the compiler
+ * from the definitions in the macros.
+ */
+#define CL_TCHAR 0x01 /* tchar (RFC 9110 section 5.6.2): methods, field names, tokens */
+#define CL_FIELD 0x02 /* field-content, reason-phrase, trailers: VCHAR, obs-text, SP, HTAB */
+#define CL_DIGIT 0x04
+#define CL_ALPHA 0x08
+
+#define DIGIT_(c) ((c) >= '0' && (c) <= '9')
+#define ALPHA_(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define TCHAR_(c)                                                                                  \
+	(DIGIT_(c) || ALPHA_(c) || (c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' ||         \
+	 (c) == '&' || (c) == '\'' || (c) == '*' || (c) == '+' || (c) == '-' || (c) == '.' ||      \
+	 (c) == '^' || (c) == '_' || (c) == '`' || (c) == '|' || (c) == '~')
+#define FIELD_(c) ((c) == ' ' || (c) == '\t' || ((c) > 0x20 && (c) != 0x7f))
+#define CL_(c)                                                                                     \
+	((TCHAR_(c) ? CL_TCHAR : 0) | (FIELD_(c) ? CL_FIELD : 0) | (DIGIT_(c) ? CL_DIGIT : 0) |    \
+	 (ALPHA_(c) ? CL_ALPHA : 0))
+#define CL4_(c)  CL_(c), CL_((c) + 1), CL_((c) + 2), CL_((c) + 3)
+#define CL16_(c) CL4_(c), CL4_((c) + 4), CL4_((c) + 8), CL4_((c) + 12)
+#define CL64_(c) CL16_(c), CL16_((c) + 16), CL16_((c) + 32), CL16_((c) + 48)
+
+static const unsigned char char_class[256] = {CL64_(0), CL64_(64), CL64_(128), CL64_(192)};
+
+static inline int is_digit(unsigned char c)
 {
-	return c >= '0' && c <= '9';
+	return char_class[c] & CL_DIGIT;
 }
 
-static int is_alpha(unsigned char c)
+static inline int is_alpha(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return char_class[c] & CL_ALPHA;
 }
 
 static int hex_value(unsigned char c)
@@ -47,38 +73,19 @@ static int hex_value(unsigned char c)
 	return -1;
 }
 
-/* tchar (RFC 9110 section 5.6.2): what a method, field name or token is made of. */
-static int is_tchar(unsigned char c)
+static inline int is_tchar(unsigned char c)
 {
-	if (is_digit(c) || is_alpha(c))
-		return 1;
-	/* clang-format off */
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-	case '+': case '-': case '.': case '^': case '_': case '`': case '|':
-	case '~':
-		return 1;
-	default:
-		return 0;
-	}
-	/* clang-format on */
+	return char_class[c] & CL_TCHAR;
 }
 
-static int is_ows(unsigned char c)
+static inline int is_ows(unsigned char c)
 {
 	return c == ' ' || c == '\t';
 }
 
-/* VCHAR or obs-text: any byte but controls, SP and DEL. */
-static int is_vchar_obs(unsigned char c)
+static inline int is_field_char(unsigned char c)
 {
-	return c > 0x20 && c != 0x7f;
-}
-
-/* field-content, reason-phrase and trailer values: VCHAR, obs-text, SP, HTAB. */
-static int is_field_char(unsigned char c)
-{
-	return is_ows(c) || is_vchar_obs(c);
+	return char_class[c] & CL_FIELD;
 }
 
 static unsigned char to_lower(unsigned char c)
@@ -140,31 +147,39 @@ static const unsigned char method_classes[M__COUNT] = {
 
 struct hdr_name {
 	const char *name;
-	enum http_hdr_id id;
+	uint8_t len;
+	uint8_t id;
 };
 
+#define HN_(s, id) {s, sizeof(s) - 1, id}
 /* clang-format off */
 static const struct hdr_name hdr_names[] = {
-	{"Host", HDR_HOST},
-	{"Content-Length", HDR_CONTENT_LENGTH},
-	{"Transfer-Encoding", HDR_TRANSFER_ENCODING},
-	{"Connection", HDR_CONNECTION},
-	{"Keep-Alive", HDR_KEEP_ALIVE},
-	{"TE", HDR_TE},
-	{"Trailer", HDR_TRAILER},
-	{"Upgrade", HDR_UPGRADE},
-	{"Expect", HDR_EXPECT},
-	{"X-Forwarded-For", HDR_X_FORWARDED_FOR},
-	{"X-Forwarded-Proto", HDR_X_FORWARDED_PROTO},
-	{"X-Forwarded-Host", HDR_X_FORWARDED_HOST},
-	{"X-Forwarded-Port", HDR_X_FORWARDED_PORT},
-	{"X-Real-IP", HDR_X_REAL_IP},
-	{"Forwarded", HDR_FORWARDED},
-	{"X-Client-IP", HDR_X_CLIENT_IP},
-	{"True-Client-IP", HDR_TRUE_CLIENT_IP},
+	HN_("Host", HDR_HOST),
+	HN_("Content-Length", HDR_CONTENT_LENGTH),
+	HN_("Transfer-Encoding", HDR_TRANSFER_ENCODING),
+	HN_("Connection", HDR_CONNECTION),
+	HN_("Keep-Alive", HDR_KEEP_ALIVE),
+	HN_("TE", HDR_TE),
+	HN_("Trailer", HDR_TRAILER),
+	HN_("Upgrade", HDR_UPGRADE),
+	HN_("Expect", HDR_EXPECT),
+	HN_("X-Forwarded-For", HDR_X_FORWARDED_FOR),
+	HN_("X-Forwarded-Proto", HDR_X_FORWARDED_PROTO),
+	HN_("X-Forwarded-Host", HDR_X_FORWARDED_HOST),
+	HN_("X-Forwarded-Port", HDR_X_FORWARDED_PORT),
+	HN_("X-Real-IP", HDR_X_REAL_IP),
+	HN_("Forwarded", HDR_FORWARDED),
+	HN_("X-Client-IP", HDR_X_CLIENT_IP),
+	HN_("True-Client-IP", HDR_TRUE_CLIENT_IP),
 };
 /* clang-format on */
 
+/* The lengths of the names above, one bit each (test_http.c req_header_ids tries every name). */
+#define HDR_NAME_LENGTHS                                                                           \
+	((1u << 2) | (1u << 4) | (1u << 6) | (1u << 7) | (1u << 9) | (1u << 10) | (1u << 11) |   \
+	 (1u << 14) | (1u << 15) | (1u << 16) | (1u << 17))
+
+/* Every field of every head passes here: compare lengths before bytes. */
 static uint8_t hdr_id_of(const char *name, size_t n)
 {
 	size_t i;
@@ -172,9 +187,11 @@ static uint8_t hdr_id_of(const char *name, size_t n)
 	/* Proxy-* fields are hop-by-hop credentials and hints meant for us. */
 	if (n >= 6 && ci_equal(name, "Proxy-", 6))
 		return HDR_PROXY_OTHER;
+	if (n >= 32 || !(HDR_NAME_LENGTHS & (1u << n)))
+		return HDR_OTHER; /* Date, Server, Content-Type, ...: no name of ours is that long */
 	for (i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-		if (ci_equal_str(name, n, hdr_names[i].name))
-			return (uint8_t)hdr_names[i].id;
+		if (hdr_names[i].len == n && ci_equal(name, hdr_names[i].name, n))
+			return hdr_names[i].id;
 	return HDR_OTHER;
 }
 
@@ -186,6 +203,57 @@ static uint8_t method_of(const char *s, size_t n)
 		if (strlen(method_names[i]) == n && memcmp(method_names[i], s, n) == 0)
 			return (uint8_t)i;
 	return M_UNKNOWN;
+}
+
+/* ---- word-at-a-time scanning ------------------------------------------------- */
+
+#define ONES  0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/* Does any byte of x lie below n (n <= 128)?  Exact: no false answers either way. */
+static inline int any_below(uint64_t x, unsigned n)
+{
+	return ((x - ONES * n) & ~x & HIGHS) != 0;
+}
+
+/* Does any byte of x equal v? */
+static inline int any_equal(uint64_t x, unsigned v)
+{
+	return any_below(x ^ (ONES * v), 1);
+}
+
+/*
+ * The first index from i on, below stop, whose byte is CR or below (LF, the
+ * other controls); stop if none.  Eight bytes at a time: every head byte is
+ * looked at here, and most are plain text.
+ */
+static size_t skip_above_cr(const char *buf, size_t i, size_t stop)
+{
+	for (; i + 8 <= stop; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, buf + i, 8);
+		if (any_below(x, '\r' + 1))
+			break;
+	}
+	while (i < stop && (unsigned char)buf[i] > '\r')
+		i++;
+	return i;
+}
+
+/* The first index from i on, below stop, that is no field-content byte; stop if none. */
+static size_t skip_field_chars(const char *buf, size_t i, size_t stop)
+{
+	for (; i + 8 <= stop; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, buf + i, 8);
+		if (any_below(x, 0x20) || any_equal(x, 0x7f))
+			break; /* a control or DEL in here (maybe only a HTAB): byte by byte */
+	}
+	while (i < stop && is_field_char((unsigned char)buf[i]))
+		i++;
+	return i;
 }
 
 /* ---- pass 1: find the end of the head --------------------------------------- */
@@ -200,11 +268,19 @@ static int head_scan(const char *buf, size_t len, unsigned max_skip, size_t *sta
 {
 	size_t i, line_start = 0;
 	unsigned skipped = 0, lines = 0;
+	size_t lim = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
 
 	/* Bytes past HTTP_MAX_HEAD are never looked at: the head is too big either way. */
-	for (i = 0; i < len && i < HTTP_MAX_HEAD; i++) {
-		unsigned char c = (unsigned char)buf[i];
+	for (i = 0; i < lim; i++) {
+		unsigned char c;
+		/* Fast path: bytes above CR are neither CR nor LF, and on the request line
+		 * only the length limit could refuse them (checked at the byte that hits it). */
+		size_t stop = lines == 0 && line_start + HTTP_MAX_LINE < lim ? line_start + HTTP_MAX_LINE : lim;
 
+		i = skip_above_cr(buf, i, stop);
+		if (i == lim)
+			break;
+		c = (unsigned char)buf[i];
 		if (c == '\n')
 			return -400; /* a LF not paired with the CR before it */
 		if (c != '\r') {
@@ -264,7 +340,7 @@ static int parse_version(const char *s, size_t n, uint8_t *minor)
 /* field-line = field-name ":" OWS field-value OWS, with no folding. */
 static int parse_field(const char *buf, size_t s, size_t e, struct http_hdr *h)
 {
-	size_t p = s, q, vs, ve;
+	size_t p = s, vs, ve;
 
 	while (p < e && is_tchar((unsigned char)buf[p]))
 		p++;
@@ -273,9 +349,8 @@ static int parse_field(const char *buf, size_t s, size_t e, struct http_hdr *h)
 		return -400;
 	h->name_off = (uint16_t)s;
 	h->name_len = (uint16_t)(p - s);
-	for (q = p + 1; q < e; q++)
-		if (!is_field_char((unsigned char)buf[q]))
-			return -400;
+	if (skip_field_chars(buf, p + 1, e) != e)
+		return -400;
 	vs = p + 1;
 	while (vs < e && is_ows((unsigned char)buf[vs]))
 		vs++;

@@ -360,10 +360,16 @@ void policy_conn_close(struct policy_conn *pc, struct proxy *px)
 /* The first line of the request (or as much as arrived), for the refused line. */
 static void keep_reqline(struct policy_conn *pc, const char *buf, size_t len)
 {
-	size_t n = 0, cap = sizeof(pc->reqline) - 4;
+	size_t n, cap = sizeof(pc->reqline) - 4;
+	const char *cr, *lf;
 
-	while (n < len && buf[n] != '\r' && buf[n] != '\n')
-		n++;
+	n = len > cap + 1 ? cap + 1 : len; /* one more than fits tells "cut" */
+	cr = memchr(buf, '\r', n);
+	if (cr)
+		n = (size_t)(cr - buf);
+	lf = memchr(buf, '\n', n);
+	if (lf)
+		n = (size_t)(lf - buf);
 	if (n > cap) {
 		memcpy(pc->reqline, buf, cap);
 		memcpy(pc->reqline + cap, "...", 4);

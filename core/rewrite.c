@@ -4,7 +4,6 @@
  */
 #include "rewrite.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -31,6 +30,22 @@ static void puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+/* A string literal, its length known to the compiler. */
+#define PUTL(o, lit) put(o, lit, sizeof(lit) - 1)
+
+/* v in decimal, at least `width` digits (zero-padded). */
+static void put_uint(struct out *o, unsigned v, size_t width)
+{
+	char d[10];
+	size_t n = sizeof(d);
+
+	do {
+		d[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || sizeof(d) - n < width);
+	put(o, d + n, sizeof(d) - n);
+}
+
 static void put_kept_headers(struct out *o, const char *buf, const struct http_msg *m)
 {
 	for (int i = 0; i < m->nhdr; i++) {
@@ -54,7 +69,7 @@ static void put_added(struct out *o, const struct cfg_hdr *a)
 /* The client's X-Forwarded-For values (trusted upstream only), to extend. */
 static void put_xff(struct out *o, const char *buf, struct http_msg *m, const char *addr)
 {
-	puts_(o, "X-Forwarded-For: ");
+	PUTL(o, "X-Forwarded-For: ");
 	for (int i = 0; i < m->nhdr; i++) {
 		struct http_hdr *h = &m->hdr[i];
 
@@ -63,11 +78,11 @@ static void put_xff(struct out *o, const char *buf, struct http_msg *m, const ch
 		h->flags |= HF_DROP; /* folded into ours */
 		if (h->value_len) {
 			put(o, buf + h->value_off, h->value_len);
-			puts_(o, ", ");
+			PUTL(o, ", ");
 		}
 	}
 	puts_(o, addr);
-	puts_(o, "\r\n");
+	PUTL(o, "\r\n");
 }
 
 static int kept(const struct http_msg *m, int id)
@@ -84,24 +99,29 @@ int rewrite_request(const struct cfg_listener *l, const struct cfg_service *svc,
 {
 	struct out o = {out, 0, cap, 0};
 	const char *buf = rq->buf;
-	char num[16];
 
 	put(&o, buf + m->method_off, m->method_len);
 	put(&o, " ", 1);
 	put(&o, rq->url, rq->url_len);
-	puts_(&o, m->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
+	if (m->version_minor)
+		PUTL(&o, " HTTP/1.1\r\n");
+	else
+		PUTL(&o, " HTTP/1.0\r\n");
 	put_xff(&o, buf, m, cl->addr); /* before the others so it drops the ones it folds */
 	put_kept_headers(&o, buf, m);
-	if (!kept(m, HDR_X_FORWARDED_PROTO))
-		puts_(&o, cl->https ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n");
+	if (!kept(m, HDR_X_FORWARDED_PROTO)) {
+		if (cl->https)
+			PUTL(&o, "X-Forwarded-Proto: https\r\n");
+		else
+			PUTL(&o, "X-Forwarded-Proto: http\r\n");
+	}
 	if (!kept(m, HDR_X_FORWARDED_PORT)) {
-		snprintf(num, sizeof(num), "%d", cl->port);
-		puts_(&o, "X-Forwarded-Port: ");
-		puts_(&o, num);
-		puts_(&o, "\r\n");
+		PUTL(&o, "X-Forwarded-Port: ");
+		put_uint(&o, (unsigned)cl->port, 1);
+		PUTL(&o, "\r\n");
 	}
 	if (m->upgrade)
-		puts_(&o, "Connection: upgrade\r\n");
+		PUTL(&o, "Connection: upgrade\r\n");
 	put_added(&o, l->head_add);
 	if (svc)
 		put_added(&o, svc->head_add);
@@ -160,7 +180,6 @@ static int response_head(const char *buf, struct http_msg *m, int keep_alive, in
 {
 	struct out o = {out, 0, cap, 0};
 	const struct cfg_hdr *ladd = l ? l->resp_add : NULL;
-	char line[32];
 
 	policy_drop_hop_by_hop(buf, m);
 	if (m->status == 101 || !scratch)
@@ -169,8 +188,9 @@ static int response_head(const char *buf, struct http_msg *m, int keep_alive, in
 		drop_for_edits(buf, m, svc->resp_remove, svc->resp_add, scratch);
 	if (l)
 		drop_for_edits(buf, m, l->resp_remove, l->resp_add, scratch);
-	snprintf(line, sizeof(line), "HTTP/1.1 %03u ", (unsigned)m->status);
-	puts_(&o, line);
+	PUTL(&o, "HTTP/1.1 ");
+	put_uint(&o, m->status, 3);
+	PUTL(&o, " ");
 	put(&o, buf + m->reason_off, m->reason_len);
 	put(&o, "\r\n", 2);
 	if (m->status == 101) {
@@ -178,7 +198,7 @@ static int response_head(const char *buf, struct http_msg *m, int keep_alive, in
 			if (m->hdr[i].id == HDR_UPGRADE)
 				m->hdr[i].flags &= (uint8_t)~HF_DROP;
 		put_kept_headers(&o, buf, m);
-		puts_(&o, "Connection: upgrade\r\n");
+		PUTL(&o, "Connection: upgrade\r\n");
 	} else {
 		put_kept_headers(&o, buf, m);
 		for (const struct cfg_hdr *a = svc ? svc->resp_add : NULL; a; a = a->next)
@@ -188,9 +208,9 @@ static int response_head(const char *buf, struct http_msg *m, int keep_alive, in
 			}
 		put_added(&o, ladd);
 		if (!keep_alive)
-			puts_(&o, "Connection: close\r\n");
+			PUTL(&o, "Connection: close\r\n");
 		else if (client_minor == 0)
-			puts_(&o, "Connection: keep-alive\r\n");
+			PUTL(&o, "Connection: keep-alive\r\n");
 	}
 	put(&o, "\r\n", 2);
 	return o.overflow ? -1 : (int)o.len;
