@@ -18,6 +18,17 @@
 
 #define POOL_MAX_PER_BACKEND 256 /* above the usual client concurrency: no churn */
 #define POOL_IDLE_MS         10000 /* shorter than common backend keep-alive timeouts */
+/*
+ * Idle pooled connections are not in the poll set: poll() visits every fd it
+ * is given on every call, and under load about half of a proxy's backend
+ * connections sit in the pool between two requests.  Instead each is peeked
+ * (a non-blocking one-byte MSG_PEEK) every POOL_PEEK_MS, and once more when
+ * it is taken after more than POOL_TRUST_MS idle; a backend that closed one
+ * within that window costs the request a retry (core/conn.c), after which the
+ * request peeks every connection it is offered.
+ */
+#define POOL_PEEK_MS  1000
+#define POOL_TRUST_MS 100
 
 struct upconn {
 	int fd;
@@ -25,6 +36,7 @@ struct upconn {
 	unsigned id;
 	struct gen *gen;
 	struct timer tm;
+	uint64_t since;   /* pooled at (ms) */
 	struct upconn *next;
 };
 
@@ -66,7 +78,6 @@ static void upconn_close(struct upconn *u)
 			break;
 		}
 	timer_cancel(&px->timers, &u->tm);
-	ev_del(px->ev, u->fd);
 	tls_free(u->tls);
 	close(u->fd);
 	free(u);
@@ -226,22 +237,36 @@ void backend_revived(struct gen *g, unsigned id)
 	log_msg(LOG_NOTICE, "backend %s is alive again", g->cfg->backend_by_id[id]->addr_text);
 }
 
-/* An idle pooled connection became readable: the backend closed it (or sent junk). */
-static void upconn_event(void *arg, int fd, int revents)
+/*
+ * Is an idle pooled connection unusable?  Readable means the backend closed
+ * it, reset it, or sent bytes nobody asked for; only "would block" is good.
+ */
+static int upconn_dead(const struct upconn *u)
 {
-	upconn_close(arg);
+	char c;
+	ssize_t n = recv(u->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-static void upconn_expire(struct timer *t, void *arg)
+/* Every POOL_PEEK_MS: drop the connection when it expired or went bad. */
+static void upconn_tick(struct timer *t, void *arg)
 {
-	upconn_close(arg);
+	struct upconn *u = arg;
+	struct proxy *px = u->gen->px;
+	uint64_t expires = u->since + POOL_IDLE_MS, next = px->now + POOL_PEEK_MS;
+
+	if (px->now >= expires || upconn_dead(u) ||
+	    timer_set(&px->timers, &u->tm, next < expires ? next : expires) < 0)
+		upconn_close(u);
 }
 
 /*
- * A pooled connection the backend closed is readable and normally dropped by
- * upconn_event() before it is handed out; one that closes in the meantime is
- * retried by the caller when the request can be sent again.  A request whose
- * body cannot be replayed asks for `check`: a non-blocking peek first.
+ * A pooled connection the backend closed is normally dropped by its peek
+ * before it is handed out; one that closes in the meantime is retried by
+ * the caller when the request can be sent again.  A request whose body
+ * cannot be replayed, or one that already met a closed connection, asks for
+ * `check`: every connection is peeked before it is handed out.
  */
 int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int check)
 {
@@ -252,20 +277,14 @@ int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int chec
 	while (st->idle) {
 		struct upconn *u = st->idle;
 		int fd = u->fd;
-		char c;
 
-		if (check) {
-			ssize_t n = recv(fd, &c, 1, MSG_PEEK);
-
-			if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-				upconn_close(u); /* closed, or sent bytes nobody asked for */
-				continue;
-			}
+		if ((check || px->now - u->since >= POOL_TRUST_MS) && upconn_dead(u)) {
+			upconn_close(u);
+			continue;
 		}
 		st->idle = u->next;
 		st->nidle--;
 		timer_cancel(&px->timers, &u->tm);
-		ev_del(px->ev, fd);
 		*tls = u->tls;
 		free(u);
 		return fd;
@@ -288,10 +307,9 @@ void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls)
 	u->tls = tls;
 	u->id = id;
 	u->gen = g;
-	timer_init(&u->tm, upconn_expire, u);
-	if (ev_add(px->ev, fd, POLLIN, upconn_event, u) < 0 ||
-	    timer_set(&px->timers, &u->tm, px->now + POOL_IDLE_MS) < 0) {
-		ev_del(px->ev, fd);
+	u->since = px->now;
+	timer_init(&u->tm, upconn_tick, u);
+	if (timer_set(&px->timers, &u->tm, px->now + POOL_PEEK_MS) < 0) {
 		free(u);
 		goto drop;
 	}

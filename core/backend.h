@@ -37,7 +37,8 @@ void backend_revived(struct gen *g, unsigned id);
 /*
  * An idle kept-alive connection to this backend, or -1.  *tls receives its
  * TLS session (NULL for plain HTTP).  check: make sure it is still open (for
- * requests that could not be sent again).
+ * requests that could not be sent again, or that met a closed one already);
+ * without it only connections idle for a while are checked.
  */
 int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int check);
 /* Keep fd (and its TLS session) for reuse, or close it when the pool is full or we stop. */

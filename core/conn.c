@@ -66,6 +66,7 @@ struct conn {
 	uint8_t closing;     /* close the client after the current response */
 	uint8_t client_eof;  /* client half-closed after its request */
 	uint8_t up_reused;   /* backend connection came from the pool */
+	uint8_t up_stale;    /* this request met a pooled connection the backend had closed */
 	uint8_t up_got;      /* any byte received from the backend for this request */
 	uint8_t attempts;    /* backend connects tried for this request */
 	uint8_t req_method, req_minor, req_keep, req_upgrade;
@@ -497,6 +498,7 @@ static void start_request(struct conn *c)
 	c->be = NULL;
 	c->acme = 0;
 	c->attempts = 0;
+	c->up_stale = 0;
 	body_init(&c->reqb, m->body, m->content_length);
 	log_keep_request(c, buf, m);
 
@@ -627,7 +629,7 @@ static void up_start(struct conn *c)
 			return;
 		}
 		c->be = be;
-		fd = backend_pool_get(c->gen, be->id, &tls, c->reqb.kind != BODY_NONE);
+		fd = backend_pool_get(c->gen, be->id, &tls, c->reqb.kind != BODY_NONE || c->up_stale);
 		c->up_reused = fd >= 0;
 		if (fd < 0)
 			fd = net_connect((const struct sockaddr *)&be->addr, be->addrlen, &inprog);
@@ -689,6 +691,7 @@ static void up_write(struct conn *c)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
 		if (!c->up_got && c->up_reused && c->rq == RQ_DONE && c->reqb.kind == BODY_NONE) {
+			c->up_stale = 1;
 			up_failed(c, "reused connection closed", 0);
 			return;
 		}
@@ -856,6 +859,7 @@ static void up_read(struct conn *c)
 	switch (c->rs) {
 	case RS_HEAD:
 		if (!c->up_got && c->up_reused && c->reqb.kind == BODY_NONE) {
+			c->up_stale = 1;
 			up_failed(c, "reused connection closed", 0);
 			return;
 		}

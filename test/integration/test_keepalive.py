@@ -48,6 +48,44 @@ class KeepAlive(pftest.TestCase):
         self.assertEqual(self.be.nconns_with_data(), 1,
                          "5 sequential keep-alive requests should use one backend connection")
 
+    def close_wait_to_backend(self):
+        """pinfold's sockets to the backend that the backend has closed (CLOSE_WAIT)."""
+        host = "".join("%02X" % int(b) for b in reversed(self.be.host.split(".")))
+        remote = "%s:%04X" % (host, self.be.port)
+        with open("/proc/net/tcp") as f:
+            return sum(1 for line in f if line.split()[2:4] == [remote, "08"])
+
+    def test_pool_after_backend_restart(self):
+        # Idle pooled backend connections are not in the poll set (poll() would visit
+        # them on every call): a timer peeks at them, and so does taking one that sat
+        # idle for a while.  A backend restart closes them all at once: they must not
+        # linger, and the requests after it must be answered.
+        conns = [pftest.HttpConn(PROXY, self.port) for _ in range(6)]
+        try:
+            for c in conns:
+                c.send(build_request("GET", "/size/10", "x.test"))
+            for c in conns:
+                self.assertEqual(c.read_response().status, 200)
+        finally:
+            for c in conns:
+                c.close()
+        self.assertGreaterEqual(self.be.nconns_with_data(), 2, "no pooled connections to test")
+        self.be.stop()
+        self.be.start()
+        pftest.wait_until(lambda: self.close_wait_to_backend() == 0, 4.0,
+                          what="pooled connections the backend closed to be dropped")
+        for i in range(4):
+            self.assertEqual(get(PROXY, self.port, "/size/%d" % (i + 1)).status, 200)
+        self.be.stop()
+        self.be.start()
+        # at once, before any timer: taking a pooled connection peeks at it
+        with pftest.HttpConn(PROXY, self.port) as c:
+            c.send(build_request("GET", "/size/5", "x.test"))
+            self.assertEqual(c.read_response().status, 200)
+            c.send(build_request("POST", "/echo", "x.test", body=b"abc"))
+            self.assertEqual(c.read_response().status, 200)
+        self.assertEqual(self.be.targets()[-2:], ["/size/5", "/echo"])
+
     def test_pipelined_in_order(self):
         reqs = (build_request("GET", "/size/100", "x.test")
                 + build_request("POST", "/echo", "x.test", body=b"abc")
