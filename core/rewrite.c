@@ -133,6 +133,8 @@ int rewrite_request(const struct cfg_listener *l, const struct cfg_service *svc,
 static void drop_for_edits(const char *buf, struct http_msg *m, const struct cfg_cond *del,
 			   const struct cfg_hdr *set, char *scratch)
 {
+	if (!del && !set)
+		return;
 	for (int i = 0; i < m->nhdr; i++) {
 		struct http_hdr *h = &m->hdr[i];
 
