@@ -2744,7 +2744,6 @@ bad:
 	       "starting with / of at most %d visible characters), got \"%s\"", HC_PATH_MAX,
 	       t->text);
 }
-
 #endif
 
 /* ---- handlers: edge features (issue 7) ------------------------------------------ */
