@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buildopts.h"
+
 #define AUTH_MAX_USER     64  /* longer names are refused in the file and never match */
 #define AUTH_MAX_CRED     512 /* decoded "user:password" longer than this never matches */
 #define AUTH_CACHE_SLOTS  32
@@ -29,6 +31,7 @@ struct auth_users;
 /* One diagnostic line ("FILE:LINE: what is wrong"); the loader goes on to the next line. */
 typedef void (*auth_diag_fn)(void *ctx, const char *msg);
 
+#if PINFOLD_BASICAUTH
 /*
  * Read an htpasswd file.  NULL when it cannot be read or any line is refused;
  * each problem is reported through diag.  `key` (random, 32 bytes) keys the
@@ -58,5 +61,29 @@ uint64_t auth_siphash24(const uint8_t key[16], const void *data, size_t len);
 
 /* Times crypt(3) ran, for tests of the cache. */
 uint64_t auth_crypt_calls(const struct auth_users *u);
+#else
+/*
+ * Built without it (PINFOLD_BASICAUTH=OFF, no crypt(3)): the parser refuses BasicAuth,
+ * so there is no password file to load and no credentials to check.
+ */
+static inline struct auth_users *auth_load(const char *path, const uint8_t key[32],
+                                           auth_diag_fn diag, void *ctx)
+{
+	return NULL;
+}
+static inline void auth_free(struct auth_users *u)
+{
+}
+static inline int auth_parse_basic(const char *value, size_t len, char *buf, size_t cap,
+                                   const char **user, const char **pass)
+{
+	return -1;
+}
+static inline int auth_verify(struct auth_users *u, const char *user, const char *pass,
+                              uint64_t now)
+{
+	return 0;
+}
+#endif
 
 #endif

@@ -7,8 +7,10 @@
 #ifndef PINFOLD_CHECK_HTTP_H
 #define PINFOLD_CHECK_HTTP_H
 
+#include "buildopts.h"
 #include "proxy.h"
 
+#if PINFOLD_HEALTHCHECK
 /*
  * Start the check of st's backend (it has a HealthCheck).  The result comes
  * through health_result(), possibly before this returns.
@@ -27,5 +29,14 @@ int check_http_request(const struct cfg_backend *b, char *out, size_t cap);
  */
 int check_http_verdict(const struct cfg_backend *b, const char *data, size_t len, char *why,
                        size_t whylen);
+#else
+/* Built without it (PINFOLD_HEALTHCHECK=OFF): the parser refuses HealthCheck. */
+static inline void check_http_start(struct proxy *px, struct be_state *st)
+{
+}
+static inline void check_http_stop(struct be_state *st)
+{
+}
+#endif
 
 #endif

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "acl.h"
 #include "config_lex.h"
+#include "buildopts.h"
 #include "http.h"
 #include "tls.h"
 
@@ -94,6 +95,7 @@ static const char *const ctx_name[] = {
 #define F_NOTYET 0x04 /* Pound has it, pinfold does not (yet) */
 #define F_END    0x08
 #define F_TLS    0x10 /* needs a TLS build; without one, one error per block says so */
+#define F_OUT    0x20 /* its feature was built out (PINFOLD_<NAME>=OFF, in `want`) */
 
 /* Whether a directive opens a block that needs an End. */
 enum blk {
@@ -398,6 +400,15 @@ static void not_yet(struct parser *p, const struct directive *d, const struct st
 {
 	err_at(p, &st->tok[0], "\"%s\" is a Pound directive pinfold does not implement yet",
 	       st->tok[0].text);
+	if (opens_block(d, st, ctx))
+		push_skip(p, d, &st->tok[0]);
+}
+
+/* Never silently ignored: a directive of a feature built out names the option. */
+static void built_out(struct parser *p, const struct directive *d, const struct stmt *st,
+                      enum ctx ctx)
+{
+	err_at(p, &st->tok[0], "%s: this pinfold was built without it (%s=OFF)", d->name, d->want);
 	if (opens_block(d, st, ctx))
 		push_skip(p, d, &st->tok[0]);
 }
@@ -858,6 +869,7 @@ static void h_string(struct parser *p, const struct stmt *st, const struct direc
 	}
 }
 
+#if PINFOLD_CONTROL
 /*
  * Control "/path": the UNIX socket pinfoldctl talks to (core/control.c).  Pound's
  * block form (Socket, Mode, ChangeOwner) is not implemented: the mode is always 0600
@@ -885,6 +897,7 @@ static void h_control(struct parser *p, const struct stmt *st, const struct dire
 	}
 	p->cfg->control = dupstr(p, t->text);
 }
+#endif
 
 enum { B_DAEMON, B_STRIP };
 
@@ -1953,6 +1966,10 @@ static void h_not(struct parser *p, const struct stmt *st, const struct directiv
 		not_yet(p, inner, &rest, top(p)->ctx);
 		return;
 	}
+	if (inner->flags & F_OUT) {
+		built_out(p, inner, &rest, top(p)->ctx);
+		return;
+	}
 	if (!(inner->flags & F_COND)) {
 		err_at(p, kw,
 		       "\"%s\" cannot follow Not: expected a matching directive (Url, Path, "
@@ -2328,6 +2345,7 @@ static char *relative_path(struct parser *p, const struct cfg_tok *t)
 	return path;
 }
 
+#if PINFOLD_BASICAUTH
 static void h_basicauth(struct parser *p, const struct stmt *st, const struct directive *d)
 {
 	const struct cfg_tok *t = &st->tok[1];
@@ -2379,6 +2397,7 @@ static void h_basicauth(struct parser *p, const struct stmt *st, const struct di
 	c->len = c->str ? strlen(c->str) : 0;
 	append_cond(&top(p)->s->conds, c);
 }
+#endif
 
 /* Method [options] "pattern" (pinfold's): the request method, case-sensitive regex. */
 static void h_method(struct parser *p, const struct stmt *st, const struct directive *d)
@@ -2445,6 +2464,7 @@ static void h_ratelimit(struct parser *p, const struct stmt *st, const struct di
 		f->l->rate = r;
 }
 
+#if PINFOLD_BASICAUTH
 /* AuthFailLimit COUNT SECONDS (pinfold's): failed BasicAuth checks per client address. */
 static void h_authfail(struct parser *p, const struct stmt *st, const struct directive *d)
 {
@@ -2459,6 +2479,7 @@ static void h_authfail(struct parser *p, const struct stmt *st, const struct dir
 	p->cfg->auth_fail.file = st->tok[0].file;
 	p->cfg->auth_fail.line = st->tok[0].line;
 }
+#endif
 
 enum { N_ENTRIES, N_MAXCONNS, N_MAXCONNS_IP, N_MAXURI, N_MAXHEAD, N_MAXHEADERS };
 
@@ -2530,6 +2551,7 @@ bad:
 #define SESS_ID_MAX 64  /* longer cookie or header names are surely a mistake */
 #define HC_PATH_MAX 1024
 
+#if PINFOLD_SESSION
 static const struct {
 	const char *name;
 	enum cfg_sess_type type;
@@ -2641,7 +2663,14 @@ static void finish_session(struct parser *p, struct frame *f)
 		       sess_types[i].name);
 	}
 }
+#else
+/* Never called: no Session block opens in this build. */
+static void finish_session(struct parser *p, struct frame *f)
+{
+}
+#endif
 
+#if PINFOLD_HEALTHCHECK
 /* "200" -> 200..200, "2xx" -> 200..299 */
 static int hc_status(struct parser *p, const struct cfg_tok *t, int *lo, int *hi)
 {
@@ -2715,6 +2744,7 @@ bad:
 	       "starting with / of at most %d visible characters), got \"%s\"", HC_PATH_MAX,
 	       t->text);
 }
+#endif
 
 /* ---- handlers: edge features (issue 7) ------------------------------------------ */
 
@@ -2810,6 +2840,11 @@ static void h_socketfrom(struct parser *p, const struct stmt *st, const struct d
 	{                                                                                          \
 		name, NULL, ctxmask, ANYN, F_NOTYET, blk, 0, NULL                                  \
 	}
+/* A directive of a feature this build left out: still known, so it is refused by name. */
+#define BUILTOUT(name, ctxmask, flags, blk, option)                                                \
+	{                                                                                          \
+		name, NULL, ctxmask, ANYN, F_OUT | (flags), blk, 0, option                         \
+	}
 
 static const struct directive directives[] = {
     /* Everywhere */
@@ -2821,8 +2856,12 @@ static const struct directive directives[] = {
     {"Group", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_GROUP, "a group name"},
     {"RootJail", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_JAIL, "an absolute directory path"},
     {"PIDFile", h_string, X_G, 1, 1, F_ONCE, BLK_NO, S_PIDFILE, "a file name"},
+#if PINFOLD_CONTROL
     {"Control", h_control, X_G, 0, 1, F_ONCE, BLK_NOARGS, 0,
      "an absolute path for the control socket"},
+#else
+    BUILTOUT("Control", X_G, 0, BLK_NOARGS, "PINFOLD_CONTROL"),
+#endif
     {"Daemon", h_bool, X_G, 1, 1, F_ONCE, BLK_NO, B_DAEMON, "a boolean (0 or 1)"},
     {"LogFacility", h_logfacility, X_G, 1, 1, F_ONCE, BLK_NO, 0, "a syslog facility name"},
     {"Alive", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_ALIVE, "a number of seconds"},
@@ -2872,8 +2911,12 @@ static const struct directive directives[] = {
     {"RateLimit", h_ratelimit, X_LI | X_SV, 2, 3, F_ONCE, BLK_NO, 0,
      "a number of requests and of seconds"},
     {"RateLimitEntries", h_count, X_G, 1, 1, F_ONCE, BLK_NO, N_ENTRIES, "a number of entries"},
+#if PINFOLD_BASICAUTH
     {"AuthFailLimit", h_authfail, X_G, 2, 2, F_ONCE, BLK_NO, 0,
      "a number of failed logins and of seconds"},
+#else
+    BUILTOUT("AuthFailLimit", X_G, 0, BLK_NO, "PINFOLD_BASICAUTH"),
+#endif
     {"MaxConnections", h_count, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, N_MAXCONNS,
      "a number of connections"},
     {"MaxConnsPerIP", h_count, X_G, 1, 1, F_ONCE, BLK_NO, N_MAXCONNS_IP,
@@ -2887,19 +2930,34 @@ static const struct directive directives[] = {
     {"HeadDeny", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HEADDENY, "a quoted pattern"},
     {"Host", h_match, X_SV, 1, 8, F_COND, BLK_NO, M_HOST, "a quoted host name"},
     {"Not", h_not, X_SV | X_LI, 1, MAX_TOKS, 0, BLK_NOT, 0, "a matching directive"},
+#if PINFOLD_BASICAUTH
     {"BasicAuth", h_basicauth, X_SV, 1, 1, F_COND, BLK_NO, 0, "a quoted password file name"},
+#else
+    BUILTOUT("BasicAuth", X_SV, F_COND, BLK_NO, "PINFOLD_BASICAUTH"),
+#endif
     {"Method", h_method, X_SV, 1, 8, F_COND, BLK_NO, 0, "a quoted pattern"},
     {"Redirect", h_redirect, X_SV, 1, 2, 0, BLK_NO, 0, "a quoted URL"},
     {"Error", h_error, X_SV, 1, 2, 0, BLK_NO, 0, "an HTTP status code"},
     {"BackEnd", h_backend, X_G | X_SV, 0, 1, 0, BLK_YES, 0, NULL},
     {"Emergency", h_emergency, X_SV, 0, 0, 0, BLK_YES, 0, NULL},
+#if PINFOLD_SESSION
     {"Session", h_session, X_SV, 0, 0, 0, BLK_YES, 0, NULL},
     {"Type", h_sess_type, X_SE, 1, 1, F_ONCE, BLK_NO, 0,
      "a session type (IP, BASIC, URL, PARM, COOKIE or HEADER)"},
     {"TTL", h_sess_ttl, X_SE, 1, 1, F_ONCE, BLK_NO, 0, "a number of seconds"},
     {"ID", h_sess_id, X_SE, 1, 1, F_ONCE, BLK_NO, 0, "a quoted cookie, parameter or header name"},
+#else
+    BUILTOUT("Session", X_SV, 0, BLK_YES, "PINFOLD_SESSION"),
+    BUILTOUT("Type", X_SE, 0, BLK_NO, "PINFOLD_SESSION"),
+    BUILTOUT("TTL", X_SE, 0, BLK_NO, "PINFOLD_SESSION"),
+    BUILTOUT("ID", X_SE, 0, BLK_NO, "PINFOLD_SESSION"),
+#endif
+#if PINFOLD_HEALTHCHECK
     {"HealthCheck", h_healthcheck, X_SV | X_BE, 1, 2, F_ONCE, BLK_NO, 0,
      "a quoted \"METHOD /path\" and an optional status (200, 2xx)"},
+#else
+    BUILTOUT("HealthCheck", X_SV | X_BE, 0, BLK_NO, "PINFOLD_HEALTHCHECK"),
+#endif
 
     /* Backends */
     {"Priority", h_priority, X_BK, 1, 1, F_ONCE, BLK_NO, 0, "a priority 0-9"},
@@ -3091,6 +3149,10 @@ static void dispatch(struct parser *p, const struct stmt *st)
 	}
 	if ((d->flags & F_TLS) && !HAVE_TLS) {
 		tls_unavailable(p, st, d);
+		return;
+	}
+	if (d->flags & F_OUT) {
+		built_out(p, d, st, f->ctx);
 		return;
 	}
 	/* Counted as written even if its arguments are wrong, so End does not call it

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "buildopts.h"
 #include "proxy.h"
 
 #define CTL_MAX_REQUEST 512 /* bytes of a request line, newline included */
@@ -39,6 +40,7 @@ struct ctl_out {
 	int oom;
 };
 
+#if PINFOLD_CONTROL
 /*
  * Bind the socket at path (replacing a stale one nothing answers on), mode
  * 0600.  Called while still root, before chroot.  0, or -1 (logged).
@@ -52,6 +54,28 @@ int control_start(struct proxy *px);
 void control_close(struct proxy *px);
 /* Whether a reloaded config's Control (NULL: none) is the socket in use. */
 int control_same_path(const struct control *ctl, const char *path);
+#else
+/* Built without it (PINFOLD_CONTROL=OFF): the parser refuses Control, so there is none. */
+static inline int control_open(struct proxy *px, const char *path)
+{
+	return -1;
+}
+static inline int control_chown(struct proxy *px, uid_t uid, gid_t gid)
+{
+	return 0;
+}
+static inline int control_start(struct proxy *px)
+{
+	return 0;
+}
+static inline void control_close(struct proxy *px)
+{
+}
+static inline int control_same_path(const struct control *ctl, const char *path)
+{
+	return path == NULL;
+}
+#endif
 
 /* ---- the pure parts, exported for the unit test ---- */
 

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "priv.h"
+#include "buildopts.h"
 #include "file.h"
 #include "proxy.h"
 #include "sig.h"
@@ -63,6 +64,8 @@ static void version(void)
 {
 	printf("pinfold %s\n", PINFOLD_VERSION);
 	printf("TLS backend: %s %s\n", tls_backend_name(), tls_backend_version());
+	/* Build options (PINFOLD_<NAME>=ON/OFF); the tests read this line to skip. */
+	printf("Features: %s\n", PINFOLD_FEATURES);
 	printf("Features (-W): none in this build\n");
 }
 

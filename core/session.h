@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "buildopts.h"
 #include "http.h"
 
 #define SESS_KEY_MAX         128
@@ -24,6 +25,7 @@
 
 struct sess_table;
 
+#if PINFOLD_SESSION
 /* A table of at most max_entries pins (>= 1); NULL when out of memory. */
 struct sess_table *sess_new(uint32_t max_entries);
 void sess_free(struct sess_table *t);
@@ -49,5 +51,39 @@ const char *sess_request_key(const struct cfg_session *se, const char *buf,
 /* The key a response pins (COOKIE: its Set-Cookie; HEADER: that header), or NULL. */
 const char *sess_response_key(const struct cfg_session *se, const char *buf,
                               const struct http_msg *m, size_t *len);
+#else
+/*
+ * Built without it (PINFOLD_SESSION=OFF): the parser refuses Session, so no service
+ * has one and no table is made; these keep the callers free of #if.
+ */
+static inline struct sess_table *sess_new(uint32_t max_entries)
+{
+	return NULL;
+}
+static inline void sess_free(struct sess_table *t)
+{
+}
+static inline int sess_find(struct sess_table *t, uint32_t slot, const char *key, size_t len,
+                            uint64_t now)
+{
+	return -1;
+}
+static inline int sess_pin(struct sess_table *t, uint32_t slot, const char *key, size_t len,
+                           unsigned be, uint64_t now, uint64_t ttl_ms)
+{
+	return -1;
+}
+static inline const char *sess_request_key(const struct cfg_session *se, const char *buf,
+                                           const struct http_msg *m, const char *client,
+                                           size_t *len)
+{
+	return NULL;
+}
+static inline const char *sess_response_key(const struct cfg_session *se, const char *buf,
+                                            const struct http_msg *m, size_t *len)
+{
+	return NULL;
+}
+#endif
 
 #endif

@@ -5,7 +5,9 @@
 #   build-asan/      the same under ASan+UBSan, the whole suite
 #   build-tls36/     mbedTLS 3.6 (built from Debian's trixie source package by
 #                    .ci/build-mbedtls36.sh into $MBEDTLS36_PREFIX), the whole suite
-#   build-tlsnone/   PINFOLD_TLS=none (plaintext only): builds, unit tests
+#   build-tlsnone/   the minimal router build: PINFOLD_TLS=none and every feature option
+#                    OFF: builds, unit tests, integ/features; build-min-mbedtls/ the same
+#                    with mbedTLS, compiled only
 # Every phase runs even when an earlier one failed; the exit status and the closing
 # "N passed, N failed" line cover them all.  Each phase's time is printed.
 # This is the README's test command and what .ci/run calls.
@@ -101,11 +103,24 @@ if [ -f "$MBEDTLS36_PREFIX/include/mbedtls/build_info.h" ]; then
 		-DPINFOLD_TLS=mbedtls -DMBEDTLS_ROOT="$MBEDTLS36_PREFIX"
 fi
 
-plaintext() {
+# The minimal router build: plaintext and every optional feature off (the PINFOLD_<NAME>
+# options CMakeLists.txt lists in PINFOLD_FEATURE_OPTIONS).  Its unit tests, and the
+# story that a built-out directive is a file:line:col error and -V lists the features;
+# then only a compile of the same with mbedTLS (build-min-mbedtls/, the binary alone).
+min_options=$(sed -n 's/^set(PINFOLD_FEATURE_OPTIONS \(.*\))$/\1/p' CMakeLists.txt |
+	tr ' ' '\n' | sed 's/^\(.\)/-DPINFOLD_\1/; s/$/=OFF/')
+minimal() {
+	# shellcheck disable=SC2086 # one word per option
 	build build-tlsnone "none" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINFOLD_TLS=none \
-		-DMBEDTLS_ROOT= && tests build-tlsnone -R '^unit/'
+		-DMBEDTLS_ROOT= $min_options && tests build-tlsnone -R '^(unit/|integ/features$)' || return 1
+	# shellcheck disable=SC2086
+	cmake -S . -B build-min-mbedtls -DPINFOLD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DPINFOLD_TLS=mbedtls -DMBEDTLS_ROOT= -DPINFOLD_TESTS=OFF $min_options \
+		>"$LOGDIR/cmake.log" 2>&1 || { cat "$LOGDIR/cmake.log"; return 1; }
+	cmake --build build-min-mbedtls -j "$jobs" --target pinfold || return 1
+	build-min-mbedtls/pinfold -V | grep '^Features:'
 }
-phase "PINFOLD_TLS=none (build-tlsnone/): build + unit tests" plaintext
+phase "minimal router build: TLS none, features off (build-tlsnone/, build-min-mbedtls/)" minimal
 
 echo
 echo "== times (total $(($(date +%s) - T0))s on $jobs CPU(s), $test_jobs tests at once):$times"

@@ -11,7 +11,7 @@
 # The parts, each runnable alone with the same environment: run.sh (plain HTTP: req/s,
 # CPU per request, fixed-rate latency, memory per idle connection), tls.sh (handshakes,
 # bulk, memory per TLS connection; skipped for a binary without TLS or with BENCH_TLS=0),
-# size.sh (stripped size per architecture and TLS option, idle RSS per build).  Each writes
+# size.sh (stripped size per architecture, TLS option and default or minimal features, idle RSS per build).  Each writes
 # its section (.md) and its figures (.kv) into BENCH_OUT; this script puts them together.
 #
 # Environment: PINFOLD (binary, default <repo>/build/pinfold; build it with PINFOLD_TLS=mbedtls
@@ -122,7 +122,12 @@ for k in $(printf '%s\n' "${!V[@]}" | grep '^size\.' | sort); do
 	m="n/a"
 	num "$v" && m="$v B ($(awk -v b="$v" 'BEGIN { printf "%.1f", b / 1024 }') KiB)"
 	case ${V[sizebuild.$a]:-} in *given*) m="$m, **not a size build**: \$PINFOLD as given" ;; esac
-	budget "stripped binary <= 100 KiB (${a%%.*}, TLS ${a#*.})" "$m" "$(check "$v" "<=" 102400)"
+	t=${a#*.}
+	case $t in
+	*-min) f="every feature option OFF" ;;
+	*) f="default features" ;;
+	esac
+	budget "stripped binary <= 100 KiB (${a%%.*}, TLS ${t%-min}, $f)" "$m" "$(check "$v" "<=" 102400)"
 done
 v=$(g lat.addedp99.pinfold)
 budget "added p99 <= 100 us at half load ($(g lat.rate) req/s)" "$v us (p99 $(g lat.p99.pinfold) vs direct $(g lat.p99.direct) us)" "$(check "$v" "<=" 100)"

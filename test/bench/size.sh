@@ -2,10 +2,11 @@
 # test/bench/size.sh - what pinfold costs on disk and in memory before any traffic:
 # the stripped binary per architecture and TLS option, and each build's idle RSS.
 #
-# x86_64: builds pinfold (the binary only) twice from this checkout, MinSizeRel (-Os, LTO,
-# as a release and OpenWrt build it), PINFOLD_TLS=none and =mbedtls, into build-size/; strips
-# them; starts each with one plain listener (no TLS configured) and reads its VmRSS and
-# RssAnon.  mipsel: with BENCH_CROSS=1, two cross builds (none and mbedtls) by
+# x86_64: builds pinfold (the binary only) four times from this checkout, MinSizeRel (-Os, LTO,
+# as a release and OpenWrt build it), PINFOLD_TLS=none and =mbedtls, each with the default
+# features (all in) and minimal (every PINFOLD_<NAME> feature option OFF: the router build;
+# kv keys size.x86_64.none-min, size.x86_64.mbedtls-min), into build-size/; strips them;
+# starts each with one plain listener (no TLS configured) and reads its VmRSS and RssAnon.  mipsel: with BENCH_CROSS=1, two cross builds (none and mbedtls) by
 # test/cross/build.sh into build-size/cross (it installs the toolchain from Debian and builds
 # cmocka and libxcrypt from source once: minutes; the sizes are kept there for later runs);
 # else the sizes of such an earlier build, or the one test/cross/build.sh left in
@@ -72,26 +73,37 @@ EOF
 	echo "$r"
 }
 
-add() { # arch tls how bytes rss anon
+# The feature options (PINFOLD_FEATURE_OPTIONS in CMakeLists.txt), all OFF: the minimal build.
+MIN_OPTIONS=()
+for f in $(sed -n 's/^set(PINFOLD_FEATURE_OPTIONS \(.*\))$/\1/p' "$REPO/CMakeLists.txt"); do
+	MIN_OPTIONS+=("-DPINFOLD_$f=OFF")
+done
+features_of() { "$1" -V 2>/dev/null | sed -n 's/^Features: //p'; }
+
+add() { # arch key(tls, or tls-min) features how bytes rss anon
 	local kib
-	kib=$(awk -v b="$4" 'BEGIN { if (b ~ /^[0-9]+$/) printf "%.1f KiB", b / 1024; else print b }')
-	rows+="| $1 | $2 | $3 | ${4} B ($kib) | ${5:--} / ${6:--} |"$'\n'
-	KV[size.$1.$2]=$4
-	KV[sizebuild.$1.$2]=${3// /_}
-	[ -n "${5:-}" ] && KV[rss.idle.$1.$2]=$5 && KV[anon.idle.$1.$2]=$6
+	kib=$(awk -v b="$5" 'BEGIN { if (b ~ /^[0-9]+$/) printf "%.1f KiB", b / 1024; else print b }')
+	rows+="| $1 | ${2%-min} | ${3:-?} | $4 | ${5} B ($kib) | ${6:--} / ${7:--} |"$'\n'
+	KV[size.$1.$2]=$5
+	KV[sizebuild.$1.$2]=${4// /_}
+	[ -n "${6:-}" ] && KV[rss.idle.$1.$2]=$6 && KV[anon.idle.$1.$2]=$7
 }
 
 # ---- x86_64 ---------------------------------------------------------------------------------
 if [ "$BUILD" = 1 ]; then
-	for tls in none mbedtls; do
-		d=$SB/x86_64-$tls
-		echo "bench-size: building x86_64 MinSizeRel PINFOLD_TLS=$tls in $d" >&2
-		cmake -S "$REPO" -B "$d" -DCMAKE_BUILD_TYPE=MinSizeRel -DPINFOLD_TLS=$tls -DPINFOLD_TESTS=OFF \
-			-DPINFOLD_WERROR=ON >"$d.configure.log" 2>&1 || die "configure failed: $d.configure.log"
+	for key in none mbedtls none-min mbedtls-min; do
+		d=$SB/x86_64-$key
+		feat=()
+		[ "$key" = "${key%-min}" ] || feat=("${MIN_OPTIONS[@]}")
+		echo "bench-size: building x86_64 MinSizeRel PINFOLD_TLS=${key%-min} ${feat[*]} in $d" >&2
+		cmake -S "$REPO" -B "$d" -DCMAKE_BUILD_TYPE=MinSizeRel -DPINFOLD_TLS="${key%-min}" \
+			-DPINFOLD_TESTS=OFF -DPINFOLD_WERROR=ON "${feat[@]}" >"$d.configure.log" 2>&1 ||
+			die "configure failed: $d.configure.log"
 		cmake --build "$d" -j2 --target pinfold >"$d.build.log" 2>&1 || die "build failed: $d.build.log"
 		strip -o "$d/pinfold.stripped" "$d/pinfold" || die "strip failed"
 		read -r rss anon <<<"$(idle_rss "$d/pinfold")"
-		add x86_64 "$tls" "MinSizeRel, glibc, dynamic" "$(stat -c %s "$d/pinfold.stripped")" "$rss" "$anon"
+		add x86_64 "$key" "$(features_of "$d/pinfold")" "MinSizeRel, glibc, dynamic" \
+			"$(stat -c %s "$d/pinfold.stripped")" "$rss" "$anon"
 	done
 else
 	[ -x "$PINFOLD" ] || die "no pinfold binary at $PINFOLD"
@@ -100,7 +112,7 @@ else
 	strip -o "$SB/pinfold.stripped" "$PINFOLD" || die "strip failed"
 	read -r rss anon <<<"$(idle_rss "$PINFOLD")"
 	bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$(dirname "$PINFOLD")/CMakeCache.txt" 2>/dev/null)
-	add x86_64 "$tls" "${bt:-?} (\$PINFOLD as given, not a size build)" "$(stat -c %s "$SB/pinfold.stripped")" "$rss" "$anon"
+	add x86_64 "$tls" "$(features_of "$PINFOLD")" "${bt:-?} (\$PINFOLD as given, not a size build)" "$(stat -c %s "$SB/pinfold.stripped")" "$rss" "$anon"
 fi
 
 # ---- mipsel -------------------------------------------------------------------------------------
@@ -115,9 +127,9 @@ case $CROSS in
 		if PINFOLD_CROSS_OUT=$o sh "$REPO/test/cross/build.sh" --tls $tls --tests none mipsel-linux-gnu \
 			>"$SB/cross-$tls.log" 2>&1 && [ -s "$o/mipsel-linux-gnu/size" ]; then
 			cp "$o/mipsel-linux-gnu/size" "$o/mipsel-size-$tls"
-			add mipsel "$tls" "MinSizeRel, glibc, dynamic (test/cross/build.sh, built now)" "$(cat "$o/mipsel-linux-gnu/size")"
+			add mipsel "$tls" "default" "MinSizeRel, glibc, dynamic (test/cross/build.sh, built now)" "$(cat "$o/mipsel-linux-gnu/size")"
 		else
-			add mipsel "$tls" "cross build failed ($SB/cross-$tls.log)" "n/a"
+			add mipsel "$tls" "default" "cross build failed ($SB/cross-$tls.log)" "n/a"
 		fi
 	done
 	;;
@@ -125,11 +137,11 @@ auto)
 	c=$REPO/build-cross/mipsel-linux-gnu
 	if ls "$SB"/cross/mipsel-size-* >/dev/null 2>&1; then
 		for f in "$SB"/cross/mipsel-size-*; do
-			add mipsel "${f##*-}" "MinSizeRel, glibc, dynamic (an earlier BENCH_CROSS=1 build, $(date -u -r "$f" '+%Y-%m-%d'))" "$(cat "$f")"
+			add mipsel "${f##*-}" "default" "MinSizeRel, glibc, dynamic (an earlier BENCH_CROSS=1 build, $(date -u -r "$f" '+%Y-%m-%d'))" "$(cat "$f")"
 		done
 	elif [ -s "$c/size" ]; then
 		tls=$(sed -n 's/^PINFOLD_TLS:[A-Z]*=//p' "$c/build/CMakeCache.txt" 2>/dev/null)
-		add mipsel "${tls:-?}" "read from an existing build-cross/mipsel-linux-gnu/size ($(date -u -r "$c/size" '+%Y-%m-%d'))" "$(cat "$c/size")"
+		add mipsel "${tls:-?}" "default" "read from an existing build-cross/mipsel-linux-gnu/size ($(date -u -r "$c/size" '+%Y-%m-%d'))" "$(cat "$c/size")"
 	else
 		MIPS_NOTE="mipsel: n/a, no cross build in build-cross/mipsel-linux-gnu; BENCH_CROSS=1 builds both TLS options (installs the Debian cross toolchain, some minutes)."
 		KV[size.mipsel.none]=n/a
@@ -142,12 +154,15 @@ esac
 REPORT=$(cat <<EOF
 ## Size and idle memory
 
-Stripped binary per architecture and TLS option; idle memory of that build started with one
-plain listener (no TLS configured), VmRSS / RssAnon in KiB.  The mbedTLS builds link the
-shared library (OpenWrt ships it as libmbedtls), so its size is not in the figure.
+Stripped binary per architecture, TLS option and feature set; idle memory of that build
+started with one plain listener (no TLS configured), VmRSS / RssAnon in KiB.  The mbedTLS
+builds link the shared library (OpenWrt ships it as libmbedtls), so its size is not in the
+figure.  Features as \`pinfold -V\` names them (+ built in, - built out, the PINFOLD_<NAME>
+options); "default" is every one in.  A stripped size moves in steps of the 4 KiB segment
+alignment, so a feature that costs less than a page may not change it.
 
-| arch | TLS | build | stripped | idle VmRSS / RssAnon (KiB) |
-|---|---|---|---:|---:|
+| arch | TLS | features | build | stripped | idle VmRSS / RssAnon (KiB) |
+|---|---|---|---|---:|---:|
 $rows
 ${MIPS_NOTE}
 EOF

@@ -1092,6 +1092,31 @@ def tls_backend():
     return _tls_info["v"]
 
 
+_features = {}
+
+
+def features():
+    """{name: built in?} from the `Features: +control -session ...` line of `pinfold -V`
+    (the PINFOLD_<NAME> build options)."""
+    if "v" not in _features:
+        cp = run_pinfold(["-V"])
+        m = re.search(r"(?m)^Features:((?:\s+[+-][a-z0-9_]+)*)\s*$", cp.stdout + cp.stderr)
+        if not m:
+            raise AssertionError("pinfold -V has no Features line:\n%s" % (cp.stdout + cp.stderr))
+        _features["v"] = {w[1:]: w[0] == "+" for w in m.group(1).split()}
+    return _features["v"]
+
+
+def has_feature(name):
+    """Whether the build has optional feature `name` (None: no feature needed)."""
+    if name is None:
+        return True
+    f = features()
+    if name not in f:
+        raise AssertionError("pinfold -V names no feature %r (it has %s)" % (name, sorted(f)))
+    return f[name]
+
+
 def has_tls():
     return tls_backend()[0].lower() != "none"
 
@@ -1366,7 +1391,9 @@ class TestCase(unittest.TestCase):
 
 
 # ---- entry point -----------------------------------------------------------------------------
-def main():
+def main(needs=()):
+    """Run the story's tests.  needs: the optional features (names of `pinfold -V`'s
+    Features line) the whole story is about; in a build without one it exits 77 (skip)."""
     global _binary, _keep
     argv = [sys.argv[0]]
     it = iter(sys.argv[1:])
@@ -1382,6 +1409,11 @@ def main():
     if not (os.path.isfile(binary()) and os.access(binary(), os.X_OK)):
         sys.stderr.write("pinfold binary not found at %s (use --binary or PINFOLD=)\n" % binary())
         sys.exit(1)
+    missing = [n for n in needs if not has_feature(n)]
+    if missing:
+        sys.stderr.write("skipped: this pinfold is built without %s (PINFOLD_%s=OFF)\n"
+                         % (", ".join(missing), "=OFF, PINFOLD_".join(n.upper() for n in missing)))
+        sys.exit(SKIP_CODE)
 
     def on_term(signo, frame):
         raise SystemExit(128 + signo)

@@ -170,4 +170,4 @@ class BasicAuth(pftest.TestCase):
 
 
 if __name__ == "__main__":
-    pftest.main()
+    pftest.main(needs=["basicauth"])

@@ -447,4 +447,4 @@ def _has_user(name):
 
 
 if __name__ == "__main__":
-    pftest.main()
+    pftest.main(needs=["control"])

@@ -99,4 +99,4 @@ class ExampleRateLimitedLogin(pftest.TestCase):
 
 
 if __name__ == "__main__":
-    pftest.main()
+    pftest.main(needs=["basicauth"])

@@ -189,4 +189,4 @@ class Fail2ban(pftest.TestCase):
 
 
 if __name__ == "__main__":
-    pftest.main()
+    pftest.main(needs=["basicauth"])

@@ -203,4 +203,4 @@ class HealthHttps(pftest.TestCase):
 
 
 if __name__ == "__main__":
-    pftest.main()
+    pftest.main(needs=["healthcheck"])

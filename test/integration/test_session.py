@@ -128,4 +128,4 @@ class Session(pftest.TestCase):
 
 
 if __name__ == "__main__":
-    pftest.main()
+    pftest.main(needs=["session"])

@@ -28,6 +28,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "buildopts.h"
 #include "config.h"
 #include "tls.h"
 
@@ -1527,6 +1528,9 @@ static void test_control(void **state)
 {
 	char long_path[200];
 	char text[400];
+
+	if (!PINFOLD_CONTROL)
+		skip(); /* built out (PINFOLD_CONTROL=OFF): test_built_out covers it */
 	struct run r;
 
 	clean(&r, "Control \"/var/jail/pinfold/run/ctl.sock\"\n" LISTENER
@@ -2349,6 +2353,9 @@ static void test_basic_auth_and_method(void **state)
 {
 	struct run r;
 	struct cfg_service *s;
+
+	if (!PINFOLD_BASICAUTH)
+		skip(); /* built out (PINFOLD_BASICAUTH=OFF): test_built_out covers it */
 	struct cfg_cond *c;
 
 	clean(&r, LISTENER "Service \"guard\"\n\tNot Path -beg \"/api/google_assistant\"\n"
@@ -2453,16 +2460,22 @@ static void test_rate_limits(void **state)
 {
 	struct run r;
 	struct cfg_listener *l;
+	char text[400];
 
-	clean(&r, "RateLimitEntries 100\nAuthFailLimit 3 600\nMaxConnections 500\n"
-	          "MaxConnsPerIP 20\n"
-	          "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n\tRateLimit 10 1\n"
-	          "\tService\n\t\tUrl -beg \"/auth/login_flow\"\n\t\tRateLimit 5 60 2\n"
-	          "\t\tError 404\n\tEnd\nEnd\n");
+	/* AuthFailLimit goes with BasicAuth: built out, test_built_out checks it is refused */
+	snprintf(text, sizeof(text),
+	         "RateLimitEntries 100\n%sMaxConnections 500\nMaxConnsPerIP 20\n"
+	         "ListenHTTP\n\tAddress 127.0.0.1\n\tPort 8080\n\tRateLimit 10 1\n"
+	         "\tService\n\t\tUrl -beg \"/auth/login_flow\"\n\t\tRateLimit 5 60 2\n"
+	         "\t\tError 404\n\tEnd\nEnd\n",
+	         PINFOLD_BASICAUTH ? "AuthFailLimit 3 600\n" : "");
+	clean(&r, text);
 	l = r.cfg->listeners;
 	assert_int_equal(r.cfg->rate_entries, 100);
-	assert_int_equal(r.cfg->auth_fail.count, 3);
-	assert_int_equal(r.cfg->auth_fail.period_ms, 600000);
+	if (PINFOLD_BASICAUTH) {
+		assert_int_equal(r.cfg->auth_fail.count, 3);
+		assert_int_equal(r.cfg->auth_fail.period_ms, 600000);
+	}
 	assert_int_equal(r.cfg->max_conns, 500);
 	assert_int_equal(r.cfg->max_conns_ip, 20);
 	assert_int_equal(r.cfg->nrates, 2);
@@ -2503,9 +2516,10 @@ static void test_rate_limits(void **state)
 	only_error("RateLimit 5 1\n" LISTENER, 1, 1, "\"RateLimit\" is not valid at top level");
 	only_error("RateLimitEntries 8\n" LISTENER, 1, 18,
 	           "expected a number of entries 16-16777216, got \"8\"");
-	only_error("AuthFailLimit 5\n" LISTENER, 1, 1,
-	           "missing argument for \"AuthFailLimit\": expected a number of failed logins and "
-	           "of seconds");
+	if (PINFOLD_BASICAUTH)
+		only_error("AuthFailLimit 5\n" LISTENER, 1, 1,
+		           "missing argument for \"AuthFailLimit\": expected a number of failed logins "
+		           "and of seconds");
 	only_error("MaxConnsPerIP -1\n" LISTENER, 1, 15,
 	           "expected a number of connections (0: no cap) 0-1000000, got \"-1\"");
 	only_error("MaxConnections 0\n" LISTENER, 1, 16,
@@ -2518,6 +2532,9 @@ static void test_backend_controls(void **state)
 {
 	struct run r;
 	const struct cfg_service *s;
+
+	if (!PINFOLD_SESSION || !PINFOLD_HEALTHCHECK)
+		skip(); /* built out: test_built_out covers them */
 	const struct cfg_backend *b1, *b2;
 
 	clean(&r, LISTENER "Service\n\tHealthCheck \"GET /health?full=1\"\n"
@@ -2692,6 +2709,45 @@ static void test_edge_directives(void **state)
 #undef LH
 }
 
+/*
+ * Build options: a directive of a feature left out (PINFOLD_<NAME>=OFF) is one error
+ * at its file:line:col naming the option, and a block of one is skipped whole.  In a
+ * build with every feature in there is nothing to refuse.
+ */
+static void test_built_out(void **state)
+{
+	int out = 0;
+
+	if (!PINFOLD_CONTROL) {
+		only_error(LISTENER "Control \"/run/pinfold.sock\"\n", 5, 1,
+		           "Control: this pinfold was built without it (PINFOLD_CONTROL=OFF)");
+		out++;
+	}
+	if (!PINFOLD_SESSION) {
+		only_error(SV "\tSession\n\t\tType IP\n\t\tTTL 60\n\tEnd\n" SV_END, 6, 2,
+		           "Session: this pinfold was built without it (PINFOLD_SESSION=OFF)");
+		out++;
+	}
+	if (!PINFOLD_BASICAUTH) {
+		only_error(SV "\tBasicAuth \"/etc/users\"\n" SV_END, 6, 2,
+		           "BasicAuth: this pinfold was built without it (PINFOLD_BASICAUTH=OFF)");
+		only_error(SV "\tNot BasicAuth \"/etc/users\"\n" SV_END, 6, 6,
+		           "BasicAuth: this pinfold was built without it (PINFOLD_BASICAUTH=OFF)");
+		only_error(
+		    "AuthFailLimit 3 60\n" LISTENER, 1, 1,
+		    "AuthFailLimit: this pinfold was built without it (PINFOLD_BASICAUTH=OFF)");
+		out++;
+	}
+	if (!PINFOLD_HEALTHCHECK) {
+		only_error(
+		    SV "\tHealthCheck \"GET /\" 200\n" SV_END, 6, 2,
+		    "HealthCheck: this pinfold was built without it (PINFOLD_HEALTHCHECK=OFF)");
+		out++;
+	}
+	if (!out)
+		skip();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2768,6 +2824,7 @@ int main(void)
 	    cmocka_unit_test(test_size_limits),
 	    cmocka_unit_test(test_backend_controls),
 	    cmocka_unit_test(test_edge_directives),
+	    cmocka_unit_test(test_built_out),
 #ifndef PINFOLD_HAVE_TLS
 	    cmocka_unit_test(test_listenhttps_skipped),
 #else

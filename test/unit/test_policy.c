@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "buildopts.h"
 #include "cfgutil.h"
 #include "http.h"
 #include "policy.h"
@@ -316,6 +317,9 @@ static void test_basic_auth(void **state)
 	struct env e;
 	struct res r;
 
+	if (!PINFOLD_BASICAUTH)
+		skip(); /* built out (PINFOLD_BASICAUTH=OFF) */
+
 	env_load(&e, AUTH_CFG);
 	/* right credentials: forwarded, the user known, our Authorization not passed on */
 	run(&e, 0, "203.0.113.5", "GET / HTTP/1.1\r\nHost: a\r\n" CRED_OK "Accept: x\r\n\r\n", 0,
@@ -356,6 +360,9 @@ static void test_failed_logins_limited(void **state)
 	const char *bad = "GET / HTTP/1.1\r\nHost: a\r\n" CRED_BAD "\r\n";
 	const char *good = "GET / HTTP/1.1\r\nHost: a\r\n" CRED_OK "\r\n";
 	const char *broken = "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic !!!\r\n\r\n";
+
+	if (!PINFOLD_BASICAUTH)
+		skip(); /* built out (PINFOLD_BASICAUTH=OFF) */
 
 	env_load(&e, AUTH_CFG);
 	run(&e, 0, "203.0.113.9", bad, 0, &r);
