@@ -111,8 +111,12 @@ else
 	v=$(g rss.idle.pinfold)
 	budget "idle RSS <= 1 MiB (no TLS configured; binary built with $(g pinfold.tls | tr _ ' '))" "$v KiB" "$(check "$v" "<=" 1024)"
 fi
+v=$(g rss.idle.x86_64-musl.none)
+num "$v" && budget "idle RSS <= 1 MiB (no TLS: static musl build, the router's C library)" "$v KiB" "$(check "$v" "<=" 1024)"
 v=$(g tls.rss.start.pinfold)
 budget "idle RSS <= 2 MiB (TLS: two certificates loaded)" "$v KiB" "$(check "$v" "<=" 2048)"
+v=$(g rss.idle.x86_64-musl.mbedtls)
+num "$v" && budget "idle RSS <= 2 MiB (TLS, two certificates: static musl build with mbedTLS)" "$v KiB" "$(check "$v" "<=" 2048)"
 v=$(g conn.bytes.pinfold)
 budget "<= 2 KiB per idle plaintext keep-alive connection" "$v B (RssAnon $(g conn.anonbytes.pinfold) B)" "$(check "$v" "<=" 2048)"
 v=$(g tls.conn.kib.pinfold)
@@ -127,6 +131,7 @@ for k in $(printf '%s\n' "${!V[@]}" | grep '^size\.' | sort); do
 	*-min) f="every feature option OFF" ;;
 	*) f="default features" ;;
 	esac
+	case $a in x86_64-musl.*) f="$f; static: the C library, libcrypt and any mbedTLS inside" ;; esac
 	budget "stripped binary <= 100 KiB (${a%%.*}, TLS ${t%-min}, $f)" "$m" "$(check "$v" "<=" 102400)"
 done
 v=$(g lat.addedp99.pinfold)

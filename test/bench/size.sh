@@ -11,6 +11,11 @@
 # cmocka and libxcrypt from source once: minutes; the sizes are kept there for later runs);
 # else the sizes of such an earlier build, or the one test/cross/build.sh left in
 # build-cross/mipsel-linux-gnu/size (its TLS option read from its CMakeCache.txt); else n/a.
+# Static musl (x86_64-linux-musl, OpenWrt's C library): with BENCH_CROSS=1 built by
+# test/cross/build.sh into build-size/musl-{none,mbedtls} (mbedTLS from Debian's source,
+# linked in), else such an earlier build; each started here, the mbedTLS one with two HTTPS
+# listeners and a certificate each: glibc's loader and libc are most of the glibc builds'
+# idle RSS, and a router does not have them.
 #
 # Environment:
 #   BENCH_SIZE_BUILD=0  no builds: strip $PINFOLD only (the quick mode of all.sh)
@@ -41,22 +46,36 @@ rows=""
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
-idle_rss() { # binary -> "VmRSS RssAnon" of a freshly started pinfold with one plain listener
-	local bin=$1 port pid r
+# Two certificates as in tls.sh (P-256 and RSA-2048, self-signed), for the TLS idle figure.
+certs() {
+	[ -s "$SB/idle-p256.pem" ] && [ -s "$SB/idle-rsa.pem" ] && return 0
+	command -v openssl >/dev/null 2>&1 || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=bench.test \
+		-days 2 -keyout "$SB/k1" -out "$SB/c1" 2>/dev/null &&
+		openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=bench.test \
+			-days 2 -keyout "$SB/k2" -out "$SB/c2" 2>/dev/null || return 1
+	cat "$SB/c1" "$SB/k1" >"$SB/idle-p256.pem"
+	cat "$SB/c2" "$SB/k2" >"$SB/idle-rsa.pem"
+	rm -f "$SB/c1" "$SB/k1" "$SB/c2" "$SB/k2"
+}
+
+# binary [tls] -> "VmRSS RssAnon" of a freshly started pinfold with one plain listener,
+# and with "tls" also two HTTPS listeners with a certificate each (as tls.sh has).
+idle_rss() {
+	local bin=$1 port pid r p
 	port=$(free_port)
-	cat >"$SB/idle.cfg" <<EOF
-LogLevel 0
-ListenHTTP
-    Address $HOST
-    Port $port
-    Service
-        BackEnd
-            Address $HOST
-            Port 9
-        End
-    End
-End
-EOF
+	{
+		echo "LogLevel 0"
+		for p in plain ${2:+p256 rsa}; do
+			if [ "$p" = plain ]; then
+				printf 'ListenHTTP\n    Address %s\n    Port %s\n' "$HOST" "$port"
+			else
+				printf 'ListenHTTPS\n    Address %s\n    Port %s\n    Cert "%s"\n' \
+					"$HOST" "$(free_port)" "$SB/idle-$p.pem"
+			fi
+			printf '    Service\n        BackEnd\n            Address %s\n            Port 9\n        End\n    End\nEnd\n' "$HOST"
+		done
+	} >"$SB/idle.cfg"
 	"$bin" -F -e -f "$SB/idle.cfg" </dev/null >"$SB/idle.out" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
@@ -151,6 +170,32 @@ auto)
 *) MIPS_NOTE="mipsel: skipped (BENCH_CROSS=0)." ;;
 esac
 
+# ---- x86_64, static musl: the C library OpenWrt has, linked in ------------------------------------
+# Idle memory as a router sees it (glibc's dynamic loader and libc pages are most of the
+# glibc figure).  The mbedTLS build starts with two HTTPS listeners, a certificate each.
+MUSL_NOTE=""
+for tls in none mbedtls; do
+	[ "$CROSS" = 0 ] && MUSL_NOTE="static musl: skipped (BENCH_CROSS=0)." && break
+	o=$SB/musl-$tls
+	b=$o/x86_64-linux-musl/build/pinfold
+	if [ "$CROSS" = 1 ]; then
+		echo "bench-size: static musl build PINFOLD_TLS=$tls (test/cross/build.sh)" >&2
+		PINFOLD_CROSS_OUT=$o sh "$REPO/test/cross/build.sh" --tls $tls --tests none x86_64-linux-musl \
+			>"$SB/musl-$tls.log" 2>&1 || rm -f "$b"
+	fi
+	if [ -x "$b" ] && { [ "$tls" = none ] || certs; }; then
+		strip -o "$o/pinfold.stripped" "$b" || die "strip failed"
+		read -r rss anon <<<"$(idle_rss "$b" "${tls#none}")"
+		how="MinSizeRel, musl, static"
+		[ "$tls" = none ] || how="$how (mbedTLS linked in); idle with two HTTPS certificates"
+		add x86_64-musl "$tls" "$(features_of "$b")" "$how" "$(stat -c %s "$o/pinfold.stripped")" "$rss" "$anon"
+	else
+		KV[size.x86_64-musl.$tls]=n/a
+		if [ "$CROSS" = 1 ]; then why="build failed: $SB/musl-$tls.log"; else why="no build in $o; BENCH_CROSS=1 builds it"; fi
+		MUSL_NOTE="${MUSL_NOTE}static musl, $tls: n/a ($why). "
+	fi
+done
+
 REPORT=$(cat <<EOF
 ## Size and idle memory
 
@@ -165,6 +210,7 @@ alignment, so a feature that costs less than a page may not change it.
 |---|---|---|---|---:|---:|
 $rows
 ${MIPS_NOTE}
+${MUSL_NOTE}
 EOF
 )
 echo "$REPORT"

@@ -7,7 +7,8 @@
 # static libcmocka.a built from Debian's cmocka source with the target's toolchain file,
 # and (glibc targets) libcrypt from Debian's libxcrypt source.
 # With --tls, mbedTLS too: big-endian mips has no Debian package at all, so it is built
-# from Debian's mbedtls source; mipsel (and aarch64) use Debian's multiarch packages.
+# from Debian's mbedtls source, and so is the static musl build's; mipsel (and aarch64) use
+# Debian's multiarch packages.
 # Idempotent: each part is skipped when its stamp in PREFIX says it was built with the
 # toolchain files and this script as they are now.
 set -eu
@@ -44,7 +45,7 @@ done
 
 # Every Debian source this target needs, fetched in one apt session (cached in $src).
 need="cmocka libxcrypt"
-[ "$tls" = 0 ] || [ "$target" != mips-linux-gnu ] || need="$need mbedtls"
+case $tls:$target in 1:mips-linux-gnu | 1:x86_64-linux-musl) need="$need mbedtls" ;; esac
 # shellcheck disable=SC2086  # one word per package
 sh "$here/debsrc.sh" cmocka "$src" ${need#cmocka} >/dev/null
 
@@ -143,6 +144,23 @@ mips-linux-gnu)
 		cmake_static "$tree" "$prefix/.build-mbedtls/b" all \
 			-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
 			-DUSE_STATIC_MBEDTLS_LIBRARY=OFF -DUSE_SHARED_MBEDTLS_LIBRARY=ON \
+			-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
+		cmake --install "$prefix/.build-mbedtls/b" >/dev/null
+		rm -rf "$prefix/.build-mbedtls"
+		echo "$stamp" >"$prefix/.mbedtls"
+	fi
+	;;
+x86_64-linux-musl)
+	# The static musl build (test/bench/size.sh measures its memory, what a router's
+	# libc costs): Debian's source, static libraries like everything else in it.
+	if [ "$(cat "$prefix/.mbedtls" 2>/dev/null)" != "$stamp" ]; then
+		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
+		echo "sysroot.sh: building ${tree##*/} for $target"
+		rm -rf "$prefix/.build-mbedtls"
+		mkdir -p "$prefix/.build-mbedtls"
+		cmake_static "$tree" "$prefix/.build-mbedtls/b" all \
+			-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
+			-DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
 			-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
 		cmake --install "$prefix/.build-mbedtls/b" >/dev/null
 		rm -rf "$prefix/.build-mbedtls"
