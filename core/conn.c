@@ -1045,7 +1045,16 @@ static void progress(struct conn *c)
 		}
 		if (c->reqb.done && !c->reqb.ready && c->rq == RQ_BODY)
 			c->rq = RQ_DONE;
-		if (c->cs.ready && stream_pending(&c->cs) && wants_client_read(c))
+		/*
+		 * Read again without a poll() when the TLS library holds bytes (poll()
+		 * cannot tell), or, in the first rounds only, when the last read filled
+		 * its buffer: the last rounds must frame and send what was read, since
+		 * no poll() event may come for bytes already here.
+		 */
+		int eager = guard < 48;
+
+		if (c->cs.ready && (stream_pending(&c->cs) || (eager && c->cs.more)) &&
+		    wants_client_read(c))
 			client_read(c);
 		if (c->dead)
 			break;
@@ -1055,7 +1064,8 @@ static void progress(struct conn *c)
 			up_write(c);
 		if (c->dead)
 			break;
-		if (c->us.fd >= 0 && c->us.ready && stream_pending(&c->us) && wants_up_read(c))
+		if (c->us.fd >= 0 && c->us.ready && (stream_pending(&c->us) || (eager && c->us.more)) &&
+		    wants_up_read(c))
 			up_read(c);
 		if (c->dead)
 			break;

@@ -23,6 +23,7 @@ void stream_init(struct stream *s, int fd, struct tls_conn *tls)
 	s->rd_ev = POLLIN;
 	s->wr_ev = POLLOUT;
 	s->wpend = 0;
+	s->more = 0;
 }
 
 static short want_event(int rc)
@@ -50,18 +51,22 @@ int stream_handshake(struct stream *s)
 
 ssize_t stream_read(struct stream *s, struct buf *b)
 {
-	size_t room;
+	size_t room = buf_room(b);
 	ssize_t n;
 
-	if (!s->tls)
-		return buf_read_fd(b, s->fd);
-	room = buf_room(b);
+	s->more = 0;
+	if (!s->tls) {
+		n = buf_read_fd(b, s->fd);
+		s->more = n > 0 && (size_t)n == room;
+		return n;
+	}
 	if (room == 0)
 		return -2;
 	n = tls_read(s->tls, b->data + b->end, room);
 	if (n > 0) {
 		b->end += (uint32_t)n;
 		s->rd_ev = POLLIN;
+		s->more = (size_t)n == room;
 		return n;
 	}
 	switch (n) {

@@ -22,6 +22,8 @@ struct stream {
 	short rd_ev;          /* poll event the next read waits for (POLLIN, or POLLOUT for TLS) */
 	short wr_ev;          /* poll event the next write waits for (POLLOUT, or POLLIN for TLS) */
 	uint32_t wpend;       /* TLS: length of a write the library has begun; retry with it */
+	uint8_t more;         /* the last read filled all the room it had: more may be waiting
+	                       * (a 64 KiB answer is four 16 KiB reads, not four polls) */
 };
 
 void stream_init(struct stream *s, int fd, struct tls_conn *tls);
