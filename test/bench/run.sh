@@ -186,12 +186,12 @@ EOF
 }
 nginx_conf "$WORK/nginx" "    server { listen $HOST:$NGX_PORT; root $WORK/nginx/www; }" >"$WORK/nginx/nginx.conf"
 # Each server has a start function: the memory figures restart them (see below).
-start_backend() {
-	$PIN_LOAD nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/logs/error.log" \
-		</dev/null >"$WORK/nginx/logs/stdout" 2>&1 &
-	NGX_PID=$!; PIDS+=("$NGX_PID")
-	wait_port "$NGX_PORT" "$NGX_PID" || die "nginx did not start: $(tail -5 "$WORK/nginx/logs/error.log")"
+start_nginx() { # dir port pin what -> its pid in NGINX_PID
+	$3 nginx -p "$1" -c "$1/nginx.conf" -e "$1/logs/error.log" </dev/null >"$1/logs/stdout" 2>&1 &
+	NGINX_PID=$!; PIDS+=("$NGINX_PID")
+	wait_port "$2" "$NGINX_PID" || die "$4 did not start: $(tail -5 "$1/logs/error.log")"
 }
+start_backend() { start_nginx "$WORK/nginx" "$NGX_PORT" "$PIN_LOAD" nginx; NGX_PID=$NGINX_PID; }
 start_backend
 
 # ---- pinfold ----------------------------------------------------------------------------------
@@ -256,12 +256,7 @@ nginx_conf "$WORK/nproxy" "    upstream be { server $HOST:$NGX_PORT; keepalive 6
             proxy_max_temp_file_size 0;
         }
     }" >"$WORK/nproxy/nginx.conf"
-start_nproxy() {
-	$PIN_PROXY nginx -p "$WORK/nproxy" -c "$WORK/nproxy/nginx.conf" -e "$WORK/nproxy/logs/error.log" \
-		</dev/null >"$WORK/nproxy/logs/stdout" 2>&1 &
-	NP_PID=$!; PIDS+=("$NP_PID")
-	wait_port "$NP_PORT" "$NP_PID" || die "nginx (proxy) did not start: $(tail -5 "$WORK/nproxy/logs/error.log")"
-}
+start_nproxy() { start_nginx "$WORK/nproxy" "$NP_PORT" "$PIN_PROXY" "nginx (proxy)"; NP_PID=$NGINX_PID; }
 start_nproxy
 
 # the processes that do a target's work (and whose CPU time is its cost)

@@ -134,8 +134,12 @@ esac
 
 # mbedTLS, as MBEDTLS_ROOT=PREFIX for the build, shared as on OpenWrt (+libmbedtls).
 case $target in
-mips-linux-gnu)
-	# No Debian package for big-endian mips at all: Debian's source, our toolchain.
+mips-linux-gnu | x86_64-linux-musl)
+	# Debian's source with our toolchain: big-endian mips has no Debian package at all
+	# (shared, as on OpenWrt); the static musl build links everything in (static;
+	# test/bench/size.sh measures its memory, what a router's libc costs).
+	shared=ON
+	[ "$target" = x86_64-linux-musl ] && shared=OFF
 	if [ "$(cat "$prefix/.mbedtls" 2>/dev/null)" != "$stamp" ]; then
 		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
 		echo "sysroot.sh: building ${tree##*/} for $target"
@@ -143,24 +147,8 @@ mips-linux-gnu)
 		mkdir -p "$prefix/.build-mbedtls"
 		cmake_static "$tree" "$prefix/.build-mbedtls/b" all \
 			-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
-			-DUSE_STATIC_MBEDTLS_LIBRARY=OFF -DUSE_SHARED_MBEDTLS_LIBRARY=ON \
-			-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
-		cmake --install "$prefix/.build-mbedtls/b" >/dev/null
-		rm -rf "$prefix/.build-mbedtls"
-		echo "$stamp" >"$prefix/.mbedtls"
-	fi
-	;;
-x86_64-linux-musl)
-	# The static musl build (test/bench/size.sh measures its memory, what a router's
-	# libc costs): Debian's source, static libraries like everything else in it.
-	if [ "$(cat "$prefix/.mbedtls" 2>/dev/null)" != "$stamp" ]; then
-		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
-		echo "sysroot.sh: building ${tree##*/} for $target"
-		rm -rf "$prefix/.build-mbedtls"
-		mkdir -p "$prefix/.build-mbedtls"
-		cmake_static "$tree" "$prefix/.build-mbedtls/b" all \
-			-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
-			-DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
+			-DUSE_STATIC_MBEDTLS_LIBRARY=$([ $shared = ON ] && echo OFF || echo ON) \
+			-DUSE_SHARED_MBEDTLS_LIBRARY=$shared \
 			-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
 		cmake --install "$prefix/.build-mbedtls/b" >/dev/null
 		rm -rf "$prefix/.build-mbedtls"
