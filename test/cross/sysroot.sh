@@ -138,8 +138,7 @@ mips-linux-gnu | x86_64-linux-musl)
 	# Debian's source with our toolchain: big-endian mips has no Debian package at all
 	# (shared, as on OpenWrt); the static musl build links everything in (static;
 	# test/bench/size.sh measures its memory, what a router's libc costs).
-	shared=ON
-	[ "$target" = x86_64-linux-musl ] && shared=OFF
+	if [ "$target" = x86_64-linux-musl ]; then shared=OFF; else shared=ON; fi
 	if [ "$(cat "$prefix/.mbedtls" 2>/dev/null)" != "$stamp" ]; then
 		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
 		echo "sysroot.sh: building ${tree##*/} for $target"
