@@ -1451,12 +1451,6 @@ static void h_delete_header(struct parser *p, const struct stmt *st, const struc
 		append_cond(f->ctx == CTX_SERVICE ? &f->s->head_remove : &f->l->head_remove, c);
 }
 
-static int is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Headers that decide how a message is framed or the connection is kept. */
 static int is_framing_header(const char *name, size_t len)
 {
@@ -1503,7 +1497,7 @@ static void h_set_header(struct parser *p, const struct stmt *st, const struct d
 	}
 	nlen = (size_t)(colon - t->text);
 	for (size_t i = 0; i < nlen; i++) {
-		if (!is_tchar((unsigned char)t->text[i])) {
+		if (!http_is_tchar((unsigned char)t->text[i])) {
 			err_at(p, t,
 			       "invalid header name \"%.*s\" in \"%s\" (letters, digits and "
 			       "!#$%%&'*+-.^_`|~ only)",
@@ -2626,7 +2620,7 @@ static void h_sess_id(struct parser *p, const struct stmt *st, const struct dire
 	if (t->len == 0 || t->len > SESS_ID_MAX)
 		goto bad;
 	for (size_t i = 0; i < t->len; i++)
-		if (!is_tchar((unsigned char)t->text[i]))
+		if (!http_is_tchar((unsigned char)t->text[i]))
 			goto bad;
 	free(se->id);
 	se->id = dupstr(p, t->text);

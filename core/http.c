@@ -78,6 +78,11 @@ static inline int is_tchar(unsigned char c)
 	return char_class[c] & CL_TCHAR;
 }
 
+int http_is_tchar(unsigned char c)
+{
+	return is_tchar(c);
+}
+
 static inline int is_ows(unsigned char c)
 {
 	return c == ' ' || c == '\t';

@@ -148,6 +148,9 @@ int http_hdr_name_is(const char *buf, const struct http_hdr *h, const char *name
  */
 int http_hdr_has_token(const char *buf, const struct http_hdr *h, const char *token);
 
+/* tchar (RFC 9110 section 5.6.2): a byte a method, field name or token may hold. */
+int http_is_tchar(unsigned char c);
+
 /* Reason phrase for a status code ("Not Found"), "" if unknown. */
 const char *http_reason(int status);
 
