@@ -41,7 +41,7 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/pinfold-valgrind.XXXXXX")
 chmod 755 "$logs" # a pinfold that drops to nobody still writes its log (opened before)
 PINFOLD_EMULATOR="valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect --track-origins=yes --log-file=$logs/vg.%p.log"
 export PINFOLD_EMULATOR
-export PFTEST_SLOW=${PFTEST_SLOW:-4}
+export PFTEST_SLOW="${PFTEST_SLOW:-4}"
 
 status=0
 if [ "${PINFOLD_VALGRIND_ALL:-0}" = 1 ]; then
@@ -61,6 +61,7 @@ else
 		echo "== framing rows, shard $k/2:"
 		grep -E "^(FAIL|ERROR):|^Ran |^OK|^FAILED" "$logs/framing-$k.out" || true
 	done
+	# shellcheck disable=SC2086 # one word per story
 	regex=$(printf '%s\n' $STORIES | sed 's|.*|integ/&|' | paste -sd'|')
 	(cd "$build" && ctest -R "^($regex)\$" -j "$jobs" --timeout 900 --output-on-failure) ||
 		status=1

@@ -72,6 +72,7 @@ tests() {
 	# "96% tests passed, 2 tests failed out of 50"
 	counts=$(sed -n 's/.*tests passed, \([0-9][0-9]*\) tests\{0,1\} failed out of \([0-9][0-9]*\).*/\1 \2/p' "$log" | tail -n1)
 	if [ -n "$counts" ]; then
+		# shellcheck disable=SC2086 # two numbers, two words
 		set -- $counts
 		nfail=$((nfail + $1))
 		npass=$((npass + $2 - $1))

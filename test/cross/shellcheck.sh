@@ -1,6 +1,6 @@
 #!/bin/sh
 # test/cross/shellcheck.sh [BINARY] - shellcheck every shell script of the router-side
-# parts: test/cross/, openwrt/, jail/, pfsense/, .ci/cross.sh.  Each is checked in the
+# parts (test/cross/, openwrt/, jail/, pfsense/) and of CI (.ci/, test/all.sh).  Each is checked in the
 # dialect it runs in (its shebang, or its `# shellcheck shell=` line: ash scripts are
 # checked as dash).  BINARY is ignored (ctest passes one to every packaging test).
 # Exit 77 (skipped) without shellcheck.
@@ -17,7 +17,8 @@ scripts=$(
 		find test/cross openwrt jail pfsense -type f \
 			\( -name '*.sh' -o -name '*.in' -o -name '*.init' -o -name 'S[0-9][0-9]*' \
 			-o -name 'rc.common' -o -name 'rc.subr' -o -name 'functions.sh' \)
-		[ ! -f .ci/cross.sh ] || echo .ci/cross.sh
+		find .ci -type f
+		echo test/all.sh
 	} | grep -v '/pkg-message\.in$' | sort
 )
 n=0

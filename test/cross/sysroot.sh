@@ -138,7 +138,11 @@ mips-linux-gnu | x86_64-linux-musl)
 	# Debian's source with our toolchain: big-endian mips has no Debian package at all
 	# (shared, as on OpenWrt); the static musl build links everything in (static;
 	# test/bench/size.sh measures its memory, what a router's libc costs).
-	if [ "$target" = x86_64-linux-musl ]; then shared=OFF; else shared=ON; fi
+	if [ "$target" = x86_64-linux-musl ]; then
+		shared=OFF static=ON
+	else
+		shared=ON static=OFF
+	fi
 	if [ "$(cat "$prefix/.mbedtls" 2>/dev/null)" != "$stamp" ]; then
 		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
 		echo "sysroot.sh: building ${tree##*/} for $target"
@@ -146,7 +150,7 @@ mips-linux-gnu | x86_64-linux-musl)
 		mkdir -p "$prefix/.build-mbedtls"
 		cmake_static "$tree" "$prefix/.build-mbedtls/b" all \
 			-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
-			-DUSE_STATIC_MBEDTLS_LIBRARY=$([ $shared = ON ] && echo OFF || echo ON) \
+			-DUSE_STATIC_MBEDTLS_LIBRARY=$static \
 			-DUSE_SHARED_MBEDTLS_LIBRARY=$shared \
 			-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
 		cmake --install "$prefix/.build-mbedtls/b" >/dev/null
