@@ -75,6 +75,8 @@ struct conn {
 	int8_t peer_cert;    /* TLS_PEER_* of the client's certificate */
 	short cev, uev;      /* poll interest currently registered */
 	struct body reqb, respb;
+	struct io_pipe pipe; /* a response body spliced from backend to client; rd -1: none */
+	uint32_t piped;      /* bytes in it */
 	const struct cfg_service *svc;
 	const struct cfg_backend *be;
 	struct timer tm;
@@ -249,12 +251,16 @@ static int wants_up_read(const struct conn *c)
 {
 	int room = !c->uin.data || buf_len(&c->uin) < BUF_SIZE;
 
+	if (c->pipe.rd >= 0)
+		return c->rs == RS_BODY && !c->respb.done && c->piped < c->pipe.cap;
+
 	return room && (c->rs == RS_HEAD || c->rs == RS_BODY || c->rs == RS_TUNNEL);
 }
 
 static int has_client_output(const struct conn *c)
 {
-	return buf_len(&c->cout) || c->respb.ready || (c->rs == RS_TUNNEL && buf_len(&c->uin));
+	return buf_len(&c->cout) || c->respb.ready || c->piped ||
+	       (c->rs == RS_TUNNEL && buf_len(&c->uin));
 }
 
 static int has_up_output(const struct conn *c)
@@ -350,6 +356,7 @@ static void conn_free(struct conn *c)
 	buf_release(&px->pool, &c->uin);
 	buf_release(&px->pool, &c->cout);
 	buf_release(&px->pool, &c->uout);
+	proxy_pipe_give(px, &c->pipe, c->piped == 0);
 	free(c->logtext);
 	free(c->skey);
 	policy_conn_close(&c->pol, px); /* issue 4 hook: MaxConnsPerIP count */
@@ -840,10 +847,75 @@ toobig:
 	local_reply(c, 502);
 }
 
+/* ---- a response body spliced through a kernel pipe --------------------------------- */
+
+/*
+ * A long Content-Length body between two plain TCP sockets goes through a
+ * pipe (platform/sockio.c: splice() on Linux) instead of a user-space
+ * buffer: once the head and whatever came with it have been written, no
+ * byte of it is copied through pinfold, and uin goes back to the pool.
+ */
+#define SPLICE_MIN BUF_SIZE /* a shorter rest is one read and one write anyway */
+
+static int splice_wanted(const struct conn *c)
+{
+	return c->rs == RS_BODY && c->respb.kind == BODY_LENGTH && c->respb.left >= SPLICE_MIN &&
+	       c->pipe.rd < 0 && !buf_len(&c->uin) && !buf_len(&c->cout) && !c->cs.tls &&
+	       !c->us.tls;
+}
+
+/* Backend to pipe: never more than the body's rest, never more than fits. */
+static void splice_in(struct conn *c)
+{
+	size_t room = c->pipe.cap - c->piped;
+	size_t want = c->respb.left < room ? (size_t)c->respb.left : room;
+	ssize_t n;
+
+	c->us.more = 0;
+	if (!want)
+		return;
+	n = io_splice_in(c->us.fd, &c->pipe, want);
+	if (n > 0) {
+		c->up_got = 1;
+		c->piped += (uint32_t)n;
+		c->respb.left -= (uint64_t)n;
+		c->respb.done = c->respb.left == 0;
+		c->us.more = (size_t)n == want;
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n < 0 && !c->piped && (errno == EINVAL || errno == ENOSYS)) {
+		/* this system cannot splice these sockets: copy, as before */
+		proxy_pipe_give(c->px, &c->pipe, 0);
+		c->px->no_splice = 1;
+		return;
+	}
+	mark_dead(c); /* end of stream or error inside the body: the client sees the cut */
+}
+
+/* Pipe to client. */
+static void splice_out(struct conn *c)
+{
+	ssize_t n = io_splice_out(&c->pipe, c->cs.fd, c->piped);
+
+	if (n > 0) {
+		c->piped -= (uint32_t)n;
+		c->resp_bytes += (uint64_t)n;
+		return;
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		mark_dead(c);
+}
+
 static void up_read(struct conn *c)
 {
 	ssize_t n;
 
+	if (c->pipe.rd >= 0) {
+		splice_in(c);
+		return;
+	}
 	if (buf_take(&c->px->pool, &c->uin) < 0) {
 		mark_dead(c);
 		return;
@@ -931,6 +1003,10 @@ static void client_write(struct conn *c)
 	size_t head = buf_len(&c->cout);
 	uint32_t body = c->rs == RS_TUNNEL ? buf_len(&c->uin) : c->respb.ready;
 
+	if (c->piped && !head) {
+		splice_out(c);
+		return;
+	}
 	if (head) {
 		iov[n].iov_base = buf_head(&c->cout);
 		iov[n++].iov_len = head;
@@ -986,6 +1062,8 @@ static void exchange_done(struct conn *c)
 	buf_release(&px->pool, &c->uout);
 	buf_release(&px->pool, &c->uin);
 	buf_release(&px->pool, &c->cout);
+	proxy_pipe_give(px, &c->pipe, c->piped == 0);
+	c->piped = 0;
 	free(c->logtext);
 	c->logtext = NULL;
 	memset(&c->lr, 0, sizeof(c->lr)); /* it pointed into logtext */
@@ -1018,6 +1096,8 @@ static void progress(struct conn *c)
 		uint8_t rq = c->rq, rs = c->rs;
 		uint32_t cin = buf_len(&c->cin), uin = buf_len(&c->uin), cout = buf_len(&c->cout);
 		uint32_t uo = c->uout.data ? c->uout.end - c->uout.start : 0;
+		uint32_t piped = c->piped;
+		uint64_t sent = c->resp_bytes;
 
 		if (c->rq == RQ_HEAD && c->rs == RS_NONE && cin)
 			start_request(c);
@@ -1089,6 +1169,8 @@ static void progress(struct conn *c)
 		client_write(c);
 		if (c->dead)
 			break;
+		if (splice_wanted(c) && proxy_pipe_take(c->px, &c->pipe) == 0)
+			continue; /* the next round reads into it */
 		if (c->rs == RS_TUNNEL && c->us.fd < 0 && !buf_len(&c->uin) && !buf_len(&c->cout)) {
 			mark_dead(c);
 			break;
@@ -1097,7 +1179,8 @@ static void progress(struct conn *c)
 			mark_dead(c);
 			break;
 		}
-		if (((c->rs == RS_BODY && c->respb.done && !c->respb.ready) || c->rs == RS_LOCAL) &&
+		if (((c->rs == RS_BODY && c->respb.done && !c->respb.ready && !c->piped) ||
+		     c->rs == RS_LOCAL) &&
 		    !buf_len(&c->cout)) {
 			if (c->rq != RQ_DONE || !c->reqb.done || c->reqb.ready) {
 				/* answered before the request finished: the backend may still
@@ -1112,7 +1195,8 @@ static void progress(struct conn *c)
 		}
 		if (rq == c->rq && rs == c->rs && cin == buf_len(&c->cin) &&
 		    uin == buf_len(&c->uin) && cout == buf_len(&c->cout) &&
-		    uo == (c->uout.data ? c->uout.end - c->uout.start : 0))
+		    uo == (c->uout.data ? c->uout.end - c->uout.start : 0) && piped == c->piped &&
+		    sent == c->resp_bytes)
 			break;
 	}
 	if (c->dead)
@@ -1122,7 +1206,7 @@ static void progress(struct conn *c)
 		return;
 	}
 	buf_release_if_empty(&c->px->pool, &c->cin);
-	if (c->rs != RS_HEAD && c->rs != RS_BODY && c->rs != RS_TUNNEL)
+	if ((c->rs != RS_HEAD && c->rs != RS_BODY && c->rs != RS_TUNNEL) || c->pipe.rd >= 0)
 		buf_release_if_empty(&c->px->pool, &c->uin);
 	buf_release_if_empty(&c->px->pool, &c->cout);
 	update_events(c);
@@ -1246,6 +1330,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	}
 	stream_init(&c->cs, fd, NULL);
 	stream_init(&c->us, -1, NULL);
+	c->pipe.rd = c->pipe.wr = -1;
 	if (ls->tls) {
 		c->cs.tls = tls_new_server(ls->tls, fd);
 		if (!c->cs.tls) {

@@ -363,6 +363,7 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	px->now = clock_ms();
 	px->started = px->now;
 	px->rng = (uint32_t)(px->now ^ ((uint64_t)getpid() << 16)) | 1;
+	px->maxfds = maxfds;
 	px->maxconns = (maxfds - FD_RESERVE) / 2;
 	timer_init(&px->alive_timer, NULL, px);
 	pool_init(&px->pool, 64);
@@ -553,6 +554,37 @@ int proxy_run(struct proxy *px)
 	return 0;
 }
 
+int proxy_pipe_take(struct proxy *px, struct io_pipe *p)
+{
+	if (px->npipes) {
+		*p = px->pipes[--px->npipes];
+		return 0;
+	}
+	/* every connection may hold two fds: a pipe must not take one they need */
+	if (px->no_splice || 2 * (px->nconns + px->pipes_open + 1) + FD_RESERVE > px->maxfds)
+		return -1;
+	if (io_pipe_open(p) < 0) {
+		if (errno == ENOSYS)
+			px->no_splice = 1;
+		return -1;
+	}
+	px->pipes_open++;
+	return 0;
+}
+
+void proxy_pipe_give(struct proxy *px, struct io_pipe *p, int empty)
+{
+	if (p->rd < 0)
+		return;
+	if (empty && px->npipes < PROXY_PIPES) {
+		px->pipes[px->npipes++] = *p;
+	} else {
+		io_pipe_close(p);
+		px->pipes_open--;
+	}
+	p->rd = p->wr = -1;
+}
+
 void proxy_free(struct proxy *px)
 {
 	conn_close_all(px);
@@ -566,6 +598,8 @@ void proxy_free(struct proxy *px)
 	}
 	timer_free(&px->timers);
 	pool_drain(&px->pool);
+	while (px->npipes)
+		proxy_pipe_give(px, &px->pipes[--px->npipes], 0);
 	ev_free(px->ev);
 	if (px->sigfd >= 0)
 		close(px->sigfd);

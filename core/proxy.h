@@ -12,7 +12,10 @@
 #include "config.h"
 #include "evloop.h"
 #include "http.h"
+#include "sockio.h"
 #include "timer.h"
+
+#define PROXY_PIPES 8 /* empty splice pipes kept open */
 
 struct conn;
 struct upconn;
@@ -86,6 +89,11 @@ struct proxy {
 	struct conn *conns;       /* every client connection, for shutdown */
 	int nconns;
 	int maxconns;             /* stop accepting above this (fd budget) */
+	int maxfds;               /* the fd budget: RLIMIT_NOFILE, raised to its hard limit */
+	struct io_pipe pipes[PROXY_PIPES]; /* empty pipes kept for the next spliced body */
+	int npipes;               /* of them */
+	int pipes_open;           /* pipes open, kept or in use: two fds each */
+	uint8_t no_splice;        /* splice() is missing or refused here: always copy */
 	struct connlimit *connlimit; /* issue 4 hook: live connections per client address */
 	int stopping;             /* SIGTERM seen: finish in-flight work, then exit */
 	uint64_t stop_deadline;
@@ -115,6 +123,14 @@ void gen_unref(struct gen *g);
 /* Start watching listeners and signals; run until stopped.  Returns the exit code. */
 int proxy_run(struct proxy *px);
 void proxy_free(struct proxy *px);
+
+/*
+ * A pipe for splicing a body, when the fd budget has room for two more fds
+ * (a kept one if there is one).  0, or -1: copy through buffers instead.
+ */
+int proxy_pipe_take(struct proxy *px, struct io_pipe *p);
+/* Give it back (kept when empty and there is room, else closed); p->rd is -1 after. */
+void proxy_pipe_give(struct proxy *px, struct io_pipe *p, int empty);
 
 /* A small xorshift PRNG for the random balancer. */
 uint32_t proxy_random(struct proxy *px);

@@ -11,6 +11,7 @@ Answers HTTP/1.1 with keep-alive:
   /size/N          N deterministic bytes (pattern_bytes), Content-Length
   /chunked/N       the same N bytes, chunked (uneven chunk sizes)
   /close/N         the same N bytes, close-delimited (no length, then close)
+  /short/N/M       Content-Length N, but only the first M of those bytes, then close
   /echo            JSON: method, target, headers, body length + sha256, framing
   /headers         the received header block verbatim (text/plain)
   /status/NNN      that status (no body for 1xx/204/304 and HEAD)
@@ -340,13 +341,17 @@ class Server:
                 trailers, keep, is_head):
         parts = path.strip("/").split("/")
         status, extra, payload, mode = 200, [], b"", "length"
-        length = None
+        length = cut = None
         if parts[0] == "size" and len(parts) == 2:
             length = int(parts[1])
         elif parts[0] == "chunked" and len(parts) == 2:
             length, mode = int(parts[1]), "chunked"
         elif parts[0] == "close" and len(parts) == 2:
             length, mode = int(parts[1]), "close"
+        elif parts[0] == "short" and len(parts) == 3:
+            # Content-Length says the first number, the body stops after the second
+            length, mode, cut = int(parts[1]), "length", int(parts[2])
+            keep = False
         elif parts[0] == "echo":
             info = {"method": method, "target": target, "version": version,
                     "headers": headers, "body_length": body.length,
@@ -422,9 +427,9 @@ class Server:
                 off += n
             c.send(b"0\r\n\r\n")
         else:
-            off = 0
-            while off < length:
-                n = min(65536, length - off)
+            off, end = 0, length if cut is None else min(cut, length)
+            while off < end:
+                n = min(65536, end - off)
                 c.send(gen(off, n))
                 off += n
         if mode == "close":

@@ -103,6 +103,56 @@ class Bodies(pftest.TestCase):
         self.assertEqual(r.status, 200)
         self.assertEqual(pftest.sha256(r.body), pftest.pattern_sha256(8 * MiB))
 
+    # -- long Content-Length bodies go through a kernel pipe (splice) on Linux
+    def open_pipes(self):
+        n = 0
+        d = "/proc/%d/fd" % self.pf.pid
+        for name in os.listdir(d):
+            try:
+                n += os.readlink(os.path.join(d, name)).startswith("pipe:")
+            except OSError:
+                pass  # closed while we looked
+        return n
+
+    def test_download_spliced_through_a_pipe(self):
+        # A short body is copied: no pipe.  A long one goes through a pipe (two fds),
+        # which is kept for the next long one: after two there is still one pipe.
+        before = self.open_pipes()
+        for n, pipes in ((10000, 0), (4 * MiB, 2), (4 * MiB + 1, 2)):
+            sha, size = self.curl_download("/size/%d" % n)
+            self.assertEqual((size, sha), (n, pftest.pattern_sha256(n)))
+            self.assertEqual(self.open_pipes(), before + pipes, "after %d bytes" % n)
+
+    def test_spliced_bodies_keep_both_connections(self):
+        # Three long bodies, one after another on one client connection: each ends
+        # where its Content-Length says, and the backend connection goes back to the
+        # pool after each (the same X-Conn every time).
+        with pftest.HttpConn(PROXY, self.port, timeout=30) as hc:
+            conns = []
+            for n in (MiB, 3 * MiB + 5, 70000):
+                hc.send(build_request("GET", "/size/%d" % n, "x.test"))
+                r = hc.read_response()
+                self.assertEqual((r.status, len(r.body)), (200, n))
+                self.assertEqual(pftest.sha256(r.body), pftest.pattern_sha256(n))
+                conns.append(r.header("X-Conn"))
+        self.assertEqual(len(set(conns)), 1, conns)
+
+    def test_body_cut_short_by_the_backend(self):
+        # The backend promises 1 MiB and closes after fewer bytes, early (copied) or
+        # late (spliced): the client's connection ends too, with no byte that is not
+        # the backend's, never a complete-looking answer or a hang; the proxy goes on.
+        for cut in (5000, 300000):
+            with pftest.HttpConn(PROXY, self.port, timeout=10) as hc:
+                hc.send(build_request("GET", "/short/%d/%d" % (MiB, cut), "x.test"))
+                r = hc.read_head(time.monotonic() + 10)
+                self.assertEqual((r.status, r.header("Content-Length")), (200, str(MiB)))
+                rest = hc.read_all(10)
+                self.assertTrue(hc.eof, "connection closed after the cut (%d)" % cut)
+            self.assertLessEqual(len(rest), cut)
+            self.assertEqual(rest, pftest.pattern_bytes(0, len(rest)))
+        sha, size = self.curl_download("/size/100000")
+        self.assertEqual((size, sha), (100000, pftest.pattern_sha256(100000)))
+
     # -- uploads
     def echo(self, cp):
         self.assertEqual(cp.returncode, 0, cp.stderr)
