@@ -904,8 +904,8 @@ static void splice_out(struct conn *c)
 		c->resp_bytes += (uint64_t)n;
 		return;
 	}
-	if (errno != EAGAIN && errno != EWOULDBLOCK)
-		mark_dead(c);
+	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+		mark_dead(c); /* 0: the pipe is emptier than counted; cutting beats spinning */
 }
 
 static void up_read(struct conn *c)
