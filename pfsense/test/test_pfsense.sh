@@ -261,7 +261,9 @@ linux_only=$linux_only'<(sys/prctl|sys/epoll|sys/sendfile|sys/signalfd|sys/timer
 linux_only=$linux_only'features|byteswap|malloc|alloca|mntent|error|sys/sysmacros)\.h>'
 : >"$T/bsd.hits"
 for f in "$top"/platform/*.c "$top"/platform/*.h "$top"/core/*.c "$top"/core/*.h; do
+	# comments may name Linux calls: a comment at the end of a line is cut off first
 	unifdef -U__linux__ -D__FreeBSD__ -UPINFOLD_LINUX "$f" 2>/dev/null |
+		sed 's|/\*.*\*/||g' |
 		grep -nE "$linux_only" | grep -vE '^[0-9]+:\s*(/?\*|//)' |
 		sed "s|^|${f#"$top"/}:|" >>"$T/bsd.hits" || true
 done
