@@ -2540,7 +2540,7 @@ bad:
 	err_at(p, t, "expected a size in bytes (1 or more) after MaxRequest, got \"%s\"", t->text);
 }
 
-/* ---- backend controls (issue 7): Session, HealthCheck ------------------------------ */
+/* ---- backend controls: Session, HealthCheck -------------------------------------- */
 
 #define SESS_ID_MAX 64  /* longer cookie or header names are surely a mistake */
 #define HC_PATH_MAX 1024
@@ -2740,7 +2740,7 @@ bad:
 }
 #endif
 
-/* ---- handlers: edge features (issue 7) ------------------------------------------ */
+/* ---- handlers: edge features: ACME, ErrorFile, SocketFrom ------------------------ */
 
 /*
  * ACME "/dir": answer /.well-known/acme-challenge/TOKEN from dir/TOKEN (core/acme.c).
@@ -2978,7 +2978,7 @@ static const struct directive directives[] = {
     {"CRLlist", h_crl_list, X_LS, ANYN, F_TLS, BLK_NO, 0, NULL},
     {"NoHTTPS11", h_nohttps11, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0, "a NoHTTPS11 mode 0-2"},
 
-    /* Edge features (issue 7) */
+    /* Edge features: ACME, ErrorFile / ErrNNN, SocketFrom */
     {"ACME", h_acme, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an absolute directory name in quotes"},
     {"ErrorFile", h_errfile, X_LI, 2, 2, 0, BLK_NO, 0, "a status and a quoted file name"},
     {"Err400", h_errfile, X_LI, 1, 1, F_ONCE, BLK_NO, 400, "a quoted file name"},

@@ -155,7 +155,7 @@ struct cfg_backend {
 	const char *file;
 	int line;
 	struct cfg_backend *next;
-	/* Backend controls (issue 7), added by config.c */
+	/* Backend controls: MaxConnections, HealthCheck */
 	unsigned max_conns;            /* MaxConnections: requests in flight, 0 = no cap */
 	const struct cfg_hcheck *hc;   /* HealthCheck (own or the service's), or NULL */
 };
@@ -178,11 +178,11 @@ struct cfg_service {
 	const char *file;
 	int line;
 	struct cfg_service *next;
-	/* Access controls (issue 4), added by config.c */
+	/* Access controls: RateLimit, Rewrite response */
 	struct cfg_rate *rate;        /* RateLimit, or NULL */
 	struct cfg_cond *resp_remove; /* Rewrite response: DeleteHeader */
 	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
-	/* Backend controls (issue 7), added by config.c */
+	/* Backend controls: Session */
 	struct cfg_session *session;  /* Session, or NULL */
 	unsigned id; /* 0 .. config.nservices-1, for runtime counters (core/control.c) */
 };
@@ -224,7 +224,7 @@ struct cfg_listener {
 	int line;
 	struct cfg_listener *next;
 	char *name;             /* ListenHTTP "name" (Pound 4), or NULL; added by config.c */
-	/* Access controls and limits (issue 4), added by config.c */
+	/* Access controls and limits */
 	struct cfg_cond *acl_gate;    /* ACL / Not ACL: all must hold, else 403 before routing */
 	const struct acl *trusted;    /* TrustedIP in force here (own or global), or NULL */
 	int strip_set;                /* StripForwarded was written in this listener */
@@ -235,7 +235,7 @@ struct cfg_listener {
 	unsigned max_headers;         /* MaxHeaders: header fields, 0 = parser limit */
 	struct cfg_cond *resp_remove; /* Rewrite response: DeleteHeader */
 	struct cfg_hdr *resp_add;     /* Rewrite response: SetHeader */
-	/* Edge features (issue 7), added by config.c */
+	/* Edge features: ACME, ErrorFile / ErrNNN, SocketFrom */
 	char *acme_dir;               /* ACME "/dir": HTTP-01 challenge files, or NULL */
 	const char *acme_file;        /* where ACME was written */
 	int acme_line;
@@ -273,7 +273,7 @@ struct config {
 	int user_line;
 	const char *group_file;
 	int group_line;
-	/* Access controls and limits (issue 4), added by config.c */
+	/* Access controls and limits */
 	struct cfg_acl *acls;       /* every ACL, owner of the lists */
 	const struct acl *trusted;  /* global TrustedIP, or NULL */
 	struct cfg_auth *auth;      /* BasicAuth files, by auth_id */
@@ -283,7 +283,7 @@ struct config {
 	unsigned rate_entries;      /* RateLimitEntries: bucket table cap */
 	unsigned max_conns;         /* MaxConnections, 0 = only the fd budget */
 	unsigned max_conns_ip;      /* MaxConnsPerIP, 0 = no cap */
-	/* Backend controls (issue 7), added by config.c */
+	/* Backend controls: HealthCheck blocks, Session tables */
 	struct cfg_hcheck *hchecks; /* every HealthCheck, owner of them */
 	unsigned nsessions;         /* Session blocks (table slots) */
 	/* Status and control (pinfoldctl), added by config.c */

@@ -86,7 +86,7 @@ struct conn {
 	uint64_t resp_bytes;
 	char *logtext;          /* copies of the request line etc. for the log line */
 	struct log_req lr;
-	struct policy_conn pol; /* issue 4 hook: real client address, BasicAuth user, limits */
+	struct policy_conn pol; /* real client address, BasicAuth user, limits */
 	char *skey;             /* the request's session key (SESS_KEY_MAX bytes, made on first use) */
 	uint16_t skey_len;      /* 0: the request has none */
 };
@@ -216,7 +216,7 @@ static void log_exchange(struct conn *c)
 
 	if (level <= 0 || !c->logtext)
 		return;
-	c->lr.client = policy_client(&c->pol); /* issue 4 hook: the TrustedIP-resolved client */
+	c->lr.client = policy_client(&c->pol); /* the TrustedIP-resolved client */
 	c->lr.user = policy_user(&c->pol);
 	c->lr.listener = c->lis->addr_text;
 	c->lr.service = c->svc && c->svc->name && c->svc->name[0] ? c->svc->name : NULL;
@@ -359,7 +359,7 @@ static void conn_free(struct conn *c)
 	proxy_pipe_give(px, &c->pipe, c->piped == 0);
 	free(c->logtext);
 	free(c->skey);
-	policy_conn_close(&c->pol, px); /* issue 4 hook: MaxConnsPerIP count */
+	policy_conn_close(&c->pol, px); /* MaxConnsPerIP count */
 	c->gen->lis[c->lis->id].conns--;
 	gen_unref(c->gen);
 	if (c->prev)
@@ -416,7 +416,7 @@ static void local_reply(struct conn *c, int status)
 	if (!keep)
 		c->closing = 1;
 	c->cout.start = 0;
-	/* issue 4 hook: WWW-Authenticate, Retry-After, Rewrite response; the refused line */
+	/* policy adds WWW-Authenticate, Retry-After, Rewrite response; logs the refused line */
 	page = errpages_find(c->gen->errpages, c->lis, status, &page_len);
 	local_reply_bytes(c, status,
 			  policy_reply(&c->pol, c->lis, c->svc, status, keep, NULL, 0, page, page_len,
@@ -485,7 +485,7 @@ static void start_request(struct conn *c)
 	rc = http_parse_request(buf, buf_len(&c->cin), m);
 	if (rc == 0 && buf_len(&c->cin) >= BUF_SIZE)
 		rc = -431; /* a full buffer and still no end of head */
-	/* issue 4 hook: MaxURI, MaxHeaderSize, MaxHeaders; resets per-request policy state */
+	/* MaxURI, MaxHeaderSize, MaxHeaders; resets per-request policy state */
 	rc = policy_request_head(&c->pol, c->lis, buf, buf_len(&c->cin), rc, m);
 	if (rc == 0)
 		return;
@@ -516,7 +516,7 @@ static void start_request(struct conn *c)
 	status = policy_method(c->lis, m);
 	if (!status && c->lis->client_cert == 1 && c->peer_cert == TLS_PEER_BAD)
 		status = 403; /* ClientCert 1: a certificate was offered and did not verify */
-	/* issue 4 hook: TrustedIP client, listener ACL, RateLimit, MaxRequest.  The clock is
+	/* TrustedIP client, listener ACL, RateLimit, MaxRequest.  The clock is
 	 * read afresh: px->now is from before the last poll() and lags after an idle spell. */
 	if (!status)
 		status = policy_admit(&c->pol, c->gen, c->lis, buf, m, clock_ms());
@@ -532,7 +532,7 @@ static void start_request(struct conn *c)
 		acme_answer(c, &rq);
 		return;
 	}
-	policy_route_ctx(&c->pol, &rq); /* issue 4 hook: ACL, BasicAuth, Method conditions */
+	policy_route_ctx(&c->pol, &rq); /* answers ACL, BasicAuth, Method conditions */
 	svc = route_find(c->gen->cfg, c->lis, &rq);
 	c->svc = svc;
 	if (!svc) {
@@ -541,7 +541,7 @@ static void start_request(struct conn *c)
 		return;
 	}
 	c->gen->svc_requests[svc->id]++;
-	status = policy_service(&c->pol, svc); /* issue 4 hook: service RateLimit, login limit */
+	status = policy_service(&c->pol, svc); /* service RateLimit, login limit */
 	if (status) {
 		buf_consume(&c->cin, (size_t)rc);
 		local_reply(c, status);
@@ -832,7 +832,7 @@ static void response_head(struct conn *c)
 	keep = c->req_keep && m->body != BODY_CLOSE && !c->closing && !px->stopping;
 	if (!keep)
 		c->closing = 1;
-	/* issue 4 hook: Rewrite response (SetHeader / DeleteHeader) of the listener and service */
+	/* Rewrite response (SetHeader / DeleteHeader) of the listener and service */
 	n = rewrite_response_edit(buf_head(&c->uin), m, keep, c->req_minor, c->lis, c->svc,
 				  px->scratch, c->cout.data, BUF_SIZE);
 	if (n < 0)
@@ -1103,7 +1103,7 @@ static void progress(struct conn *c)
 			start_request(c);
 		if (c->dead)
 			break;
-		uint32_t framed = c->reqb.ready; /* issue 4 hook: MaxRequest counts framed bytes */
+		uint32_t framed = c->reqb.ready; /* MaxRequest counts framed bytes */
 
 		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin) < 0) {
 			c->req_keep = 0;
@@ -1321,7 +1321,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	c->gen->refs++;
 	c->lis = ls->lis;
 	c->lport = ls->port;
-	/* issue 4 hook: MaxConnsPerIP; a refused connection is logged there */
+	/* MaxConnsPerIP; a refused connection is logged there */
 	if (policy_conn_open(&c->pol, px, c->lis, peer) < 0) {
 		close(fd);
 		c->gen->refs--;
@@ -1335,7 +1335,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 		c->cs.tls = tls_new_server(ls->tls, fd);
 		if (!c->cs.tls) {
 			close(fd);
-			policy_conn_close(&c->pol, px); /* issue 4 hook */
+			policy_conn_close(&c->pol, px);
 			gen_unref(c->gen);
 			free(c);
 			return -1;
@@ -1346,7 +1346,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	timer_init(&c->tm, conn_timeout, c);
 	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
 		stream_close(&c->cs);
-		policy_conn_close(&c->pol, px); /* issue 4 hook */
+		policy_conn_close(&c->pol, px);
 		c->gen->refs--;
 		free(c);
 		return -1;

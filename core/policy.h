@@ -6,12 +6,12 @@
  * the peer is a TrustedIP proxy, HeadRemove/DeleteHeader, the Authorization
  * the proxy consumed).  Decisions only: core/rewrite.c writes the result.
  *
- * Access controls (issue 4): the real client address (TrustedIP and
+ * Access controls: the real client address (TrustedIP and
  * X-Forwarded-For), listener ACL gates, rate limits, BasicAuth, size limits,
  * connection caps; the proxy's own error replies with the headers they need
  * (WWW-Authenticate, Retry-After, Rewrite response); and the "refused" log
- * line for fail2ban.  core/conn.c calls in at fixed points (marked "issue 4
- * hook" there); the state a connection needs lives in its struct policy_conn.
+ * line for fail2ban.  core/conn.c calls in at fixed points along a request's
+ * path; the state a connection needs lives in its struct policy_conn.
  */
 #ifndef PINFOLD_POLICY_H
 #define PINFOLD_POLICY_H

@@ -75,7 +75,7 @@ static const char *jail_path(const struct proxy *px, const char *path)
 
 static void gen_free(struct gen *g)
 {
-	policy_gen_free(g); /* issue 4 hook */
+	policy_gen_free(g);
 	errpages_free(g->errpages);
 	backends_free(g);
 	free(g->lis);
@@ -132,7 +132,7 @@ static struct gen *gen_new(struct proxy *px, struct config *cfg)
 		gen_free(g);
 		return NULL;
 	}
-	/* issue 4 hook: policy_gen_init reads the BasicAuth password files */
+	/* policy_gen_init reads the BasicAuth password files: a bad one fails the load */
 	if (backends_init(g) < 0 || gen_tls(px, g) < 0 || policy_gen_init(g, px->gen, px->jail) < 0 ||
 	    errpages_load(cfg, px->jail, &g->errpages) > 0) {
 		gen_free(g);
@@ -343,7 +343,7 @@ int proxy_check_files(struct config *cfg)
 		errors++;
 	backends_free(g);
 	free(g);
-	errors += policy_check_files(cfg); /* issue 4 hook: BasicAuth password files */
+	errors += policy_check_files(cfg); /* BasicAuth password files */
 	{
 		struct errpages *ep;
 
@@ -469,7 +469,7 @@ static void accept_event(void *arg, int fd, int revents)
 					strerror(errno));
 			return;
 		}
-		/* issue 4 hook: MaxConnections lowers the fd-budget cap */
+		/* MaxConnections lowers the fd-budget cap */
 		if (px->nconns >= px->maxconns ||
 		    (px->gen->cfg->max_conns && px->nconns >= (int)px->gen->cfg->max_conns)) {
 			close(cfd); /* shed load rather than run out of fds mid-request */
@@ -589,7 +589,7 @@ void proxy_free(struct proxy *px)
 {
 	conn_close_all(px);
 	control_close(px);
-	policy_proxy_free(px); /* issue 4 hook */
+	policy_proxy_free(px);
 	if (px->ev)
 		close_listeners(px);
 	if (px->gen) {

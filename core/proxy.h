@@ -56,7 +56,7 @@ struct gen {
 	struct be_state *be; /* cfg->nbackends entries */
 	struct proxy *px;
 	int refs;            /* connections using it, plus one while it is current */
-	struct policy_state *pstate; /* issue 4 hook: rate-limit table, BasicAuth files */
+	struct policy_state *pstate; /* access controls: rate-limit table, BasicAuth files */
 	struct sess_table *sessions; /* Session pins of every service; a reload starts empty */
 	struct errpages *errpages;   /* ErrorFile pages, read when the generation is made */
 	struct lis_stats *lis;   /* by cfg_listener.id: counters pinfoldctl shows */
@@ -94,7 +94,7 @@ struct proxy {
 	int npipes;               /* of them */
 	int pipes_open;           /* pipes open, kept or in use: two fds each */
 	uint8_t no_splice;        /* splice() is missing or refused here: always copy */
-	struct connlimit *connlimit; /* issue 4 hook: live connections per client address */
+	struct connlimit *connlimit; /* MaxConnsPerIP: live connections per client address */
 	int stopping;             /* SIGTERM seen: finish in-flight work, then exit */
 	uint64_t stop_deadline;
 	struct timer alive_timer; /* the Alive health-check tick */

@@ -19,7 +19,7 @@ void route_req_init(struct route_req *rq, const char *buf, const struct http_msg
 	rq->buf = buf;
 	rq->msg = msg;
 	rq->scratch = scratch;
-	rq->ext_cond = NULL; /* issue 4 hook: set by policy_route_ctx() */
+	rq->ext_cond = NULL; /* set by policy_route_ctx() */
 	rq->ext = NULL;
 	rq->url = t;
 	rq->url_len = len;
@@ -118,7 +118,7 @@ static int holds(const struct cfg_cond *c, const struct route_req *rq)
 				return 1;
 		}
 		return 0;
-	case COND_ACL: /* issue 4 hook: answered by core/policy.c */
+	case COND_ACL: /* client and method conditions: answered by core/policy.c */
 	case COND_BASICAUTH:
 	case COND_METHOD:
 		return rq->ext_cond ? rq->ext_cond(c, rq) : 0;

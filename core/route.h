@@ -16,7 +16,7 @@ struct route_req {
 	size_t url_len;
 	size_t path_len;            /* bytes of url before '?' */
 	char *scratch;              /* at least HTTP_MAX_HEAD + 1 bytes for regexec copies */
-	/* Hook for the access controls (issue 4): conditions on the client and method
+	/* Hook for the access controls: conditions on the client and method
 	 * (ACL, BasicAuth, Method) are answered by ext_cond (core/policy.c) when set, else
 	 * false.  route_req_init() clears both. */
 	int (*ext_cond)(const struct cfg_cond *c, const struct route_req *rq);

@@ -187,7 +187,7 @@ $DISTURBED
 Every figure is a median over alternating rounds; ratios stand next to the absolute values.
 Plot: [$(basename "$PLOT")]($(basename "$PLOT")).
 
-## Budgets (issue 6)
+## Budgets
 
 | goal | measured | met? |
 |---|---|---|

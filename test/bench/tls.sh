@@ -432,7 +432,7 @@ ${BULK13}
 | with $NCONNS idle TLS connections (VmRSS / RssAnon KiB; answered) | $PF_R1 / $PF_A1; $PF_OK | $HA_R1 / $HA_A1; $HA_OK |
 | per established TLS connection (KiB, VmRSS / RssAnon) | $PF_PER / $PF_PER_ANON | $HA_PER / $HA_PER_ANON |
 
-| ratio | value | aim (issue 3) |
+| ratio | value | aim |
 |---|---:|---|
 | pinfold / mbedTLS direct, TLS 1.2 handshakes per server CPU-second | $R12 | >= 0.9 ($(verdict "$R12 >= 0.9")) |
 ${ROW13}| pinfold / mbedTLS direct, TLS 1.2 handshakes per wall second | $(ratio "${HS[pinfold-tls1_2]}" "${HS[raw-tls1_2]}") | |

@@ -11,10 +11,10 @@ This build has no TLS, so the ListenHTTPS block is handled two ways:
   * "without-https": the block removed                          (pinfold -c)
   * "stand-in":      the block as a plain ListenHTTP without Cert/Disable/Ciphers, so
                      the global service (Home Assistant) is reachable as through 7443.
-TODO(TLS issue): with PINFOLD_TLS=mbedtls keep ListenHTTPS as written, put an ECDSA
-P-256 cert (+key) in the jail, drive it with `curl --cacert`, check a TLS 1.2 handshake
-completes with the docs' Ciphers "ALL:!RC4:!ECDH:!DH" (Pound 4.23 completes none, see
-FACTS.md) and X-Forwarded-Proto: https reaches Home Assistant.
+With PINFOLD_TLS=mbedtls, test_tls_seed003.py keeps ListenHTTPS as written: an ECDSA
+P-256 cert (+key) in the jail, `curl --cacert`, a TLS 1.2 handshake that completes with
+the docs' Ciphers "ALL:!RC4:!ECDH:!DH" (Pound 4.23 completes none, see FACTS.md) and
+X-Forwarded-Proto: https reaching Home Assistant.
 """
 import asyncio
 import grp

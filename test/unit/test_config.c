@@ -2163,7 +2163,7 @@ static int teardown(void **state)
 	return rmdir(tmpdir);
 }
 
-/* ---- access controls and limits (issue 4) ------------------------------------------ */
+/* ---- access controls and limits ------------------------------------------------------- */
 
 #include "acl.h"
 
@@ -2527,7 +2527,7 @@ static void test_rate_limits(void **state)
 	only_error(LISTENER "MaxConnsPerIP 1\nMaxConnsPerIP 2\n", 6, 1, "duplicate \"MaxConnsPerIP\"");
 }
 
-/* Issue 7: Session, per-backend MaxConnections, HealthCheck. */
+/* Backend controls: Session, per-backend MaxConnections, HealthCheck. */
 static void test_backend_controls(void **state)
 {
 	struct run r;
@@ -2665,7 +2665,7 @@ static void test_size_limits(void **state)
 #undef LH
 }
 
-/* Issue 7: ACME, ErrorFile / ErrNNN, SocketFrom. */
+/* Edge features: ACME, ErrorFile / ErrNNN, SocketFrom. */
 static void test_edge_directives(void **state)
 {
 	struct run r;

@@ -245,7 +245,7 @@ static void test_method_classes(void **state)
 	config_free(cfg);
 }
 
-/* ---- Rewrite response (issue 4) ------------------------------------------------------ */
+/* ---- Rewrite response --------------------------------------------------------------- */
 
 #define RESP_CFG                                                                                   \
 	"ListenHTTP\n Address 127.0.0.1\n Port 7080\n"                                             \
