@@ -19,17 +19,16 @@
 #define POOL_MAX_PER_BACKEND 256 /* above the usual client concurrency: no churn */
 #define POOL_IDLE_MS         10000 /* shorter than common backend keep-alive timeouts */
 /*
- * Idle pooled connections are not in the poll set: poll() visits every fd it
- * is given on every call, and under load about half of a proxy's backend
- * connections sit in the pool between two requests.  Instead each is peeked
- * (a non-blocking one-byte MSG_PEEK) every POOL_PEEK_MS, and once more when
- * it is taken after more than POOL_TRUST_MS idle; a backend that closed one
- * within that window costs the request a retry (core/conn.c), after which the
- * request peeks every connection it is offered.
+ * An idle pooled connection must say nothing: bytes on it are a backend
+ * that wrote more than its response (the next client would take them for
+ * its answer), and EOF is a backend that closed it.  So each one sits in
+ * the poll set for reading and is closed the moment poll() reports it.
+ * One that no poll() has looked at since it went idle (taken in the same
+ * loop turn), or whose report is not dispatched yet, is peeked at (a
+ * non-blocking one-byte MSG_PEEK) before it is handed out.  What is left
+ * is the race with a backend closing it as the request leaves, which
+ * core/conn.c retries only for requests that are safe to send twice.
  */
-#define POOL_PEEK_MS  1000
-#define POOL_TRUST_MS 100
-
 struct upconn {
 	int fd;
 	struct tls_conn *tls;
@@ -37,6 +36,7 @@ struct upconn {
 	struct gen *gen;
 	struct timer tm;
 	uint64_t since;   /* pooled at (ms) */
+	uint64_t polls;   /* ev_rounds() when it was pooled */
 	struct upconn *next;
 };
 
@@ -78,6 +78,7 @@ static void upconn_close(struct upconn *u)
 			break;
 		}
 	timer_cancel(&px->timers, &u->tm);
+	ev_del(px->ev, u->fd);
 	tls_free(u->tls);
 	close(u->fd);
 	free(u);
@@ -249,24 +250,30 @@ static int upconn_dead(const struct upconn *u)
 	return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-/* Every POOL_PEEK_MS: drop the connection when it expired or went bad. */
-static void upconn_tick(struct timer *t, void *arg)
+/* Idle too long: closed before the backend's own keep-alive timeout does it. */
+static void upconn_expired(struct timer *t, void *arg)
+{
+	(void)t;
+	upconn_close(arg);
+}
+
+/* poll() saw bytes, EOF or an error on an idle connection: it talked out of turn. */
+static void upconn_event(void *arg, int fd, int revents)
 {
 	struct upconn *u = arg;
-	struct proxy *px = u->gen->px;
-	uint64_t expires = u->since + POOL_IDLE_MS, next = px->now + POOL_PEEK_MS;
 
-	if (px->now >= expires || upconn_dead(u) ||
-	    timer_set(&px->timers, &u->tm, next < expires ? next : expires) < 0)
-		upconn_close(u);
+	(void)fd;
+	(void)revents;
+	log_msg(LOG_DEBUG, "backend %s: idle pooled connection closed or sent bytes; dropped",
+		u->gen->cfg->backend_by_id[u->id]->addr_text);
+	upconn_close(u);
 }
 
 /*
- * A pooled connection the backend closed is normally dropped by its peek
- * before it is handed out; one that closes in the meantime is retried by
- * the caller when the request can be sent again.  A request whose body
- * cannot be replayed, or one that already met a closed connection, asks for
- * `check`: every connection is peeked before it is handed out.
+ * Hand out an idle connection that poll() has watched since it went idle
+ * without a word from it; any other is peeked at first.  `check` (a
+ * request that cannot be sent twice, or one that already met a closed
+ * connection) peeks at every one.
  */
 int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int check)
 {
@@ -278,13 +285,15 @@ int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int chec
 		struct upconn *u = st->idle;
 		int fd = u->fd;
 
-		if ((check || px->now - u->since >= POOL_TRUST_MS) && upconn_dead(u)) {
+		if (ev_pending(px->ev, fd) ||
+		    ((check || ev_rounds(px->ev) == u->polls) && upconn_dead(u))) {
 			upconn_close(u);
 			continue;
 		}
 		st->idle = u->next;
 		st->nidle--;
 		timer_cancel(&px->timers, &u->tm);
+		ev_del(px->ev, fd);
 		*tls = u->tls;
 		free(u);
 		return fd;
@@ -308,8 +317,14 @@ void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls)
 	u->id = id;
 	u->gen = g;
 	u->since = px->now;
-	timer_init(&u->tm, upconn_tick, u);
-	if (timer_set(&px->timers, &u->tm, px->now + POOL_PEEK_MS) < 0) {
+	u->polls = ev_rounds(px->ev);
+	timer_init(&u->tm, upconn_expired, u);
+	if (timer_set(&px->timers, &u->tm, px->now + POOL_IDLE_MS) < 0) {
+		free(u);
+		goto drop;
+	}
+	if (ev_add(px->ev, fd, POLLIN, upconn_event, u) < 0) {
+		timer_cancel(&px->timers, &u->tm);
 		free(u);
 		goto drop;
 	}

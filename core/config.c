@@ -899,7 +899,7 @@ static void h_control(struct parser *p, const struct stmt *st, const struct dire
 }
 #endif
 
-enum { B_DAEMON, B_STRIP };
+enum { B_DAEMON, B_STRIP, B_LOGHS };
 
 static int was_given(const struct frame *f, const char *name);
 static const struct seen *seen_of(const struct frame *f, const char *name);
@@ -912,6 +912,10 @@ static void h_bool(struct parser *p, const struct stmt *st, const struct directi
 		return;
 	if (d->arg == B_DAEMON) {
 		p->cfg->daemon = v;
+		return;
+	}
+	if (d->arg == B_LOGHS) {
+		p->cfg->log_handshakes = v;
 		return;
 	}
 	if (was_given(top(p), "TrustedIP")) {
@@ -1013,7 +1017,17 @@ static void h_logfacility(struct parser *p, const struct stmt *st, const struct 
 	p->cfg->log_facility = LOG_DAEMON;
 }
 
-enum { SEC_ALIVE, SEC_CLIENT, SEC_TIMEOUT, SEC_CONNTO, SEC_WSTIMEOUT, SEC_GRACE };
+enum {
+	SEC_ALIVE,
+	SEC_CLIENT,
+	SEC_TIMEOUT,
+	SEC_CONNTO,
+	SEC_WSTIMEOUT,
+	SEC_GRACE,
+	SEC_HANDSHAKE,
+	SEC_HEAD,
+	SEC_HSSUMMARY
+};
 
 static void h_seconds(struct parser *p, const struct stmt *st, const struct directive *d)
 {
@@ -1037,6 +1051,21 @@ static void h_seconds(struct parser *p, const struct stmt *st, const struct dire
 			cfg->client_to = (int)v;
 		else
 			f->l->client_to = (int)v;
+		break;
+	case SEC_HANDSHAKE:
+		if (f->ctx == CTX_GLOBAL)
+			cfg->hs_to = (int)v;
+		else
+			f->l->hs_to = (int)v;
+		break;
+	case SEC_HEAD:
+		if (f->ctx == CTX_GLOBAL)
+			cfg->head_to = (int)v;
+		else
+			f->l->head_to = (int)v;
+		break;
+	case SEC_HSSUMMARY:
+		cfg->hs_summary = (int)v;
 		break;
 	case SEC_TIMEOUT:
 		if (f->ctx == CTX_GLOBAL)
@@ -1100,6 +1129,8 @@ static void h_listen(struct parser *p, const struct stmt *st, const struct direc
 	l->https = d->arg;
 	l->log_level = -1;
 	l->client_to = -1; /* the global Client, resolved at the end */
+	l->hs_to = -1;     /* HandshakeTO, HeadTO: the global ones, else Client */
+	l->head_to = -1;
 	l->strip_forwarded = 1;
 	l->id = p->cfg->nlisteners++;
 	l->file = st->tok[0].file;
@@ -2858,6 +2889,9 @@ static const struct directive directives[] = {
 #endif
     {"Daemon", h_bool, X_G, 1, 1, F_ONCE, BLK_NO, B_DAEMON, "a boolean (0 or 1)"},
     {"LogFacility", h_logfacility, X_G, 1, 1, F_ONCE, BLK_NO, 0, "a syslog facility name"},
+    {"LogHandshakes", h_bool, X_G, 1, 1, F_ONCE, BLK_NO, B_LOGHS, "a boolean (0 or 1)"},
+    {"HandshakeSummary", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_HSSUMMARY,
+     "a number of seconds"},
     {"Alive", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_ALIVE, "a number of seconds"},
     {"Grace", h_seconds, X_G, 1, 1, F_ONCE, BLK_NO, SEC_GRACE, "a number of seconds"},
     {"ListenHTTP", h_listen, X_G, 0, 1, 0, BLK_YES, 0, NULL},
@@ -2867,6 +2901,9 @@ static const struct directive directives[] = {
     {"LogLevel", h_loglevel, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, 0, "a log level 0-5"},
     {"IgnoreCase", h_ignorecase, X_G | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "a boolean (0 or 1)"},
     {"Client", h_seconds, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, SEC_CLIENT, "a number of seconds"},
+    {"HandshakeTO", h_seconds, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, SEC_HANDSHAKE,
+     "a number of seconds"},
+    {"HeadTO", h_seconds, X_G | X_LI, 1, 1, F_ONCE, BLK_NO, SEC_HEAD, "a number of seconds"},
     {"TimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_TIMEOUT, "a number of seconds"},
     {"ConnTO", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_CONNTO, "a number of seconds"},
     {"WSTimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_WSTIMEOUT,
@@ -3264,6 +3301,11 @@ static void resolve_defaults(struct parser *p)
 	for (struct cfg_listener *l = cfg->listeners; l; l = l->next) {
 		if (l->client_to < 0)
 			l->client_to = cfg->client_to;
+		/* the hard deadlines default to the listener's Client (see pinfold.cfg.5) */
+		if (l->hs_to < 0)
+			l->hs_to = cfg->hs_to > 0 ? cfg->hs_to : l->client_to;
+		if (l->head_to < 0)
+			l->head_to = cfg->head_to > 0 ? cfg->head_to : l->client_to;
 		/* a listener's own TrustedIP or StripForwarded beats the global TrustedIP */
 		if (!l->trusted && !l->strip_set)
 			l->trusted = cfg->trusted;
@@ -3503,6 +3545,7 @@ static struct config *config_defaults(void)
 	cfg->conn_to = CFG_DEFAULT_CONNTO;
 	cfg->ws_timeout = CFG_DEFAULT_WSTIMEOUT;
 	cfg->grace = CFG_DEFAULT_GRACE;
+	cfg->hs_summary = CFG_DEFAULT_HSSUMMARY;
 	cfg->auth_fail.count = cfg->auth_fail.burst = CFG_DEFAULT_AUTHFAIL;
 	cfg->auth_fail.period_ms = CFG_DEFAULT_AUTHFAIL_PERIOD * 1000;
 	cfg->rate_entries = CFG_DEFAULT_RATE_ENTRIES;

@@ -21,6 +21,7 @@
 #define CFG_DEFAULT_TIMEOUT   15  /* backend response timeout, seconds */
 #define CFG_DEFAULT_CONNTO    15  /* backend connect timeout, seconds */
 #define CFG_DEFAULT_WSTIMEOUT 600 /* idle timeout of an upgraded (WebSocket) tunnel */
+#define CFG_DEFAULT_HSSUMMARY 60  /* seconds between two TLS handshake failure summaries */
 #define CFG_DEFAULT_GRACE     30  /* seconds to finish in-flight requests on SIGTERM */
 #define CFG_DEFAULT_LOGLEVEL  1
 #define CFG_DEFAULT_PRIORITY  5
@@ -208,6 +209,8 @@ struct cfg_listener {
 	int xhttp;              /* 0..4, Pound's method classes */
 	int log_level;          /* -1 = use the global one */
 	int client_to;          /* Client, seconds */
+	int hs_to;              /* HandshakeTO: accept to end of TLS handshake, hard, seconds */
+	int head_to;            /* HeadTO: a whole request head, hard, seconds */
 	int strip_forwarded;    /* drop client-sent X-Forwarded-* & co (default 1) */
 	struct cfg_cond *head_remove; /* HeadRemove / DeleteHeader */
 	struct cfg_hdr *head_add;     /* AddHeader / SetHeader */
@@ -260,6 +263,10 @@ struct config {
 	int conn_to;
 	int ws_timeout;
 	int grace;
+	int hs_to;          /* global HandshakeTO, 0 = each listener's Client */
+	int head_to;        /* global HeadTO, 0 = each listener's Client */
+	int log_handshakes; /* LogHandshakes: one line per failed handshake at LogLevel 2+ */
+	int hs_summary;     /* HandshakeSummary: seconds between failure summaries */
 	struct cfg_listener *listeners;
 	struct cfg_service *services; /* global services, shared by all listeners */
 	unsigned nbackends;

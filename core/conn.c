@@ -80,7 +80,8 @@ struct conn {
 	const struct cfg_service *svc;
 	const struct cfg_backend *be;
 	struct timer tm;
-	uint64_t deadline_head; /* header must be complete by then (slowloris) */
+	uint64_t deadline_head; /* hard end of the client's wait (client_deadline_set()) */
+	uint8_t later_req;      /* an exchange has ended: the next head gets its own HeadTO */
 	uint64_t t_start;       /* first byte of this request, ms */
 	int status;
 	uint64_t resp_bytes;
@@ -117,8 +118,11 @@ static void body_init(struct body *b, int kind, uint64_t len)
 	}
 }
 
-/* Frame the bytes that arrived since last time.  0, or -1 on bad framing. */
-static int body_frame(struct body *b, const struct buf *in)
+/*
+ * Frame the bytes that arrived since last time.  0, or -1 on bad framing.
+ * A request's chunked trailer fields are cut out of `in` (drop_trailers).
+ */
+static int body_frame(struct body *b, struct buf *in, int drop_trailers)
 {
 	uint32_t avail;
 	size_t used = 0;
@@ -136,7 +140,15 @@ static int body_frame(struct body *b, const struct buf *in)
 		b->done = b->left == 0;
 		break;
 	case BODY_CHUNKED:
-		rc = http_chunked_feed(&b->ch, buf_head(in) + b->ready, avail, &used);
+		if (drop_trailers) {
+			size_t cut = 0;
+
+			rc = http_chunked_feed_drop(&b->ch, buf_head(in) + b->ready, avail, &used,
+						    &cut);
+			in->end -= (uint32_t)cut;
+		} else {
+			rc = http_chunked_feed(&b->ch, buf_head(in) + b->ready, avail, &used);
+		}
 		if (rc < 0)
 			return -1;
 		b->done = rc == 1;
@@ -152,6 +164,19 @@ static int body_frame(struct body *b, const struct buf *in)
 static void mark_dead(struct conn *c)
 {
 	c->dead = 1;
+}
+
+/*
+ * The client's waits have hard ends that no byte moves, or a trickle of
+ * them would hold a slot for ever: the TLS handshake (HandshakeTO from the
+ * accept); the first request head (HeadTO from the handshake's end, or the
+ * accept, the idle wait before its first byte included); a keep-alive wait
+ * (Client from the end of the last exchange, TLS record fragments that
+ * decrypt to nothing included); a later head (HeadTO from its first byte).
+ */
+static void client_deadline_set(struct conn *c, int secs)
+{
+	c->deadline_head = c->px->now + (uint64_t)secs * 1000;
 }
 
 /* ---- the log line ----------------------------------------------------------- */
@@ -172,8 +197,8 @@ static void log_keep_request(struct conn *c, const char *buf, const struct http_
 		const struct http_hdr *h = &m->hdr[i];
 
 		if (h->id == HDR_HOST) {
-			host = buf + h->value_off;
-			hl = h->value_len;
+			host = m->host; /* the normalized form, as routing saw it */
+			hl = m->host_len;
 		} else if (http_hdr_name_is(buf, h, "Referer")) {
 			ref = buf + h->value_off;
 			fl = h->value_len;
@@ -326,7 +351,7 @@ static void arm_timer(struct conn *c)
 		break;
 	}
 	when = px->now + (uint64_t)secs * 1000;
-	if (c->rq == RQ_HEAD && c->rs == RS_NONE && c->deadline_head < when)
+	if ((c->rq == RQ_HEAD || c->rq == RQ_IDLE) && c->rs == RS_NONE && c->deadline_head < when)
 		when = c->deadline_head;
 	timer_set(&px->timers, &c->tm, when);
 }
@@ -497,6 +522,7 @@ static void start_request(struct conn *c)
 		local_reply(c, -rc);
 		return;
 	}
+	http_msg_host_normalize(m, buf, c->lis->https ? 443 : 80);
 	c->req_method = m->method;
 	c->req_minor = m->version_minor;
 	c->req_keep = m->keep_alive && !px->stopping;
@@ -601,6 +627,12 @@ static void start_request(struct conn *c)
 
 /* ---- the backend side ---------------------------------------------------------- */
 
+/* A method that does nothing but read: sending it twice cannot act twice. */
+static int method_retryable(int method)
+{
+	return method == M_GET || method == M_HEAD || method == M_OPTIONS || method == M_TRACE;
+}
+
 static void up_failed(struct conn *c, const char *why, int mark)
 {
 	if (mark && c->be && !c->be->emergency)
@@ -609,6 +641,30 @@ static void up_failed(struct conn *c, const char *why, int mark)
 	c->up_reused = 0;
 	c->rs = RS_NONE;
 	up_start(c);
+}
+
+/*
+ * A reused backend connection closed before a byte of the answer came: the
+ * classic race with the backend's keep-alive timeout, and the backend may or
+ * may not have acted on the request.  Sent again on a fresh connection only
+ * when doing it twice is harmless: a reading method, no body, the whole
+ * request already read from the client.  Anything else is a 502 that says why.
+ */
+static void up_reused_closed(struct conn *c)
+{
+	if (method_retryable(c->req_method) && c->reqb.kind == BODY_NONE && c->rq == RQ_DONE) {
+		c->up_stale = 1;
+		up_failed(c, "reused connection closed", 0);
+		return;
+	}
+	log_msg(LOG_WARNING,
+		"%s: backend %s closed a reused connection before answering; %s not sent again "
+		"(%s)",
+		policy_client(&c->pol), c->be->addr_text,
+		c->req_method != M_UNKNOWN ? http_method_name(c->req_method) : "the request",
+		c->reqb.kind != BODY_NONE ? "it has a body" : "not idempotent");
+	up_close(c);
+	local_reply(c, 502);
 }
 
 static void up_start(struct conn *c)
@@ -636,7 +692,10 @@ static void up_start(struct conn *c)
 			return;
 		}
 		c->be = be;
-		fd = backend_pool_get(c->gen, be->id, &tls, c->reqb.kind != BODY_NONE || c->up_stale);
+		/* a request that cannot be sent again is worth a look at the connection */
+		fd = backend_pool_get(c->gen, be->id, &tls,
+				      c->reqb.kind != BODY_NONE || c->up_stale ||
+					      !method_retryable(c->req_method));
 		c->up_reused = fd >= 0;
 		if (fd < 0)
 			fd = net_connect((const struct sockaddr *)&be->addr, be->addrlen, &inprog);
@@ -697,9 +756,8 @@ static void up_write(struct conn *c)
 	if (w < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		if (!c->up_got && c->up_reused && c->rq == RQ_DONE && c->reqb.kind == BODY_NONE) {
-			c->up_stale = 1;
-			up_failed(c, "reused connection closed", 0);
+		if (!c->up_got && c->up_reused && c->rs == RS_HEAD) {
+			up_reused_closed(c);
 			return;
 		}
 		if (c->rs == RS_TUNNEL || c->rs == RS_BODY) {
@@ -930,9 +988,8 @@ static void up_read(struct conn *c)
 	/* EOF or error from the backend */
 	switch (c->rs) {
 	case RS_HEAD:
-		if (!c->up_got && c->up_reused && c->reqb.kind == BODY_NONE) {
-			c->up_stale = 1;
-			up_failed(c, "reused connection closed", 0);
+		if (!c->up_got && c->up_reused) {
+			up_reused_closed(c);
 			return;
 		}
 		up_close(c);
@@ -973,7 +1030,8 @@ static void client_read(struct conn *c)
 		if (c->rq == RQ_IDLE) {
 			c->rq = RQ_HEAD;
 			c->t_start = px->now;
-			c->deadline_head = px->now + (uint64_t)c->lis->client_to * 1000;
+			if (c->later_req)
+				client_deadline_set(c, c->lis->head_to);
 		}
 		return;
 	}
@@ -1079,11 +1137,13 @@ static void exchange_done(struct conn *c)
 	memset(&c->reqb, 0, sizeof(c->reqb));
 	memset(&c->respb, 0, sizeof(c->respb));
 	buf_release_if_empty(&px->pool, &c->cin);
+	c->later_req = 1;
+	client_deadline_set(c, c->lis->client_to);
 	if (buf_len(&c->cin)) {
 		/* a pipelined request is already here */
 		c->rq = RQ_HEAD;
 		c->t_start = px->now;
-		c->deadline_head = px->now + (uint64_t)c->lis->client_to * 1000;
+		client_deadline_set(c, c->lis->head_to);
 	}
 }
 
@@ -1105,7 +1165,7 @@ static void progress(struct conn *c)
 			break;
 		uint32_t framed = c->reqb.ready; /* MaxRequest counts framed bytes */
 
-		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin) < 0) {
+		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin, 1) < 0) {
 			c->req_keep = 0;
 			if (c->rs == RS_BODY || c->rs == RS_TUNNEL) {
 				mark_dead(c); /* the answer has begun: only a cut can refuse */
@@ -1153,7 +1213,7 @@ static void progress(struct conn *c)
 			response_head(c);
 		if (c->dead)
 			break;
-		if (c->rs == RS_BODY && body_frame(&c->respb, &c->uin) < 0) {
+		if (c->rs == RS_BODY && body_frame(&c->respb, &c->uin, 0) < 0) {
 			log_msg(LOG_WARNING, "backend %s sent a badly framed body",
 				c->be ? c->be->addr_text : "?");
 			if (c->cout.start == 0 && buf_len(&c->cout) && c->resp_bytes == 0) {
@@ -1213,6 +1273,17 @@ static void progress(struct conn *c)
 	arm_timer(c);
 }
 
+/*
+ * A client handshake that failed or timed out: counted for the periodic
+ * summary (core/tlsfail.c); one line each only when asked for.
+ */
+static void client_tls_failed(struct conn *c, const char *why)
+{
+	tlsfail_note(&c->px->tlsfail, c->px->now, c->gen->cfg->hs_summary, c->peer, why);
+	if (c->gen->cfg->log_handshakes && log_level(c) >= 2)
+		log_msg(LOG_INFO, "%s: TLS handshake failed: %s", c->peer, why);
+}
+
 /* A finished client handshake: note what the client's certificate proved. */
 static void client_tls_ready(struct conn *c)
 {
@@ -1233,11 +1304,11 @@ static void client_event(void *arg, int fd, int revents)
 		if (rc < 0) {
 			char why[128];
 
-			log_msg(LOG_INFO, "%s: TLS handshake failed: %s", c->peer,
-				tls_strerror(c->cs.tls, why, sizeof(why)));
+			client_tls_failed(c, tls_strerror(c->cs.tls, why, sizeof(why)));
 			mark_dead(c);
 		} else if (rc > 0) {
 			client_tls_ready(c);
+			client_deadline_set(c, c->lis->head_to);
 			revents |= c->cs.rd_ev; /* application data may have come with it */
 		}
 	}
@@ -1288,6 +1359,8 @@ static void conn_timeout(struct timer *t, void *arg)
 		local_reply(c, 504);
 		break;
 	case RS_NONE:
+		if (!c->cs.ready)
+			client_tls_failed(c, "timed out");
 		if (c->rq == RQ_HEAD) {
 			c->req_keep = 0;
 			local_reply(c, 408);
@@ -1344,6 +1417,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	}
 	net_addr_host((const struct sockaddr *)peer, c->peer, sizeof(c->peer));
 	timer_init(&c->tm, conn_timeout, c);
+	client_deadline_set(c, ls->tls ? c->lis->hs_to : c->lis->head_to);
 	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
 		stream_close(&c->cs);
 		policy_conn_close(&c->pol, px);

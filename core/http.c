@@ -16,6 +16,7 @@
  */
 #include "http.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define LEADING_CRLF_MAX 8    /* empty lines tolerated before a request line */
@@ -176,13 +177,34 @@ static const struct hdr_name hdr_names[] = {
 	HN_("Forwarded", HDR_FORWARDED),
 	HN_("X-Client-IP", HDR_X_CLIENT_IP),
 	HN_("True-Client-IP", HDR_TRUE_CLIENT_IP),
+	/* httpoxy: CGI turns it into HTTP_PROXY, the outgoing proxy of the backend */
+	HN_("Proxy", HDR_PROXY_OTHER),
+	/* what other proxies and CDNs say about the client or the original request */
+	HN_("X-Forwarded", HDR_SPOOF_OTHER),
+	HN_("Forwarded-For", HDR_SPOOF_OTHER),
+	HN_("Front-End-Https", HDR_SPOOF_OTHER),
+	HN_("X-Url-Scheme", HDR_SPOOF_OTHER),
+	HN_("X-Host", HDR_SPOOF_OTHER),
+	HN_("X-Original-Host", HDR_SPOOF_OTHER),
+	HN_("X-Original-URL", HDR_SPOOF_OTHER),
+	HN_("X-Rewrite-URL", HDR_SPOOF_OTHER),
+	HN_("X-Originating-IP", HDR_SPOOF_OTHER),
+	HN_("X-Remote-IP", HDR_SPOOF_OTHER),
+	HN_("X-Remote-Addr", HDR_SPOOF_OTHER),
+	HN_("X-ProxyUser-Ip", HDR_SPOOF_OTHER),
+	HN_("X-Cluster-Client-IP", HDR_SPOOF_OTHER),
+	HN_("Client-IP", HDR_SPOOF_OTHER),
+	HN_("CF-Connecting-IP", HDR_SPOOF_OTHER),
+	HN_("Fastly-Client-IP", HDR_SPOOF_OTHER),
+	HN_("X-Original-Forwarded-For", HDR_SPOOF_OTHER),
 };
 /* clang-format on */
 
 /* The lengths of the names above, one bit each (test_http.c req_header_ids tries every name). */
 #define HDR_NAME_LENGTHS                                                                           \
-	((1u << 2) | (1u << 4) | (1u << 6) | (1u << 7) | (1u << 9) | (1u << 10) | (1u << 11) |   \
-	 (1u << 14) | (1u << 15) | (1u << 16) | (1u << 17))
+	((1u << 2) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 9) | (1u << 10) |    \
+	 (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) |            \
+	 (1u << 17) | (1u << 19) | (1u << 24))
 
 /* Every field of every head passes here: compare lengths before bytes. */
 static uint8_t hdr_id_of(const char *name, size_t n)
@@ -192,11 +214,14 @@ static uint8_t hdr_id_of(const char *name, size_t n)
 	/* Proxy-* fields are hop-by-hop credentials and hints meant for us. */
 	if (n >= 6 && ci_equal(name, "Proxy-", 6))
 		return HDR_PROXY_OTHER;
-	if (n >= 32 || !(HDR_NAME_LENGTHS & (1u << n)))
-		return HDR_OTHER; /* Date, Server, Content-Type, ...: no name of ours is that long */
-	for (i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-		if (hdr_names[i].len == n && ci_equal(name, hdr_names[i].name, n))
-			return hdr_names[i].id;
+	if (n < 32 && (HDR_NAME_LENGTHS & (1u << n)))
+		for (i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
+			if (hdr_names[i].len == n && ci_equal(name, hdr_names[i].name, n))
+				return hdr_names[i].id;
+	/* X-Forwarded-Ssl, -Prefix, -Scheme, -Server, -Uri ...: whoever sends one claims
+	 * to be a proxy in front of us */
+	if (n > 12 && ci_equal(name, "X-Forwarded-", 12))
+		return HDR_SPOOF_OTHER;
 	return HDR_OTHER;
 }
 
@@ -328,6 +353,7 @@ static void msg_reset(struct http_msg *m)
 {
 	memset(m, 0, offsetof(struct http_msg, hdr));
 	m->host_idx = -1;
+	m->host_len = m->hostname_len = 0;
 }
 
 /* HTTP-version: 0 for HTTP/1.0 or 1.1, -505 for another well-formed version, else -400. */
@@ -525,23 +551,75 @@ static int host_valid(const char *s, size_t n, int need_port)
 	return s[hlen] == ':' && port_valid(s + hlen + 1, n - hlen - 1);
 }
 
+size_t http_host_normalize(const char *s, size_t n, unsigned default_port, char *out,
+			   size_t *name_len)
+{
+	size_t hlen = n, o = 0;
+	unsigned long port = 0;
+
+	if (n >= HTTP_HOST_MAX)
+		n = HTTP_HOST_MAX - 1; /* not valid anyway; keeps the copy in bounds */
+	if (n && s[0] == '[') {
+		const char *rb = memchr(s, ']', n);
+
+		hlen = rb ? (size_t)(rb - s) + 1 : n;
+	} else {
+		const char *colon = memchr(s, ':', n);
+
+		hlen = colon ? (size_t)(colon - s) : n;
+	}
+	for (size_t i = 0; i < hlen; i++)
+		out[o++] = (char)to_lower((unsigned char)s[i]);
+	if (o > 1 && out[o - 1] == '.' && out[0] != '[')
+		o--;
+	*name_len = o;
+	if (hlen + 1 < n && s[hlen] == ':') {
+		for (size_t i = hlen + 1; i < n && i < hlen + 7; i++)
+			port = port * 10 + (unsigned long)(s[i] - '0');
+		if (port != default_port) {
+			out[o++] = ':';
+			o += (size_t)snprintf(out + o, HTTP_HOST_MAX - o, "%lu", port);
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+void http_msg_host_normalize(struct http_msg *m, const char *buf, unsigned default_port)
+{
+	size_t nl = 0;
+
+	m->host_len = m->hostname_len = 0;
+	m->host[0] = '\0';
+	if (m->host_idx < 0)
+		return;
+	m->host_len = (uint16_t)http_host_normalize(buf + m->hdr[m->host_idx].value_off,
+						    m->hdr[m->host_idx].value_len, default_port,
+						    m->host, &nl);
+	m->hostname_len = (uint16_t)nl;
+}
+
 /* ---- request line ------------------------------------------------------------ */
 
 /* The authority of an absolute-form target, remembered until Host is known. */
 struct authority {
 	size_t off, len;
+	unsigned port; /* the scheme's default port */
 };
 
 static int parse_absolute(const char *buf, size_t s, size_t n, struct authority *a)
 {
 	size_t skip, i;
 
-	if (n >= 7 && ci_equal(buf + s, "http://", 7))
+	if (n >= 7 && ci_equal(buf + s, "http://", 7)) {
 		skip = 7;
-	else if (n >= 8 && ci_equal(buf + s, "https://", 8))
+		a->port = 80;
+	} else if (n >= 8 && ci_equal(buf + s, "https://", 8)) {
 		skip = 8;
-	else
+		a->port = 443;
+	} else {
 		return -400;
+	}
 	for (i = skip; i < n && buf[s + i] != '/' && buf[s + i] != '?'; i++)
 		;
 	a->off = s + skip;
@@ -762,9 +840,18 @@ static int check_host(const char *buf, const struct http_msg *m, const struct fr
 	h = &m->hdr[m->host_idx];
 	if (!host_valid(buf + h->value_off, h->value_len, 0))
 		return -400;
-	if (a->len &&
-	    (a->len != h->value_len || !ci_equal(buf + a->off, buf + h->value_off, a->len)))
-		return -400;
+	if (a->len) {
+		/* the same host, however spelled ("A.example.:80" is "a.example") */
+		char x[HTTP_HOST_MAX], y[HTTP_HOST_MAX];
+		size_t xl, yl, nl;
+
+		if (!host_valid(buf + a->off, a->len, 0))
+			return -400;
+		xl = http_host_normalize(buf + a->off, a->len, a->port, x, &nl);
+		yl = http_host_normalize(buf + h->value_off, h->value_len, a->port, y, &nl);
+		if (xl != yl || memcmp(x, y, xl) != 0)
+			return -400;
+	}
 	return 0;
 }
 
@@ -829,7 +916,7 @@ static int response_framing(const char *buf, struct http_msg *m, int req_method)
 
 int http_parse_request(const char *buf, size_t len, struct http_msg *m)
 {
-	struct authority a = {0, 0};
+	struct authority a = {0, 0, 0};
 	size_t start = 0, eol;
 	int end, rc;
 
@@ -1128,6 +1215,57 @@ int http_chunked_feed(struct http_chunked *c, const char *buf, size_t len, size_
 	}
 	*used = i;
 	if (c->state == CH_ERROR)
+		return -1;
+	return c->state == CH_DONE ? 1 : 0;
+}
+
+/* A byte of a trailer field (its CRLF included), not the CRLF that ends the section. */
+static int in_trailer_field(const struct http_chunked *c, unsigned char ch)
+{
+	return c->state == CH_TRAILER_NAME || c->state == CH_TRAILER_VALUE ||
+	       c->state == CH_TRAILER_LF || (c->state == CH_TRAILER_START && ch != '\r');
+}
+
+int http_chunked_feed_drop(struct http_chunked *c, char *buf, size_t len, size_t *used,
+			   size_t *dropped)
+{
+	size_t i = 0, o = 0;
+	int rc = 0;
+
+	while (i < len && c->state != CH_DONE) {
+		unsigned char ch = (unsigned char)buf[i];
+		int field;
+
+		if (c->state == CH_DATA) {
+			size_t n = len - i;
+
+			if (n > c->remaining)
+				n = (size_t)c->remaining;
+			if (o != i)
+				memmove(buf + o, buf + i, n);
+			i += n;
+			o += n;
+			c->remaining -= n;
+			if (c->remaining == 0)
+				c->state = CH_DATA_CR;
+			continue;
+		}
+		field = in_trailer_field(c, ch);
+		if (chunk_step(c, ch) < 0) {
+			c->state = CH_ERROR;
+			rc = -1;
+			break;
+		}
+		if (!field)
+			buf[o++] = (char)ch;
+		i++;
+	}
+	/* what follows the body (a pipelined request) closes the gap */
+	if (o != i)
+		memmove(buf + o, buf + i, len - i);
+	*used = o;
+	*dropped = i - o;
+	if (rc < 0 || c->state == CH_ERROR)
 		return -1;
 	return c->state == CH_DONE ? 1 : 0;
 }

@@ -38,6 +38,7 @@ enum http_hdr_id {
 	HDR_FORWARDED,
 	HDR_X_CLIENT_IP,
 	HDR_TRUE_CLIENT_IP,
+	HDR_SPOOF_OTHER, /* other X-Forwarded-* and client-address fields of other proxies */
 	HDR__COUNT
 };
 
@@ -74,6 +75,9 @@ enum http_method {
 	M__COUNT
 };
 
+/* A valid host[:port] normalized: a 255-byte name, ':', 5 digits. */
+#define HTTP_HOST_MAX 264
+
 struct http_msg {
 	/* request line (requests) */
 	uint8_t method;              /* enum http_method */
@@ -88,6 +92,9 @@ struct http_msg {
 	uint16_t head_len;           /* bytes of the whole head incl. the final CRLF CRLF */
 	uint16_t nhdr;
 	int16_t host_idx;            /* index of the Host header or -1 */
+	uint16_t host_len;           /* host[]: http_msg_host_normalize(), 0 = no Host */
+	uint16_t hostname_len;       /* of host[], the part before ":port" */
+	char host[HTTP_HOST_MAX];
 	enum http_body body;
 	uint64_t content_length;     /* for BODY_LENGTH */
 	unsigned keep_alive : 1;     /* the sender allows the connection to persist */
@@ -117,6 +124,18 @@ int http_parse_request(const char *buf, size_t len, struct http_msg *m);
  */
 int http_parse_response(const char *buf, size_t len, int req_method, struct http_msg *m);
 
+/*
+ * One meaning for Host: fill m->host from the parsed request's Host field,
+ * lower case, one final dot of the name dropped, the port dropped when it is
+ * `default_port` (the listener's scheme).  Everything that looks at the host
+ * (Host and HeadRequire "Host:" conditions, sessions, logs, the forwarded
+ * Host field) sees this form.  The field was validated by the parser.
+ */
+void http_msg_host_normalize(struct http_msg *m, const char *buf, unsigned default_port);
+/* The same for one host[:port] text; the normalized length (< HTTP_HOST_MAX). */
+size_t http_host_normalize(const char *s, size_t n, unsigned default_port, char *out,
+			   size_t *name_len);
+
 /* Streaming validator for a chunked body (and its trailer section). */
 struct http_chunked {
 	uint8_t state;
@@ -134,6 +153,16 @@ void http_chunked_init(struct http_chunked *c);
  * error (bad size, overflow, missing CRLF, bad trailer).
  */
 int http_chunked_feed(struct http_chunked *c, const char *buf, size_t len, size_t *used);
+
+/*
+ * The same, but the trailer fields are cut out of buf on the way (the body
+ * itself and the CRLF ending the trailer section stay): *used bytes of
+ * body are left at buf[0], followed by the rest of buf moved down by
+ * *dropped bytes.  A backend that merges trailers into the header fields
+ * would otherwise take an X-Forwarded-For or a Host from there.
+ */
+int http_chunked_feed_drop(struct http_chunked *c, char *buf, size_t len, size_t *used,
+			   size_t *dropped);
 
 /* Method helpers. */
 int http_method_class(int method);          /* minimal xHTTP level that allows it */

@@ -66,6 +66,7 @@ int policy_is_spoofable(int id)
 	case HDR_FORWARDED:
 	case HDR_X_CLIENT_IP:
 	case HDR_TRUE_CLIENT_IP:
+	case HDR_SPOOF_OTHER:
 		return 1;
 	}
 	return 0;
@@ -161,6 +162,8 @@ static int underscore_alias(const char *name, size_t len)
 		"content-length", "transfer-encoding", "host", "connection", "upgrade",
 		"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
 		"x-real-ip", "forwarded", "x-client-ip", "true-client-ip", "authorization",
+		"proxy", "x-originating-ip", "cf-connecting-ip", "x-cluster-client-ip", "client-ip",
+		"front-end-https", "x-original-url", "x-rewrite-url", "x-host", "x-url-scheme",
 	};
 	char norm[32];
 
@@ -172,6 +175,8 @@ static int underscore_alias(const char *name, size_t len)
 		norm[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
 	}
 	norm[len] = '\0';
+	if (len > 12 && memcmp(norm, "x-forwarded-", 12) == 0)
+		return 1;
 	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++)
 		if (strcmp(norm, guarded[i]) == 0)
 			return 1;

@@ -366,6 +366,7 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	px->maxfds = maxfds;
 	px->maxconns = (maxfds - FD_RESERVE) / 2;
 	timer_init(&px->alive_timer, NULL, px);
+	tlsfail_init(&px->tlsfail, &px->timers);
 	pool_init(&px->pool, 64);
 	px->ev = ev_new(maxfds);
 	if (!px->ev) {
@@ -550,6 +551,7 @@ int proxy_run(struct proxy *px)
 	if (px->nconns)
 		log_msg(LOG_WARNING, "grace period over: closing %d connection(s)", px->nconns);
 	conn_close_all(px);
+	tlsfail_flush(&px->tlsfail, clock_ms()); /* what was counted is not lost at exit */
 	log_msg(LOG_NOTICE, "pinfold stopped");
 	return 0;
 }
@@ -596,6 +598,7 @@ void proxy_free(struct proxy *px)
 		health_stop(px);
 		gen_unref(px->gen);
 	}
+	tlsfail_free(&px->tlsfail);
 	timer_free(&px->timers);
 	pool_drain(&px->pool);
 	while (px->npipes)

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "sockio.h"
 #include "timer.h"
+#include "tlsfail.h"
 
 #define PROXY_PIPES 8 /* empty splice pipes kept open */
 
@@ -103,6 +104,7 @@ struct proxy {
 	uint32_t rng;
 	int sigfd;
 	uint64_t now;             /* monotonic ms, refreshed every loop turn */
+	struct tlsfail tlsfail;   /* failed client handshakes, summarized by a timer */
 	struct http_msg msg;      /* the head being parsed now: parsing never spans turns */
 	char scratch[HTTP_MAX_HEAD + 1];
 };

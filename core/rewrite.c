@@ -53,6 +53,13 @@ static void put_kept_headers(struct out *o, const char *buf, const struct http_m
 
 		if (h->flags & HF_DROP)
 			continue;
+		if (i == m->host_idx && m->host_len) {
+			/* the backend gets the host routing and the logs saw */
+			PUTL(o, "Host: ");
+			put(o, m->host, m->host_len);
+			PUTL(o, "\r\n");
+			continue;
+		}
 		put(o, buf + h->line_off, h->line_len);
 		put(o, "\r\n", 2);
 	}

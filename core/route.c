@@ -91,6 +91,16 @@ static size_t host_without_port(const char *h, size_t len)
 	return i - 1;
 }
 
+/* HeadRequire "Host: ..." and HeadDeny see the one normalized Host, not its spelling. */
+static int host_line_matches(const struct cfg_cond *c, const struct http_msg *m, char *scratch)
+{
+	char line[HTTP_HOST_MAX + 6];
+
+	memcpy(line, "Host: ", 6);
+	memcpy(line + 6, m->host, m->host_len);
+	return route_text_matches(c, line, (size_t)m->host_len + 6, scratch);
+}
+
 static int holds(const struct cfg_cond *c, const struct route_req *rq)
 {
 	const struct http_msg *m = rq->msg;
@@ -105,6 +115,8 @@ static int holds(const struct cfg_cond *c, const struct route_req *rq)
 
 		if (m->host_idx < 0)
 			return 0;
+		if (m->host_len) /* normalized (http_msg_host_normalize) */
+			return route_text_matches(c, m->host, m->hostname_len, rq->scratch);
 		h = &m->hdr[m->host_idx];
 		return route_text_matches(c, rq->buf + h->value_off,
 					  host_without_port(rq->buf + h->value_off, h->value_len),
@@ -114,6 +126,11 @@ static int holds(const struct cfg_cond *c, const struct route_req *rq)
 		for (int i = 0; i < m->nhdr; i++) {
 			const struct http_hdr *h = &m->hdr[i];
 
+			if (i == m->host_idx && m->host_len) {
+				if (host_line_matches(c, m, rq->scratch))
+					return 1;
+				continue;
+			}
 			if (route_text_matches(c, rq->buf + h->line_off, h->line_len, rq->scratch))
 				return 1;
 		}

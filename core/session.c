@@ -267,6 +267,10 @@ const char *sess_request_key(const struct cfg_session *se, const char *buf,
 	case SESS_COOKIE:
 		return cookie_value(se, buf, m, "Cookie", len);
 	case SESS_HEADER:
+		if (m->host_len && strcasecmp(se->id, "Host") == 0) {
+			*len = m->host_len; /* one host, one key, however it was spelled */
+			return m->host;
+		}
 		return header_value(buf, m, se->id, len);
 	default:
 		return NULL;

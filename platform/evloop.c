@@ -22,6 +22,7 @@ struct ev_entry {
 	ev_fn fn;
 	void *arg;
 	int fd; /* the fd, also while pfd[].fd is -1 (watched for nothing) */
+	uint64_t dropped; /* the round whose events for it ev_del() dropped, see there */
 };
 
 struct evloop {
@@ -30,6 +31,7 @@ struct evloop {
 	int *slot; /* fd -> index in pfd + 1, 0 if not watched */
 	int n;
 	int maxfds;
+	uint64_t rounds; /* poll() calls that returned */
 };
 
 struct evloop *ev_new(int maxfds)
@@ -78,6 +80,7 @@ int ev_add(struct evloop *ev, int fd, short events, ev_fn fn, void *arg)
 	ev->ent[i].fn = fn;
 	ev->ent[i].arg = arg;
 	ev->ent[i].fd = fd;
+	ev->ent[i].dropped = 0;
 	return 0;
 }
 
@@ -102,7 +105,10 @@ void ev_del(struct evloop *ev, int fd)
 	if (i != last) {
 		ev->pfd[i] = ev->pfd[last];
 		ev->ent[i] = ev->ent[last];
-		/* The moved entry may not have been dispatched yet: skip it this round. */
+		/* The moved entry may not have been dispatched yet: skip it this round,
+		 * but ev_pending() still owns up to what poll() said about it. */
+		if (ev->pfd[i].revents)
+			ev->ent[i].dropped = ev->rounds;
 		ev->pfd[i].revents = 0;
 		ev->slot[ev->ent[i].fd] = i + 1;
 	}
@@ -114,9 +120,26 @@ int ev_count(const struct evloop *ev)
 	return ev->n;
 }
 
+int ev_pending(const struct evloop *ev, int fd)
+{
+	int i;
+
+	if (fd < 0 || fd >= ev->maxfds || ev->slot[fd] == 0)
+		return 0;
+	i = ev->slot[fd] - 1;
+	return ev->pfd[i].revents || (ev->rounds && ev->ent[i].dropped == ev->rounds);
+}
+
+uint64_t ev_rounds(const struct evloop *ev)
+{
+	return ev->rounds;
+}
+
 int ev_poll(struct evloop *ev, int timeout_ms)
 {
 	int rc = poll(ev->pfd, (nfds_t)ev->n, timeout_ms);
+
+	ev->rounds++;
 
 	if (rc < 0)
 		return errno == EINTR ? 0 : -1;

@@ -7,6 +7,7 @@
 #define PINFOLD_EVLOOP_H
 
 #include <poll.h>
+#include <stdint.h>
 
 typedef void (*ev_fn)(void *arg, int fd, int revents);
 
@@ -25,6 +26,10 @@ void ev_set(struct evloop *ev, int fd, short events);
 void ev_del(struct evloop *ev, int fd);
 /* Number of fds watched. */
 int ev_count(const struct evloop *ev);
+/* Did the last poll() report events for fd that ev_dispatch() has not run yet? */
+int ev_pending(const struct evloop *ev, int fd);
+/* poll() calls so far: an fd watched since round r has been looked at when this is > r. */
+uint64_t ev_rounds(const struct evloop *ev);
 
 /*
  * poll() once; returns the number of ready fds (0 on timeout or EINTR), -1 on

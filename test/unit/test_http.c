@@ -151,7 +151,11 @@ static void resp_ok(const char *s, int method, struct http_msg *m)
 	X(req_absolute_https_upper, "GET HTTPS://EX.org/" H11 "\r\n", OK)                 \
 	X(req_absolute_no_path, "GET http://ex.org" H11 "\r\n", OK)                       \
 	X(rej_absolute_host_mismatch, "GET http://other.org/" H11 "\r\n", -400)           \
-	X(rej_absolute_port_mismatch, "GET http://ex.org:80/" H11 "\r\n", -400)           \
+	X(rej_absolute_port_mismatch, "GET http://ex.org:8080/" H11 "\r\n", -400)         \
+	X(req_absolute_default_port, "GET http://ex.org:80/" H11 "\r\n", OK)              \
+	X(req_absolute_spelling, "GET http://EX.org./" H11 "\r\n", OK)                    \
+	X(rej_absolute_https_port, "GET https://ex.org:80/" H11 "\r\n", -400)             \
+	X(rej_absolute_bad_authority, "GET http://ex..org/" H11 "\r\n", -400)             \
 	X(rej_absolute_empty_authority, "GET http:///a" H11 "\r\n", -400)                 \
 	X(rej_absolute_userinfo, "GET http://u@ex.org/" H11 "\r\n", -400)                 \
 	X(rej_absolute_other_scheme, "GET ftp://ex.org/" H11 "\r\n", -400)                \
@@ -468,8 +472,22 @@ static void req_header_ids(void **state)
 	    {"Forwarded", HDR_FORWARDED},
 	    {"X-Client-IP", HDR_X_CLIENT_IP},
 	    {"True-Client-IP", HDR_TRUE_CLIENT_IP},
-	    {"X-Forwarded", HDR_OTHER},
-	    {"Proxy", HDR_OTHER},
+	    {"X-Forwarded", HDR_SPOOF_OTHER},
+	    {"Proxy", HDR_PROXY_OTHER},
+	    {"X-Forwarded-Ssl", HDR_SPOOF_OTHER},
+	    {"x-forwarded-prefix", HDR_SPOOF_OTHER},
+	    {"X-Forwarded-", HDR_OTHER},
+	    {"Front-End-Https", HDR_SPOOF_OTHER},
+	    {"X-Originating-IP", HDR_SPOOF_OTHER},
+	    {"cf-connecting-ip", HDR_SPOOF_OTHER},
+	    {"X-Cluster-Client-IP", HDR_SPOOF_OTHER},
+	    {"Client-IP", HDR_SPOOF_OTHER},
+	    {"X-Url-Scheme", HDR_SPOOF_OTHER},
+	    {"X-Host", HDR_SPOOF_OTHER},
+	    {"X-Original-URL", HDR_SPOOF_OTHER},
+	    {"X-Rewrite-URL", HDR_SPOOF_OTHER},
+	    {"X-Original-Forwarded-For", HDR_SPOOF_OTHER},
+	    {"Client-IPs", HDR_OTHER},
 	    {"Hostx", HDR_OTHER},
 	    {"Transfer-Encodin", HDR_OTHER},
 	};
@@ -1085,6 +1103,76 @@ static void chunked_error_is_sticky(void **state)
 	assert_int_equal(http_chunked_feed(&c, "", 0, &used), -1);
 }
 
+/* Trailer fields are cut out, wherever the reads split them; the body stays. */
+static void chunked_trailers_dropped(void **state)
+{
+	static const char in[] = "5\r\nhello\r\n0\r\nX-Forwarded-For: 6.6.6.6\r\nHost: evil\r\n\r\n"
+				 "GET /next";
+	static const char want[] = "5\r\nhello\r\n0\r\n\r\nGET /next";
+	size_t n = sizeof(in) - 1;
+
+	(void)state;
+	/* the first `split` bytes arrive, then the rest, appended to what is left */
+	for (size_t split = 0; split <= n; split++) {
+		struct http_chunked c;
+		char buf[128];
+		size_t used = 0, cut = 0, len;
+		int rc;
+
+		memcpy(buf, in, split);
+		http_chunked_init(&c);
+		rc = http_chunked_feed_drop(&c, buf, split, &used, &cut);
+		len = split - cut;
+		memcpy(buf + len, in + split, n - split);
+		len += n - split;
+		if (rc != 1) {
+			size_t body = used;
+
+			rc = http_chunked_feed_drop(&c, buf + body, len - body, &used, &cut);
+			used += body;
+			len -= cut;
+		}
+		assert_int_equal(rc, 1);
+		assert_int_equal(used, sizeof("5\r\nhello\r\n0\r\n\r\n") - 1);
+		assert_int_equal(len, sizeof(want) - 1);
+		assert_memory_equal(buf, want, len);
+	}
+}
+
+/* One meaning for Host: case, the final dot and the scheme's default port. */
+static void host_normalize(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned port;
+		const char *out;
+		size_t name;
+	} cases[] = {
+	    {"admin.example", 80, "admin.example", 13},
+	    {"ADMIN.example.", 80, "admin.example", 13},
+	    {"admin.example.:80", 80, "admin.example", 13},
+	    {"Admin.Example:443", 443, "admin.example", 13},
+	    {"admin.example:443", 80, "admin.example:443", 13},
+	    {"admin.example:0080", 80, "admin.example", 13},
+	    {"admin.example:8123", 443, "admin.example:8123", 13},
+	    {"[::1]:80", 80, "[::1]", 5},
+	    {"[::A]:8080", 80, "[::a]:8080", 5},
+	    {"10.0.0.1", 80, "10.0.0.1", 8},
+	};
+	char out[HTTP_HOST_MAX];
+	size_t name;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = http_host_normalize(cases[i].in, strlen(cases[i].in), cases[i].port, out,
+					       &name);
+
+		assert_string_equal(out, cases[i].out);
+		assert_int_equal(n, strlen(cases[i].out));
+		assert_int_equal(name, cases[i].name);
+	}
+}
+
 static void chunked_extensions(void **state)
 {
 	(void)state;
@@ -1349,6 +1437,8 @@ int main(void)
 		cmocka_unit_test(chunked_incomplete),
 		cmocka_unit_test(chunked_done_is_sticky),
 		cmocka_unit_test(chunked_error_is_sticky),
+		cmocka_unit_test(chunked_trailers_dropped),
+		cmocka_unit_test(host_normalize),
 		cmocka_unit_test(chunked_extensions),
 		cmocka_unit_test(chunked_bad_extensions),
 		cmocka_unit_test(chunked_extension_line_limit),
