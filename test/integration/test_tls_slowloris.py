@@ -7,6 +7,7 @@ of a ClientHello and stall, half trickle it one byte every 250 ms, which used to
 idle timer for ever.  Meanwhile:
   * a real client (curl from another address, 127.0.0.9) is served in under 2 s;
   * every one of the 1,000 is cut at the handshake deadline, the trickling ones included;
+  * a finished handshake followed by a record trickled a byte at a time is cut at HeadTO;
   * with `MaxConnections 20`, twenty tricklers lock the door only until that deadline:
     a client that keeps knocking is served once their slots are freed;
   * `HandshakeSummary 1` (seconds; the default is 60, the test shortens it): at LogLevel 0
@@ -190,6 +191,36 @@ class Slowloris(pftest.TestCase):
         finally:
             for s in socks:
                 s.close()
+
+    def test_trickled_record_after_the_handshake_is_cut_at_head_to(self):
+        # A finished handshake, then one TLS record trickled a byte at a time: nothing ever
+        # decrypts, so no request head starts, and the first head's deadline still holds.
+        self.start()
+        ctx = pftest.tls_context(self.ca)
+        c = pftest.HttpsConn(PROXY, self.port, NAME, ctx)
+        raw = socket.socket(fileno=os.dup(c.sock.fileno()))
+        try:
+            raw.settimeout(0.25)
+            t0 = time.monotonic()
+            record = b"\x17\x03\x03\x40\x00" + os.urandom(0x4000)
+            took = None
+            for i in range(int((CLIENT_TO + 4 * SLOW) / 0.25)):
+                try:
+                    raw.send(record[i:i + 1])
+                    if raw.recv(100) == b"":
+                        took = time.monotonic() - t0
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    took = time.monotonic() - t0
+                    break
+        finally:
+            raw.close()
+            c.close()
+        self.assertIsNotNone(took, "a trickled record kept the connection open")
+        self.assertGreater(took, CLIENT_TO - 0.6)
+        self.assertLess(took, CLIENT_TO + 1.5 * SLOW)
 
     def wait_log(self, pred, what, timeout):
         pftest.wait_until(lambda: pred(self.pf.stderr()), timeout, what=what)
