@@ -70,6 +70,24 @@ static void check_msg(const char *buf, const struct http_msg *m, size_t head)
 	}
 }
 
+/* The normalized Host: bounded, lower case, and normalizing it again changes nothing. */
+static void check_host(const char *buf, const struct http_msg *parsed)
+{
+	static struct http_msg m;
+	char again[HTTP_HOST_MAX];
+	size_t nl;
+
+	memcpy(&m, parsed, sizeof(m));
+	http_msg_host_normalize(&m, buf, 80);
+	check((m.host_len > 0) == (m.host_idx >= 0));
+	check(m.host_len < HTTP_HOST_MAX && m.hostname_len <= m.host_len);
+	check(m.host[m.host_len] == '\0');
+	for (size_t i = 0; i < m.host_len; i++)
+		check(!(m.host[i] >= 'A' && m.host[i] <= 'Z'));
+	check(http_host_normalize(m.host, m.host_len, 80, again, &nl) == m.host_len);
+	check(memcmp(again, m.host, m.host_len) == 0 && nl == m.hostname_len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct http_msg m, again;
@@ -89,5 +107,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(memcmp(m.hdr, again.hdr, m.nhdr * sizeof(m.hdr[0])) == 0);
 	check(http_parse_request(buf, (size_t)r - 1, &again) == 0);
 	check(http_parse_request(buf, (size_t)r / 2, &again) == 0);
+	check_host(buf, &m);
 	return 0;
 }
