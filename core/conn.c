@@ -174,9 +174,9 @@ static void mark_dead(struct conn *c)
  * (Client from the end of the last exchange, TLS record fragments that
  * decrypt to nothing included); a later head (HeadTO from its first byte).
  */
-static void client_deadline_set(struct conn *c, int secs)
+static void client_deadline_set(struct conn *c, uint64_t from, int secs)
 {
-	c->deadline_head = c->px->now + (uint64_t)secs * 1000;
+	c->deadline_head = from + (uint64_t)secs * 1000;
 }
 
 /* ---- the log line ----------------------------------------------------------- */
@@ -1031,7 +1031,7 @@ static void client_read(struct conn *c)
 			c->rq = RQ_HEAD;
 			c->t_start = px->now;
 			if (c->later_req)
-				client_deadline_set(c, c->lis->head_to);
+				client_deadline_set(c, px->now, c->lis->head_to);
 		}
 		return;
 	}
@@ -1138,12 +1138,12 @@ static void exchange_done(struct conn *c)
 	memset(&c->respb, 0, sizeof(c->respb));
 	buf_release_if_empty(&px->pool, &c->cin);
 	c->later_req = 1;
-	client_deadline_set(c, c->lis->client_to);
+	client_deadline_set(c, px->now, c->lis->client_to);
 	if (buf_len(&c->cin)) {
 		/* a pipelined request is already here */
 		c->rq = RQ_HEAD;
 		c->t_start = px->now;
-		client_deadline_set(c, c->lis->head_to);
+		client_deadline_set(c, px->now, c->lis->head_to);
 	}
 }
 
@@ -1308,7 +1308,9 @@ static void client_event(void *arg, int fd, int revents)
 			mark_dead(c);
 		} else if (rc > 0) {
 			client_tls_ready(c);
-			client_deadline_set(c, c->lis->head_to);
+			/* the handshake's last step may have taken a while (a slow CPU):
+			 * the head's time starts when it ended, not with this loop turn */
+			client_deadline_set(c, clock_ms(), c->lis->head_to);
 			revents |= c->cs.rd_ev; /* application data may have come with it */
 		}
 	}
@@ -1417,7 +1419,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	}
 	net_addr_host((const struct sockaddr *)peer, c->peer, sizeof(c->peer));
 	timer_init(&c->tm, conn_timeout, c);
-	client_deadline_set(c, ls->tls ? c->lis->hs_to : c->lis->head_to);
+	client_deadline_set(c, px->now, ls->tls ? c->lis->hs_to : c->lis->head_to);
 	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
 		stream_close(&c->cs);
 		policy_conn_close(&c->pol, px);

@@ -48,7 +48,7 @@ static int count_key(struct tlsfail_slot *t, const char *key)
 }
 
 void tlsfail_note(struct tlsfail *f, uint64_t now, int interval_s, const char *peer,
-		  const char *why)
+                  const char *why)
 {
 	if (f->count == 0) {
 		f->since = now;
@@ -85,7 +85,7 @@ static int top(const struct tlsfail_slot *t, int *idx)
 }
 
 static size_t put(char *buf, size_t len, size_t pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static size_t put(char *buf, size_t len, size_t pos, const char *fmt, ...)
 {
@@ -110,17 +110,18 @@ size_t tlsfail_format(const struct tlsfail *f, uint64_t now, char *buf, size_t l
 
 	if (!f->count || !len)
 		return 0;
-	pos = put(buf, len, pos, "%" PRIu64 " TLS handshake%s failed in %" PRIu64 " s; reasons:",
-		  f->count, f->count == 1 ? "" : "s", secs);
+	pos = put(buf, len, pos,
+	          "%" PRIu64 " TLS handshake%s failed in %" PRIu64 " s; reasons:", f->count,
+	          f->count == 1 ? "" : "s", secs);
 	n = top(f->why, idx);
 	for (int i = 0; i < n; i++)
 		pos = put(buf, len, pos, "%s %s (%" PRIu64 ")", i ? "," : "", f->why[idx[i]].key,
-			  f->why[idx[i]].n - f->why[idx[i]].err);
+		          f->why[idx[i]].n - f->why[idx[i]].err);
 	pos = put(buf, len, pos, "; clients:");
 	n = top(f->addr, idx);
 	for (int i = 0; i < n; i++)
 		pos = put(buf, len, pos, "%s %s (%" PRIu64 ")", i ? "," : "", f->addr[idx[i]].key,
-			  f->addr[idx[i]].n - f->addr[idx[i]].err);
+		          f->addr[idx[i]].n - f->addr[idx[i]].err);
 	if (f->naddr_seen > (unsigned)n)
 		pos = put(buf, len, pos, ", %u more", f->naddr_seen - (unsigned)n);
 	return pos;

@@ -25,8 +25,8 @@ struct tlsfail_slot {
 };
 
 struct tlsfail {
-	uint64_t count;  /* failures since the last summary */
-	uint64_t since;  /* when the first of them came (ms) */
+	uint64_t count; /* failures since the last summary */
+	uint64_t since; /* when the first of them came (ms) */
 	struct tlsfail_slot why[TLSFAIL_SLOTS], addr[TLSFAIL_SLOTS];
 	unsigned naddr_seen; /* distinct addresses, as far as the table could tell */
 	struct timer tm;
@@ -36,7 +36,7 @@ struct tlsfail {
 void tlsfail_init(struct tlsfail *f, struct timers *timers);
 /* Count one failure at `now`; the summary follows within `interval_s` seconds. */
 void tlsfail_note(struct tlsfail *f, uint64_t now, int interval_s, const char *peer,
-		  const char *why);
+                  const char *why);
 /* The summary of what was counted (no newline); its length, 0 when nothing was. */
 size_t tlsfail_format(const struct tlsfail *f, uint64_t now, char *buf, size_t len);
 /* Log the summary now (if any) and start counting afresh; the timer calls it too. */

@@ -82,9 +82,9 @@ static void timer_writes_it(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(nothing_counted_nothing_said),
-		cmocka_unit_test(summary_names_top_reasons_and_clients),
-		cmocka_unit_test(timer_writes_it),
+	    cmocka_unit_test(nothing_counted_nothing_said),
+	    cmocka_unit_test(summary_names_top_reasons_and_clients),
+	    cmocka_unit_test(timer_writes_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
