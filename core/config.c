@@ -899,7 +899,7 @@ static void h_control(struct parser *p, const struct stmt *st, const struct dire
 }
 #endif
 
-enum { B_DAEMON, B_STRIP, B_LOGHS };
+enum { B_DAEMON, B_STRIP, B_LOGHS, B_SNIHOST };
 
 static int was_given(const struct frame *f, const char *name);
 static const struct seen *seen_of(const struct frame *f, const char *name);
@@ -916,6 +916,10 @@ static void h_bool(struct parser *p, const struct stmt *st, const struct directi
 	}
 	if (d->arg == B_LOGHS) {
 		p->cfg->log_handshakes = v;
+		return;
+	}
+	if (d->arg == B_SNIHOST) {
+		top(p)->l->sni_host = v;
 		return;
 	}
 	if (was_given(top(p), "TrustedIP")) {
@@ -2792,7 +2796,7 @@ static void h_acme(struct parser *p, const struct stmt *st, const struct directi
 	l->acme_line = t->line;
 }
 
-static const int errfile_statuses[] = {400, 401, 403, 404, 405, 408, 413, 414,
+static const int errfile_statuses[] = {400, 401, 403, 404, 405, 408, 413, 414, 421,
                                        429, 431, 500, 501, 502, 503, 504, 505};
 
 /* ErrorFile NNN "file" (Pound 4) and Err400 ... Err503 "file" (d->arg = the status). */
@@ -3014,6 +3018,7 @@ static const struct directive directives[] = {
      "a CA file name"},
     {"CRLlist", h_crl_list, X_LS, ANYN, F_TLS, BLK_NO, 0, NULL},
     {"NoHTTPS11", h_nohttps11, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0, "a NoHTTPS11 mode 0-2"},
+    {"SNIHost", h_bool, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, B_SNIHOST, "a boolean (0 or 1)"},
 
     /* Edge features: ACME, ErrorFile / ErrNNN, SocketFrom */
     {"ACME", h_acme, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an absolute directory name in quotes"},

@@ -199,7 +199,7 @@ struct cfg_errfile {
 
 /* Statuses an ErrorFile may replace: every status pinfold answers with itself. */
 #define CFG_ERRFILE_STATUSES                                                                      \
-	"400, 401, 403, 404, 405, 408, 413, 414, 429, 431, 500, 501, 502, 503, 504 or 505"
+	"400, 401, 403, 404, 405, 408, 413, 414, 421, 429, 431, 500, 501, 502, 503, 504 or 505"
 
 struct cfg_listener {
 	int https;              /* ListenHTTPS (needs a TLS build) */
@@ -223,6 +223,7 @@ struct cfg_listener {
 	int client_cert;        /* ClientCert 0..3 (Pound's meaning) */
 	char *ca_list;          /* CAlist / VerifyList: CAs for client certificates */
 	int no_https11;         /* NoHTTPS11 0|1|2 */
+	int sni_host;           /* SNIHost: the request's host must be the name SNI asked for */
 	const char *file;
 	int line;
 	struct cfg_listener *next;

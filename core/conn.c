@@ -472,6 +472,34 @@ static int no_keepalive_over_tls(const struct cfg_listener *l, const char *buf,
 	return 0;
 }
 
+/*
+ * SNIHost: the certificate was chosen for the name the handshake asked for;
+ * a request for another host on that connection (domain fronting, or a
+ * name the certificate does not cover) is misdirected.  Without SNI only an
+ * address literal can match (clients send no SNI for those).
+ */
+static int sni_mismatch(const struct conn *c, const struct http_msg *m)
+{
+	const char *sni = c->cs.tls ? tls_sni(c->cs.tls) : NULL;
+	char name[HTTP_HOST_MAX];
+	size_t len, nl = 0;
+
+	if (!m->host_len)
+		return 0; /* HTTP/1.0 without Host: nothing to compare */
+	if (!sni || !sni[0]) {
+		for (size_t i = 0; i < m->hostname_len; i++)
+			if (!(m->host[i] == '[' || m->host[i] == '.' || m->host[i] == ':' ||
+			      (m->host[i] >= '0' && m->host[i] <= '9')))
+				return 1; /* a name, without SNI: a fronting attempt or a broken client */
+		return 0;
+	}
+	len = strlen(sni);
+	if (len >= HTTP_HOST_MAX)
+		return 1;
+	http_host_normalize(sni, len, 0, name, &nl);
+	return nl != m->hostname_len || memcmp(name, m->host, nl) != 0;
+}
+
 /* Serve a file from the listener's ACME directory (read inside the jail, small). */
 static void acme_answer(struct conn *c, const struct route_req *rq)
 {
@@ -542,6 +570,8 @@ static void start_request(struct conn *c)
 	status = policy_method(c->lis, m);
 	if (!status && c->lis->client_cert == 1 && c->peer_cert == TLS_PEER_BAD)
 		status = 403; /* ClientCert 1: a certificate was offered and did not verify */
+	if (!status && c->lis->sni_host && sni_mismatch(c, m))
+		status = 421;
 	/* TrustedIP client, listener ACL, RateLimit, MaxRequest.  The clock is
 	 * read afresh: px->now is from before the last poll() and lags after an idle spell. */
 	if (!status)

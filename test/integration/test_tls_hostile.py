@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Story: a TLS slowloris cannot hold the front door, and scanner noise is one line a minute.
+"""Story: hostile TLS clients: a slowloris cannot hold the front door, scanner noise is one
+line a minute, and with SNIHost a connection made for one name cannot ask for another.
 
 ListenHTTPS with `Client 2`, so HandshakeTO and HeadTO are 2 s too (their default is the
 listener's Client).  From 127.0.0.1, 1,000 connections start a handshake: half send a piece
@@ -14,6 +15,9 @@ idle timer for ever.  Meanwhile:
     the failures give one summary line (count, reasons, client addresses), written by the
     loop's timer without a new failure, and no line per failure; with LogLevel 2 and
     `LogHandshakes 1` each failure has its own line as well.
+  * `SNIHost 1`: a request whose Host (normalized) is not the name SNI asked for gets 421,
+    its own spellings of that name pass; without SNI only an address literal passes;
+    without the directive nothing is compared.
 Timing bounds are scaled by PFTEST_SLOW.
 """
 import os
@@ -40,6 +44,7 @@ CFG = """
         Address 127.0.0.1
         Port @PORT@
         Cert "@CERT@"
+        @LEXTRA@
         Service
             @BACKEND@
         End
@@ -64,13 +69,14 @@ class Slowloris(pftest.TestCase):
         if not raise_fd_limit(2 * N + 512):
             raise SystemExit(pftest.SKIP_CODE)
 
-    def start(self, level=0, extra=""):
+    def start(self, level=0, extra="", lextra=""):
         self.ca = pftest.CA(self.dir, "Home CA")
-        self.leaf = self.ca.issue(NAME)
+        self.leaf = self.ca.issue(NAME, [NAME, "other.test"])
         self.be = self.backend()
         self.port = pftest.free_port()
         self.pf = self.pinfold(CFG, PORT=self.port, CERT=self.leaf.pem, CLIENT=CLIENT_TO,
-                               LEVEL=level, EXTRA=extra, BACKEND=pftest.be_block(self.be))
+                               LEVEL=level, EXTRA=extra, LEXTRA=lextra,
+                               BACKEND=pftest.be_block(self.be))
         self.hello = pftest.client_hello(NAME)
 
     def open_many(self, n):
@@ -269,6 +275,31 @@ class Slowloris(pftest.TestCase):
             s.close()
         self.wait_log(lambda e: e.count("TLS handshake failed:") >= 3 and
                       "TLS handshakes failed in" in e, "three lines and a summary", 4 * SLOW)
+
+
+    def sni_case(self, sni, host):
+        ctx = pftest.tls_context(self.ca) if sni else pftest.tls_context(verify=False)
+        c = pftest.HttpsConn(PROXY, self.port, sni, ctx)
+        try:
+            c.send(pftest.build_request("GET", "/sni", host))
+            return c.read_response().status
+        finally:
+            c.close()
+
+    def test_sni_host_must_match_when_asked(self):
+        self.start(lextra="SNIHost 1")
+        self.assertEqual(self.sni_case(NAME, NAME), 200)
+        self.assertEqual(self.sni_case(NAME, "HA.test.:443"), 200)
+        self.assertEqual(self.sni_case(NAME, "other.test"), 421)
+        self.assertEqual(self.sni_case("other.test", NAME), 421)
+        self.assertEqual(self.sni_case(NAME, NAME + ":8443"), 200)  # the name, not the port
+        self.assertEqual(self.sni_case(None, "127.0.0.1"), 200)
+        self.assertEqual(self.sni_case(None, NAME), 421)
+        self.assertEqual(len(self.be.requests()), 4)
+
+    def test_sni_host_not_compared_by_default(self):
+        self.start()
+        self.assertEqual(self.sni_case(NAME, "other.test"), 200)
 
 
 if __name__ == "__main__":
