@@ -232,16 +232,20 @@ class Slowloris(pftest.TestCase):
     def wait_log(self, pred, what, timeout):
         pftest.wait_until(lambda: pred(self.pf.stderr()), timeout, what=what)
 
-    def test_failures_are_one_summary_line(self):
-        self.start(level=0, extra="HandshakeSummary 1")
-        for i in range(30):
+    def fail_handshakes(self, n, payload):
+        """n connections that send payload and wait for pinfold to close them."""
+        for i in range(n):
             s = socket.create_connection((PROXY, self.port), timeout=5)
-            s.sendall(b"\x16\x03\x01\x00\x05garbage-not-tls")
+            s.sendall(payload)
             try:
                 s.recv(100)
             except OSError:
                 pass
             s.close()
+
+    def test_failures_are_one_summary_line(self):
+        self.start(level=0, extra="HandshakeSummary 1")
+        self.fail_handshakes(30, b"\x16\x03\x01\x00\x05garbage-not-tls")
         stalled = socket.create_connection((PROXY, self.port), timeout=5)
         stalled.sendall(self.hello[:30])
         try:
@@ -265,17 +269,9 @@ class Slowloris(pftest.TestCase):
 
     def test_one_line_each_when_asked(self):
         self.start(level=2, extra="HandshakeSummary 1\n    LogHandshakes 1")
-        for i in range(3):
-            s = socket.create_connection((PROXY, self.port), timeout=5)
-            s.sendall(b"GET / HTTP/1.1\r\n\r\n")
-            try:
-                s.recv(100)
-            except OSError:
-                pass
-            s.close()
+        self.fail_handshakes(3, b"GET / HTTP/1.1\r\n\r\n")
         self.wait_log(lambda e: e.count("TLS handshake failed:") >= 3 and
                       "TLS handshakes failed in" in e, "three lines and a summary", 4 * SLOW)
-
 
     def sni_case(self, sni, host):
         ctx = pftest.tls_context(self.ca) if sni else pftest.tls_context(verify=False)
