@@ -124,11 +124,44 @@ static void test_buf_pool(void **state)
 	assert_int_equal(p.inuse, 0);
 }
 
+/* What poll() said and dispatch has not run is still known, even for an entry a removal moved. */
+static void test_pending_survives_a_move(void **state)
+{
+	int p[3][2];
+	struct evloop *e = ev_new(64);
+
+	(void)state;
+	assert_non_null(e);
+	assert_int_equal(ev_rounds(e), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pipe(p[i]), 0);
+		assert_int_equal(ev_add(e, p[i][0], POLLIN, on_read, NULL), 0);
+	}
+	assert_int_equal(write(p[2][1], "x", 1), 1);
+	assert_int_equal(ev_poll(e, 100), 1);
+	assert_int_equal(ev_rounds(e), 1);
+	assert_true(ev_pending(e, p[2][0]));
+	assert_false(ev_pending(e, p[1][0]));
+	ev_del(e, p[0][0]); /* the last entry, p[2], moves into its place */
+	assert_true(ev_pending(e, p[2][0]));
+	assert_false(ev_pending(e, p[0][0]));
+	assert_int_equal(ev_poll(e, 100), 1); /* a new round: level-triggered, reported again */
+	assert_true(ev_pending(e, p[2][0]));
+	assert_int_equal(ev_dispatch(e, 1), 1);
+	assert_false(ev_pending(e, p[2][0]));
+	for (int i = 0; i < 3; i++) {
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+	ev_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dispatch_and_remove),
 		cmocka_unit_test(test_unwatched_not_polled),
+		cmocka_unit_test(test_pending_survives_a_move),
 		cmocka_unit_test(test_buf_pool),
 	};
 

@@ -172,6 +172,25 @@ static void test_request_keys(void **state)
 	k = req_key(SESS_HEADER, "X-Session", "GET / HTTP/1.1\r\nHost: a\r\nx-session: s1\r\n\r\n",
 	            &len);
 	expect_key(k, len, "s1");
+	/* a Host session keys on the one normalized host, however it was spelled */
+	static const char *const spellings[] = {"Admin.Example.", "admin.example:80",
+	                                        "ADMIN.EXAMPLE.:80"};
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		char head[128];
+
+		snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", spellings[i]);
+		assert_true(http_parse_request(head, strlen(head), &msg) > 0);
+		http_msg_host_normalize(&msg, head, 80);
+		{
+			struct cfg_session se = {0};
+
+			se.type = SESS_HEADER;
+			se.id = (char *)"Host";
+			se.id_len = 4;
+			k = sess_request_key(&se, head, &msg, "192.0.2.7", &len);
+			expect_key(k, len, "admin.example");
+		}
+	}
 	k = req_key(SESS_BASIC, NULL,
 	            "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic dTpw\r\n\r\n", &len);
 	expect_key(k, len, "dTpw");
