@@ -121,8 +121,10 @@ static void test_listen_v6(void **state)
 	socklen_t len;
 	int fd = listen_any(1, "::1", &ss, &len);
 
-	if (fd < 0)
+	if (fd < 0) {
+		print_message("SKIP: no IPv6 loopback (::1) on this machine\n");
 		skip();
+	}
 	assert_nonblock_cloexec(fd);
 	assert_int_not_equal(int_opt(fd, SOL_SOCKET, SO_REUSEADDR), 0);
 	assert_int_not_equal(int_opt(fd, IPPROTO_IPV6, IPV6_V6ONLY), 0);

