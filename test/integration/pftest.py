@@ -225,6 +225,38 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def tcp_conns(port, pid=None, states=None):
+    """How many TCP sockets (IPv4 and IPv6) have local port `port` and are not listening,
+    only those of process `pid` when given; `states`: /proc/net/tcp state codes to count
+    (e.g. {"01", "08"}: ESTABLISHED, CLOSE_WAIT), default every state but LISTEN."""
+    inodes = None
+    if pid is not None:
+        inodes = set()
+        try:
+            for fd in os.listdir("/proc/%d/fd" % pid):
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+        except OSError:
+            return 0
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            w = row.split()
+            if int(w[1].rsplit(":", 1)[1], 16) != port or w[3] == "0A":    # 0A: LISTEN
+                continue
+            if states is not None and w[3] not in states:
+                continue
+            if inodes is None or w[9] in inodes:
+                n += 1
+    return n
+
+
 def accepts(host, port, timeout=0.3):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
@@ -444,6 +476,13 @@ class RecBackend:
                 raise AssertionError("recbackend %s exited %s: %s" % (
                     self.name, self.proc.returncode,
                     tail(os.path.join(self.logdir, "stderr"))))
+
+    def wait_read_to_end(self, timeout=5):
+        """Wait until every connection to this backend has been read to its end and closed
+        by it (none left ESTABLISHED or CLOSE_WAIT): after the peer closed, every byte it
+        sent is then in the raw logs.  (stop() shuts unread connections down.)"""
+        wait_until(lambda: tcp_conns(self.port, states={"01", "08"}) == 0, timeout,
+                   what="backend %s to read its connections to the end" % self.name)
 
     def kill(self):
         """Die the hard way (SIGKILL): the port closes, open connections reset."""

@@ -73,26 +73,10 @@ class Normal(threading.Thread):
 
 
 def client_conns(pid, port):
-    """pinfold's client connections: its sockets whose local port is the listener's, other
-    than the listener.  (Counting all its descriptors would also count what it keeps on
-    purpose after the attack: pooled splice pipes and idle backend connections.)"""
-    try:
-        mine = set()
-        for fd in os.listdir("/proc/%d/fd" % pid):
-            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-            if link.startswith("socket:["):
-                mine.add(link[8:-1])
-    except OSError:
-        return -1
-    n = 0
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            w = line.split()
-            local_port = int(w[1].split(":")[1], 16)
-            if local_port == port and w[3] != "0A" and w[9] in mine:   # 0A: LISTEN
-                n += 1
-    return n
+    """pinfold's client connections: its sockets on the listener's port but the listener.
+    (Counting all its descriptors would also count what it keeps on purpose after the
+    attack: pooled splice pipes and idle backend connections.)"""
+    return pftest.tcp_conns(port, pid)
 
 
 def rss_kib(pid):
