@@ -151,7 +151,7 @@ class Cli(pftest.TestCase):
         cp = subprocess.run([pftest.binary(), "-f", self.cfgfile(port, be), "-p", pidfile],
                             stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
         self.assertEqual(cp.returncode, 0, cp.stderr)
-        self.assertLess(time.monotonic() - t0, 5, "the starting process did not return")
+        self.assertLess(time.monotonic() - t0, pftest.slow(5), "the starting process did not return")
         pftest.wait_until(lambda: os.path.exists(pidfile), 5, what="pid file")
         pid = None
         try:
