@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "slow.h"
 #include "net.h"
 
 #define WAIT_MS 5000
@@ -71,7 +72,7 @@ static int wait_for(int fd, short events)
 	int r;
 
 	do
-		r = poll(&p, 1, WAIT_MS);
+		r = poll(&p, 1, SLOW_MS(WAIT_MS));
 	while (r < 0 && errno == EINTR);
 	assert_int_equal(r, 1);
 	return p.revents;
