@@ -46,7 +46,8 @@ export PFTEST_SLOW="${PFTEST_SLOW:-4}"
 status=0
 if [ "${PINFOLD_VALGRIND_ALL:-0}" = 1 ]; then
 	(cd "$build" && ctest -L integration -E 'integ/(harness|slow_clients|rate_limit)$' \
-		-j "$jobs" --timeout 900 --output-on-failure) || status=$?
+		-j "$jobs" --timeout 900 --output-on-failure --output-junit "$logs/junit.xml" \
+		--test-output-size-passed 1048576) || status=$?
 else
 	pids=""
 	for k in 0 1; do
@@ -63,8 +64,8 @@ else
 	done
 	# shellcheck disable=SC2086 # one word per story
 	regex=$(printf '%s\n' $STORIES | sed 's|.*|integ/&|' | paste -sd'|')
-	(cd "$build" && ctest -R "^($regex)\$" -j "$jobs" --timeout 900 --output-on-failure) ||
-		status=1
+	(cd "$build" && ctest -R "^($regex)\$" -j "$jobs" --timeout 900 --output-on-failure \
+		--output-junit "$logs/junit.xml" --test-output-size-passed 1048576) || status=1
 fi
 end=$(date +%s)
 
@@ -80,6 +81,8 @@ for f in "$logs"/vg.*.log; do
 		head -60 "$f"
 	fi
 done
+# the stories' counts, skips apart from passes
+python3 test/ctest_report.py valgrind="$logs/junit.xml" | sed 's/^counts: \(.*\) \(.*\) \(.*\)$/valgrind stories: \1 passed, \2 failed, \3 skipped/' || status=1
 echo "== valgrind: $nlogs pinfold processes, $bad with findings, test status $status, $((end - start)) s"
 rm -rf "$logs"
 [ "$status" -eq 0 ] && [ "$bad" -eq 0 ]
