@@ -477,12 +477,14 @@ for t in "${TARGETS[@]}"; do
 done
 kv lat.rate "$LAT_RATE"
 
-printf -v MEMT '| target | idle VmRSS / RssAnon (KiB) | with %d idle conns, VmRSS / RssAnon (KiB) | bytes per conn, VmRSS / RssAnon | answered |\n|---|---:|---:|---:|---:|\n' "$IDLE_CONNS"
+# one number per cell: each quantity (VmRSS, RssAnon; idle, with the connections, per
+# connection) has its own column
+printf -v MEMT '| target | idle VmRSS (KiB) | idle RssAnon (KiB) | VmRSS with %d idle conns (KiB) | RssAnon with them (KiB) | VmRSS per conn (B) | RssAnon per conn (B) | answered |\n|---|---:|---:|---:|---:|---:|---:|---:|\n' "$IDLE_CONNS"
 for t in "${TARGETS[@]}"; do
 	read -r r0 r1 a0 a1 ok <<<"${MEM[$t]}"
 	bpc=$(per_conn "$r0" "$r1"); bpca=$(per_conn "$a0" "$a1")
-	name=$t; [ "$t" = direct ] && name="direct (nginx backend)"; [ "$t" = nginx ] && name="nginx proxy"
-	MEMT+="| $name | ${RSS_IDLE[$t]} / ${ANON_IDLE[$t]} | $r1 / $a1 | $bpc / $bpca | $ok / $IDLE_CONNS |"$'\n'
+	name=$t; [ "$t" = direct ] && name="direct (nginx, placed as the proxies)"; [ "$t" = nginx ] && name="nginx proxy"
+	MEMT+="| $name | ${RSS_IDLE[$t]} | ${ANON_IDLE[$t]} | $r1 | $a1 | $bpc | $bpca | $ok of $IDLE_CONNS |"$'\n'
 	kv "rss.idle.$t" "${RSS_IDLE[$t]}"; kv "anon.idle.$t" "${ANON_IDLE[$t]}"
 	kv "conn.bytes.$t" "$bpc"; kv "conn.anonbytes.$t" "$bpca"; kv "conn.answered.$t" "$ok"
 done

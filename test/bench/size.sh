@@ -102,7 +102,7 @@ features_of() { "$1" -V 2>/dev/null | sed -n 's/^Features: //p'; }
 add() { # arch key(tls, or tls-min) features how bytes rss anon
 	local kib
 	kib=$(awk -v b="$5" 'BEGIN { if (b ~ /^[0-9]+$/) printf "%.1f KiB", b / 1024; else print b }')
-	rows+="| $1 | ${2%-min} | ${3:-?} | $4 | ${5} B ($kib) | ${6:--} / ${7:--} |"$'\n'
+	rows+="| $1 | ${2%-min} | ${3:-?} | $4 | ${5} B ($kib) | ${6:--} | ${7:--} |"$'\n'
 	KV[size.$1.$2]=$5
 	KV[sizebuild.$1.$2]=${4// /_}
 	[ -n "${6:-}" ] && KV[rss.idle.$1.$2]=$6 && KV[anon.idle.$1.$2]=$7
@@ -200,14 +200,14 @@ REPORT=$(cat <<EOF
 ## Size and idle memory
 
 Stripped binary per architecture, TLS option and feature set; idle memory of that build
-started with one plain listener (no TLS configured), VmRSS / RssAnon in KiB.  The mbedTLS
+started with one plain listener (no TLS configured), VmRSS and RssAnon in KiB.  The mbedTLS
 builds link the shared library (OpenWrt ships it as libmbedtls), so its size is not in the
 figure.  Features as \`pinfold -V\` names them (+ built in, - built out, the PINFOLD_<NAME>
 options); "default" is every one in.  A stripped size moves in steps of the 4 KiB segment
 alignment, so a feature that costs less than a page may not change it.
 
-| arch | TLS | features | build | stripped | idle VmRSS / RssAnon (KiB) |
-|---|---|---|---|---:|---:|
+| arch | TLS | features | build | stripped | idle VmRSS (KiB) | idle RssAnon (KiB) |
+|---|---|---|---|---:|---:|---:|
 $rows
 ${MIPS_NOTE}
 ${MUSL_NOTE}
