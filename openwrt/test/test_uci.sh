@@ -11,6 +11,9 @@
 # Exit 77 (skipped) without busybox, curl or python3.  Everything listens on loopback.
 # shellcheck disable=SC2016  # sh -c snippets take their values as arguments
 set -eu
+# PFTEST_SLOW (the tests' one factor for a slow or loaded machine) stretches every bounded
+# wait below; a whole number here, rounded up
+slow=$(awk -v s="${PFTEST_SLOW:-1}" 'BEGIN { s += 0; if (s < 1) s = 1; printf "%d", s + 0.999 }')
 
 bin=${1:?usage: test_uci.sh PINFOLD_BINARY}
 case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
@@ -154,17 +157,17 @@ if gen "$T/serve.uci" "$T/serve/pinfold.cfg"; then
 	pfpid=$!
 	pids="$pids $pfpid"
 	i=0
-	until curl -s -o /dev/null "http://127.0.0.1:$port/" || [ $i -ge 100 ]; do
+	until curl -s -o /dev/null "http://127.0.0.1:$port/" || [ $i -ge $((100 * slow)) ]; do
 		i=$((i + 1))
 		sleep 0.1
 	done
 	i=0
-	until curl -s -o /dev/null "http://127.0.0.2:$beport/" || [ $i -ge 100 ]; do
+	until curl -s -o /dev/null "http://127.0.0.2:$beport/" || [ $i -ge $((100 * slow)) ]; do
 		i=$((i + 1))
 		sleep 0.1
 	done
 	get() { # host path -> "code location" and body in $T/body
-		curl -s --max-time 10 -o "$T/body" -w '%{http_code} %{redirect_url}' \
+		curl -s --max-time $((10 * slow)) -o "$T/body" -w '%{http_code} %{redirect_url}' \
 			-H "Host: $1" "http://127.0.0.1:$port$2"
 	}
 	check "redirect keeps path and query" \
@@ -298,12 +301,12 @@ if gen "$T/acl.uci" "$T/acl.cfg"; then
 		aclpid=$!
 		pids="$pids $aclpid"
 		i=0
-		until curl -s -o /dev/null "http://127.0.0.1:$aport/" || [ $i -ge 100 ]; do
+		until curl -s -o /dev/null "http://127.0.0.1:$aport/" || [ $i -ge $((100 * slow)) ]; do
 			i=$((i + 1))
 			sleep 0.1
 		done
 		acl_get() { # host -> status code
-			curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H "Host: $1" \
+			curl -s --max-time $((10 * slow)) -o /dev/null -w '%{http_code}' -H "Host: $1" \
 				"http://127.0.0.1:$aport/share/hello.txt"
 		}
 		check "ACL: an allowed client gets through" test "$(acl_get lan.example.org)" = 200
