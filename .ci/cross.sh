@@ -20,6 +20,7 @@ set -eu
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 failed=""
+rm -f build-cross/*/junit-*.xml # the count below is of this run's tests only
 
 step() {
 	echo
@@ -54,18 +55,36 @@ step ".ipk packages (build-cross/ipk/)"
 rm -rf build-cross/ipk
 for t in mips-linux-gnu:mips_24kc mipsel-linux-gnu:mipsel_24kc \
 	aarch64-linux-gnu:aarch64_cortex-a53; do
-	[ ! -x "build-cross/${t%%:*}/build/pinfold" ] ||
-		run "ipk-${t##*:}" sh openwrt/mkipk.sh "build-cross/${t%%:*}/build/pinfold" "${t##*:}" \
-			build-cross/ipk
+	# a target that did not build is a failure here too, not a package silently left out
+	if [ -x "build-cross/${t%%:*}/build/pinfold" ]; then
+		run "ipk-${t##*:}" sh openwrt/mkipk.sh "build-cross/${t%%:*}/build/pinfold" \
+			"${t##*:}" build-cross/ipk
+	else
+		echo "#### ipk-${t##*:}: FAILED (no build-cross/${t%%:*}/build/pinfold)"
+		failed="$failed ipk-${t##*:}"
+	fi
 done
 
 step "stripped sizes (MinSizeRel)"
 printf '%-20s %-8s %10s\n' target TLS bytes
 for t in x86_64-linux-gnu:mbedtls x86_64-linux-musl:none mipsel-linux-gnu:mbedtls \
 	mips-linux-gnu:mbedtls aarch64-linux-gnu:none; do
-	printf '%-20s %-8s %10s\n' "${t%%:*}" "${t##*:}" \
-		"$(cat "build-cross/${t%%:*}/size" 2>/dev/null || echo -)"
+	size=$(cat "build-cross/${t%%:*}/size" 2>/dev/null || echo -)
+	printf '%-20s %-8s %10s\n' "${t%%:*}" "${t##*:}" "$size"
+	[ "$size" != - ] || case " $failed " in *" size-${t%%:*} "*) ;; *) failed="$failed size-${t%%:*}" ;; esac
 done
+
+step "tests of every target, skips apart (test/ctest_report.py)"
+junits=""
+for f in build-cross/*/junit-*.xml; do
+	[ -f "$f" ] || continue
+	d=${f#build-cross/}
+	junits="$junits ${d%%/*}-$(basename "$f" .xml)=$f"
+done
+# shellcheck disable=SC2086 # one word per ctest run
+python3 test/ctest_report.py --counts build-cross/counts $junits || failed="$failed report"
+read -r npass nfail nskip <build-cross/counts || { npass=0 nfail=0 nskip=0; }
+echo "cross tests: $npass passed, $nfail failed, $nskip skipped"
 echo
 if [ -n "$failed" ]; then
 	echo "cross: FAILED:$failed ($(($(date +%s) - start)) s)"

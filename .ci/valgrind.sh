@@ -7,7 +7,8 @@
 # "valgrind ... pinfold ...": the pid they signal is pinfold's, a memory error or a leak at
 # exit turns pinfold's exit status into 99, and the tests check that status (every test
 # wants 0 after SIGTERM, or the exact status of -c).  Each valgrind log is scanned too.
-# PFTEST_SLOW tells the framing and smuggling scripts to stretch their waits.
+# PFTEST_SLOW (default 4 here) stretches every timing bound of the tests and their ctest
+# TIMEOUTs.
 #
 # What runs: every row of test/framing.md (the proxy's parse, reject, forward, pipelining,
 # 1xx, upgrade and bad-backend paths; spread over two processes), then the stories in
@@ -32,7 +33,11 @@ build=${PINFOLD_VALGRIND_BUILD:-build-valgrind}
 jobs=${PINFOLD_VALGRIND_JOBS:-2}
 
 start=$(date +%s)
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINFOLD_WERROR=ON >/dev/null
+export PFTEST_SLOW="${PFTEST_SLOW:-4}"
+# ctest's last-resort TIMEOUTs stretched as the tests' bounds are (PFTEST_SLOW, rounded up)
+tf=$(awk -v s="$PFTEST_SLOW" 'BEGIN { printf "%d", s + 0.999 }')
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINFOLD_WERROR=ON \
+	-DPINFOLD_TEST_TIMEOUT_FACTOR="$tf" >/dev/null
 cmake --build "$build" --target pinfold pinfoldctl -j "$jobs" # integ/control runs both
 bin="$root/$build/pinfold"
 case "$build" in /*) bin="$build/pinfold" ;; esac
@@ -41,12 +46,12 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/pinfold-valgrind.XXXXXX")
 chmod 755 "$logs" # a pinfold that drops to nobody still writes its log (opened before)
 PINFOLD_EMULATOR="valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect --track-origins=yes --log-file=$logs/vg.%p.log"
 export PINFOLD_EMULATOR
-export PFTEST_SLOW="${PFTEST_SLOW:-4}"
 
 status=0
 if [ "${PINFOLD_VALGRIND_ALL:-0}" = 1 ]; then
 	(cd "$build" && ctest -L integration -E 'integ/(harness|slow_clients|rate_limit)$' \
-		-j "$jobs" --timeout 900 --output-on-failure) || status=$?
+		-j "$jobs" --timeout 900 --output-on-failure --output-junit "$logs/junit.xml" \
+		--test-output-size-passed 1048576) || status=$?
 else
 	pids=""
 	for k in 0 1; do
@@ -63,8 +68,8 @@ else
 	done
 	# shellcheck disable=SC2086 # one word per story
 	regex=$(printf '%s\n' $STORIES | sed 's|.*|integ/&|' | paste -sd'|')
-	(cd "$build" && ctest -R "^($regex)\$" -j "$jobs" --timeout 900 --output-on-failure) ||
-		status=1
+	(cd "$build" && ctest -R "^($regex)\$" -j "$jobs" --timeout 900 --output-on-failure \
+		--output-junit "$logs/junit.xml" --test-output-size-passed 1048576) || status=1
 fi
 end=$(date +%s)
 
@@ -80,6 +85,8 @@ for f in "$logs"/vg.*.log; do
 		head -60 "$f"
 	fi
 done
+# the stories' counts, skips apart from passes
+python3 test/ctest_report.py valgrind="$logs/junit.xml" | sed 's/^counts: \(.*\) \(.*\) \(.*\)$/valgrind stories: \1 passed, \2 failed, \3 skipped/' || status=1
 echo "== valgrind: $nlogs pinfold processes, $bad with findings, test status $status, $((end - start)) s"
 rm -rf "$logs"
 [ "$status" -eq 0 ] && [ "$bad" -eq 0 ]

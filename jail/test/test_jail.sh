@@ -10,6 +10,9 @@
 # Exit 77 (skipped) when not root or without busybox, curl or python3.
 # shellcheck disable=SC2016  # sh -c snippets take their values as arguments
 set -eu
+# PFTEST_SLOW (the tests' one factor for a slow or loaded machine) stretches every bounded
+# wait below; a whole number here, rounded up
+slow=$(awk -v s="${PFTEST_SLOW:-1}" 'BEGIN { s += 0; if (s < 1) s = 1; printf "%d", s + 0.999 }')
 
 bin=${1:?usage: test_jail.sh PINFOLD_BINARY}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -118,16 +121,16 @@ status_ids() { # pid field -> the four ids of Uid:/Gid:
 	awk -v f="$2:" '$1 == f { print $2, $3, $4, $5 }' "/proc/$1/status"
 }
 serves() { # [redirect target]: the proxy answers both services
-	[ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' \
+	[ "$(curl -s --max-time $((5 * slow)) -o /dev/null -w '%{http_code} %{redirect_url}' \
 		"http://127.0.0.1:$port/old/x")" = "301 http://${1:-new.test}/old/x" ] &&
-		[ "$(curl -s --max-time 5 "http://127.0.0.1:$port/index.txt")" = "behind the jail" ]
+		[ "$(curl -s --max-time $((5 * slow)) "http://127.0.0.1:$port/index.txt")" = "behind the jail" ]
 }
 mode() { # path -> octal mode and uid:gid
 	stat -c '%a %u:%g' "$1"
 }
 wait_for_backend() {
 	i=0
-	until curl -s -o /dev/null "http://127.0.0.2:$beport/" || [ $i -ge 100 ]; do
+	until curl -s -o /dev/null "http://127.0.0.2:$beport/" || [ $i -ge $((100 * slow)) ]; do
 		i=$((i + 1))
 		sleep 0.1
 	done
@@ -162,7 +165,7 @@ check "... with its pid" grep -q "pid $p1" "$T/init.out"
 sed -i 's|"http://new.test"|"http://newer.test"|' "$T/jail/pinfold.cfg"
 check "reload exits 0" init reload
 i=0
-until serves newer.test || [ $i -ge 50 ]; do
+until serves newer.test || [ $i -ge $((50 * slow)) ]; do
 	i=$((i + 1))
 	sleep 0.1
 done

@@ -14,6 +14,9 @@
 # Exit 77 (skipped) without shellcheck, php, python3, unifdef or curl, or when not root.
 # shellcheck disable=SC2016  # sh -c snippets take their values as arguments
 set -eu
+# PFTEST_SLOW (the tests' one factor for a slow or loaded machine) stretches every bounded
+# wait below; a whole number here, rounded up
+slow=$(awk -v s="${PFTEST_SLOW:-1}" 'BEGIN { s += 0; if (s < 1) s = 1; printf "%d", s + 0.999 }')
 
 bin=${1:?usage: test_pfsense.sh PINFOLD_BINARY}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -198,14 +201,14 @@ rc() {
 	env RC_CONF="$T/rc.conf" sh "$T/rc.d/pinfold" "$1" >"$T/rc.out" 2>&1
 }
 serves() { # [host]
-	[ "$(curl -s --max-time 5 -H "Host: ${1:-ha.example.org}" "http://127.0.0.1:$hport/index.txt")" = \
+	[ "$(curl -s --max-time $((5 * slow)) -H "Host: ${1:-ha.example.org}" "http://127.0.0.1:$hport/index.txt")" = \
 		"hello from behind pfSense" ]
 }
 not_serves() {
 	! serves "$@"
 }
 i=0
-until curl -s -o /dev/null "http://127.0.0.2:$beport/" || [ $i -ge 100 ]; do
+until curl -s -o /dev/null "http://127.0.0.2:$beport/" || [ $i -ge $((100 * slow)) ]; do
 	i=$((i + 1))
 	sleep 0.1
 done
@@ -216,7 +219,7 @@ check "oneconfigtest" rc oneconfigtest
 check "onestart" rc onestart
 [ "$nfail" -eq 0 ] || cat "$T/rc.out"
 i=0
-until [ -s "$T/pinfold.pid" ] || [ $i -ge 100 ]; do
+until [ -s "$T/pinfold.pid" ] || [ $i -ge $((100 * slow)) ]; do
 	i=$((i + 1))
 	sleep 0.1
 done
@@ -226,7 +229,7 @@ check "chrooted into RootJail" test "$(readlink "/proc/$pid/root" 2>/dev/null)" 
 check "running as nobody" test "$(awk '$1 == "Uid:" { print $3 }' "/proc/$pid/status" 2>/dev/null)" = \
 	"$(id -u nobody)"
 i=0
-until serves || [ $i -ge 50 ]; do
+until serves || [ $i -ge $((50 * slow)) ]; do
 	i=$((i + 1))
 	sleep 0.1
 done
@@ -236,7 +239,7 @@ check "onestatus names the pid" grep -q "running as pid $pid" "$T/rc.out"
 sed 's/ha[.]example[.]org/ha2.example.org/' "$T/gui.cfg" >"$jail/pinfold.cfg"
 check "onereload" rc onereload
 i=0
-until serves ha2.example.org || [ $i -ge 50 ]; do
+until serves ha2.example.org || [ $i -ge $((50 * slow)) ]; do
 	i=$((i + 1))
 	sleep 0.1
 done

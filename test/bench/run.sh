@@ -2,10 +2,13 @@
 # test/bench/run.sh - plaintext HTTP figures: pinfold vs HAProxy 2.6 vs nginx as a proxy vs
 # the backend direct, all from Debian, on this machine, loopback only.
 #
-# nginx (1 worker) serves fixed 1 KiB and 64 KiB files on 127.0.0.1 (the backend, "direct");
+# nginx (1 worker) serves fixed 1 KiB and 64 KiB files on 127.0.0.1 (the backend);
 # pinfold, HAProxy (nbthread 1, http mode, keep-alive to the backend) and a second nginx
 # (1 worker, proxy_pass with a keep-alive upstream) sit in front of it.  Each proxy is pinned
-# to CPU 0; the backend and every client to CPU 1.  Measured:
+# to CPU 0; the backend and every client to CPU 1.  "direct" is a third nginx serving the
+# same files, pinned as the proxies are (CPU 0 to itself, its clients on CPU 1): the
+# baseline gets the placement the proxies get, not a CPU shared with its clients.
+# Measured:
 #   * req/s (wrk -t 1, keep-alive) for each response size x connection count, and once with
 #     a new connection per request (`Connection: close`);
 #   * CPU-seconds per 10,000 requests of the target itself (utime+stime from /proc/PID/stat
@@ -88,7 +91,7 @@ want_fds=$((IDLE_CONNS * 2 + 2048))
 if [ "$(nproc)" -ge 2 ]; then
 	PIN_PROXY="taskset -c 0"
 	PIN_LOAD="taskset -c 1"
-	PINNING="proxy on CPU 0, nginx backend + clients on CPU 1"
+	PINNING="proxy (or, for direct, its own nginx) on CPU 0, nginx backend + clients on CPU 1"
 else
 	PIN_PROXY=""
 	PIN_LOAD=""
@@ -153,6 +156,7 @@ cc -O2 -o "$WORK/fixedrate" "$HERE/fixedrate.c" || die "cannot build fixedrate.c
 
 # ---- nginx: the backend -------------------------------------------------------------------
 NGX_PORT=$(free_port); PF_PORT=$(free_port); HA_PORT=$(free_port); NP_PORT=$(free_port)
+DIR_PORT=$(free_port)
 mkdir -p "$WORK/nginx/www" "$WORK/nginx/tmp" "$WORK/nginx/logs"
 # 1k.bin always: the latency, memory and connection-per-request runs use it
 for s in 1k $SIZES; do
@@ -193,6 +197,11 @@ start_nginx() { # dir port pin what -> its pid in NGINX_PID
 }
 start_backend() { start_nginx "$WORK/nginx" "$NGX_PORT" "$PIN_LOAD" nginx; NGX_PID=$NGINX_PID; }
 start_backend
+# "direct": the same files from an nginx placed as the proxies are
+mkdir -p "$WORK/direct"
+nginx_conf "$WORK/direct" "    server { listen $HOST:$DIR_PORT; root $WORK/nginx/www; }" >"$WORK/direct/nginx.conf"
+start_direct() { start_nginx "$WORK/direct" "$DIR_PORT" "$PIN_PROXY" "nginx (direct)"; DIR_PID=$NGINX_PID; }
+start_direct
 
 # ---- pinfold ----------------------------------------------------------------------------------
 cat > "$WORK/pinfold.cfg" <<EOF
@@ -262,7 +271,7 @@ start_nproxy
 # the processes that do a target's work (and whose CPU time is its cost)
 target_pids() {
 	case $1 in
-	direct) echo "$NGX_PID $(children "$NGX_PID")" ;;
+	direct) echo "$DIR_PID $(children "$DIR_PID")" ;;
 	pinfold) echo "$PF_PID" ;;
 	haproxy) echo "$HA_PID" ;;
 	nginx) echo "$NP_PID $(children "$NP_PID")" ;;
@@ -273,7 +282,7 @@ target_pids() {
 target_status() { status_kib "$1" $(target_pids "$2"); }
 # shellcheck disable=SC2046
 target_ticks() { ticks_of $(target_pids "$1"); }
-declare -A PORT=([direct]=$NGX_PORT [pinfold]=$PF_PORT [haproxy]=$HA_PORT [nginx]=$NP_PORT)
+declare -A PORT=([direct]=$DIR_PORT [pinfold]=$PF_PORT [haproxy]=$HA_PORT [nginx]=$NP_PORT)
 TARGETS=(direct pinfold haproxy nginx)
 
 # ---- sanity: every target serves every file, byte for byte ------------------------------------------
@@ -305,7 +314,8 @@ ticks_of() { # pid... -> summed utime+stime
 }
 ours_ticks() {
 	# shellcheck disable=SC2046
-	ticks_of $(target_pids direct) $(target_pids pinfold) $(target_pids haproxy) $(target_pids nginx)
+	ticks_of "$NGX_PID" $(children "$NGX_PID") $(target_pids direct) $(target_pids pinfold) \
+		$(target_pids haproxy) $(target_pids nginx)
 }
 median() {
 	tr ' ' '\n' | awk 'NF && $1 != "-"' | sort -g | awk '{v[NR]=$1} END {
@@ -405,8 +415,8 @@ stop_one() { # pid: TERM, bounded wait, KILL
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 }
-for p in "$NP_PID" "$HA_PID" "$PF_PID" "$NGX_PID"; do stop_one "$p"; done
-start_backend; start_pinfold; start_haproxy; start_nproxy
+for p in "$NP_PID" "$HA_PID" "$PF_PID" "$DIR_PID" "$NGX_PID"; do stop_one "$p"; done
+start_backend; start_direct; start_pinfold; start_haproxy; start_nproxy
 sleep 0.5
 declare -A MEM
 for t in "${TARGETS[@]}"; do
@@ -467,12 +477,14 @@ for t in "${TARGETS[@]}"; do
 done
 kv lat.rate "$LAT_RATE"
 
-printf -v MEMT '| target | idle VmRSS / RssAnon (KiB) | with %d idle conns, VmRSS / RssAnon (KiB) | bytes per conn, VmRSS / RssAnon | answered |\n|---|---:|---:|---:|---:|\n' "$IDLE_CONNS"
+# one number per cell: each quantity (VmRSS, RssAnon; idle, with the connections, per
+# connection) has its own column
+printf -v MEMT '| target | idle VmRSS (KiB) | idle RssAnon (KiB) | VmRSS with %d idle conns (KiB) | RssAnon with them (KiB) | VmRSS per conn (B) | RssAnon per conn (B) | answered |\n|---|---:|---:|---:|---:|---:|---:|---:|\n' "$IDLE_CONNS"
 for t in "${TARGETS[@]}"; do
 	read -r r0 r1 a0 a1 ok <<<"${MEM[$t]}"
 	bpc=$(per_conn "$r0" "$r1"); bpca=$(per_conn "$a0" "$a1")
-	name=$t; [ "$t" = direct ] && name="direct (nginx backend)"; [ "$t" = nginx ] && name="nginx proxy"
-	MEMT+="| $name | ${RSS_IDLE[$t]} / ${ANON_IDLE[$t]} | $r1 / $a1 | $bpc / $bpca | $ok / $IDLE_CONNS |"$'\n'
+	name=$t; [ "$t" = direct ] && name="direct (nginx, placed as the proxies)"; [ "$t" = nginx ] && name="nginx proxy"
+	MEMT+="| $name | ${RSS_IDLE[$t]} | ${ANON_IDLE[$t]} | $r1 | $a1 | $bpc | $bpca | $ok of $IDLE_CONNS |"$'\n'
 	kv "rss.idle.$t" "${RSS_IDLE[$t]}"; kv "anon.idle.$t" "${ANON_IDLE[$t]}"
 	kv "conn.bytes.$t" "$bpc"; kv "conn.anonbytes.$t" "$bpca"; kv "conn.answered.$t" "$ok"
 done

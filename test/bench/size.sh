@@ -6,21 +6,21 @@
 # as a release and OpenWrt build it), PINFOLD_TLS=none and =mbedtls, each with the default
 # features (all in) and minimal (every PINFOLD_<NAME> feature option OFF: the router build;
 # kv keys size.x86_64.none-min, size.x86_64.mbedtls-min), into build-size/; strips them;
-# starts each with one plain listener (no TLS configured) and reads its VmRSS and RssAnon.  mipsel: with BENCH_CROSS=1, two cross builds (none and mbedtls) by
-# test/cross/build.sh into build-size/cross (it installs the toolchain from Debian and builds
-# cmocka and libxcrypt from source once: minutes; the sizes are kept there for later runs);
-# else the sizes of such an earlier build, or the one test/cross/build.sh left in
-# build-cross/mipsel-linux-gnu/size (its TLS option read from its CMakeCache.txt); else n/a.
-# Static musl (x86_64-linux-musl, OpenWrt's C library): with BENCH_CROSS=1 built by
+# starts each with one plain listener (no TLS configured) and reads its VmRSS and RssAnon.
+# mipsel: two cross builds (none and mbedtls) by test/cross/build.sh into build-size/cross
+# (the sysroot, cmocka and libxcrypt from source, is built once and kept; the binaries are
+# rebuilt every run).  Static musl (x86_64-linux-musl, OpenWrt's C library): built by
 # test/cross/build.sh into build-size/musl-{none,mbedtls} (mbedTLS from Debian's source,
-# linked in), else such an earlier build; each started here, the mbedTLS one with two HTTPS
-# listeners and a certificate each: glibc's loader and libc are most of the glibc builds'
+# linked in) and started here, the mbedTLS one with two HTTPS listeners and a certificate
+# each: glibc's loader and libc are most of the glibc builds'
 # idle RSS, and a router does not have them.
 #
 # Environment:
 #   BENCH_SIZE_BUILD=0  no builds: strip $PINFOLD only (the quick mode of all.sh)
 #   PINFOLD             the binary for BENCH_SIZE_BUILD=0 (default <repo>/build/pinfold)
-#   BENCH_CROSS         auto (default: read an existing cross build), 1 (build), 0 (skip)
+#   BENCH_CROSS         auto (default: build the cross and musl figures when their compilers
+#                       are installed, else n/a), 1 (install and build), 0 (skip); a binary
+#                       of an earlier run is never read
 #   BENCH_OUT           where size.md and size.kv go (default test/bench/results,
 #                       test/bench/results/quick with BENCH_QUICK=1)
 # Exit: 0 done, 1 a build or a start failed.
@@ -102,7 +102,7 @@ features_of() { "$1" -V 2>/dev/null | sed -n 's/^Features: //p'; }
 add() { # arch key(tls, or tls-min) features how bytes rss anon
 	local kib
 	kib=$(awk -v b="$5" 'BEGIN { if (b ~ /^[0-9]+$/) printf "%.1f KiB", b / 1024; else print b }')
-	rows+="| $1 | ${2%-min} | ${3:-?} | $4 | ${5} B ($kib) | ${6:--} / ${7:--} |"$'\n'
+	rows+="| $1 | ${2%-min} | ${3:-?} | $4 | ${5} B ($kib) | ${6:--} | ${7:--} |"$'\n'
 	KV[size.$1.$2]=$5
 	KV[sizebuild.$1.$2]=${4// /_}
 	[ -n "${6:-}" ] && KV[rss.idle.$1.$2]=$6 && KV[anon.idle.$1.$2]=$7
@@ -135,50 +135,46 @@ else
 fi
 
 # ---- mipsel -------------------------------------------------------------------------------------
+# Every figure is of a binary built from this checkout in this run: a cross binary left by an
+# earlier run (of other sources) is removed first and never read.  auto: built when the cross
+# compiler is installed (test/cross/deps.sh), else n/a; 1: installs it and builds; 0: skipped.
 MIPS_NOTE=""
-case $CROSS in
-1)
+cross_ready() { # target: build it in this run (BENCH_CROSS=1, or its compiler is here)?
+	[ "$CROSS" = 1 ] || command -v "$1-gcc" >/dev/null 2>&1
+}
+if [ "$CROSS" = 0 ]; then
+	MIPS_NOTE="mipsel: skipped (BENCH_CROSS=0)."
+elif cross_ready mipsel-linux-gnu; then
 	# one output folder for both: the sysroot (cmocka, libxcrypt from source) is built once
 	o=$SB/cross
+	rm -f "$o"/mipsel-size-*
 	for tls in none mbedtls; do
 		echo "bench-size: cross build mipsel-linux-gnu PINFOLD_TLS=$tls (test/cross/build.sh)" >&2
-		rm -f "$o/mipsel-linux-gnu/size"
+		rm -f "$o/mipsel-linux-gnu/size" "$o/mipsel-linux-gnu/build/pinfold"
 		if PINFOLD_CROSS_OUT=$o sh "$REPO/test/cross/build.sh" --tls $tls --tests none mipsel-linux-gnu \
 			>"$SB/cross-$tls.log" 2>&1 && [ -s "$o/mipsel-linux-gnu/size" ]; then
-			cp "$o/mipsel-linux-gnu/size" "$o/mipsel-size-$tls"
-			add mipsel "$tls" "default" "MinSizeRel, glibc, dynamic (test/cross/build.sh, built now)" "$(cat "$o/mipsel-linux-gnu/size")"
+			add mipsel "$tls" "default" "MinSizeRel, glibc, dynamic (test/cross/build.sh, built in this run)" "$(cat "$o/mipsel-linux-gnu/size")"
 		else
 			add mipsel "$tls" "default" "cross build failed ($SB/cross-$tls.log)" "n/a"
 		fi
 	done
-	;;
-auto)
-	c=$REPO/build-cross/mipsel-linux-gnu
-	if ls "$SB"/cross/mipsel-size-* >/dev/null 2>&1; then
-		for f in "$SB"/cross/mipsel-size-*; do
-			add mipsel "${f##*-}" "default" "MinSizeRel, glibc, dynamic (an earlier BENCH_CROSS=1 build, $(date -u -r "$f" '+%Y-%m-%d'))" "$(cat "$f")"
-		done
-	elif [ -s "$c/size" ]; then
-		tls=$(sed -n 's/^PINFOLD_TLS:[A-Z]*=//p' "$c/build/CMakeCache.txt" 2>/dev/null)
-		add mipsel "${tls:-?}" "default" "read from an existing build-cross/mipsel-linux-gnu/size ($(date -u -r "$c/size" '+%Y-%m-%d'))" "$(cat "$c/size")"
-	else
-		MIPS_NOTE="mipsel: n/a, no cross build in build-cross/mipsel-linux-gnu; BENCH_CROSS=1 builds both TLS options (installs the Debian cross toolchain, some minutes)."
-		KV[size.mipsel.none]=n/a
-		KV[size.mipsel.mbedtls]=n/a
-	fi
-	;;
-*) MIPS_NOTE="mipsel: skipped (BENCH_CROSS=0)." ;;
-esac
+else
+	MIPS_NOTE="mipsel: n/a, no mipsel-linux-gnu-gcc here; BENCH_CROSS=1 installs the Debian cross toolchain and builds both TLS options (some minutes)."
+	KV[size.mipsel.none]=n/a
+	KV[size.mipsel.mbedtls]=n/a
+fi
 
 # ---- x86_64, static musl: the C library OpenWrt has, linked in ------------------------------------
 # Idle memory as a router sees it (glibc's dynamic loader and libc pages are most of the
 # glibc figure).  The mbedTLS build starts with two HTTPS listeners, a certificate each.
+# Built in this run or n/a, as mipsel above.
 MUSL_NOTE=""
 for tls in none mbedtls; do
 	[ "$CROSS" = 0 ] && MUSL_NOTE="static musl: skipped (BENCH_CROSS=0)." && break
 	o=$SB/musl-$tls
 	b=$o/x86_64-linux-musl/build/pinfold
-	if [ "$CROSS" = 1 ]; then
+	rm -f "$b" "$o/pinfold.stripped"
+	if [ "$CROSS" = 1 ] || command -v musl-gcc >/dev/null 2>&1; then
 		echo "bench-size: static musl build PINFOLD_TLS=$tls (test/cross/build.sh)" >&2
 		PINFOLD_CROSS_OUT=$o sh "$REPO/test/cross/build.sh" --tls $tls --tests none x86_64-linux-musl \
 			>"$SB/musl-$tls.log" 2>&1 || rm -f "$b"
@@ -186,12 +182,16 @@ for tls in none mbedtls; do
 	if [ -x "$b" ] && { [ "$tls" = none ] || certs; }; then
 		strip -o "$o/pinfold.stripped" "$b" || die "strip failed"
 		read -r rss anon <<<"$(idle_rss "$b" "${tls#none}")"
-		how="MinSizeRel, musl, static"
+		how="MinSizeRel, musl, static, built in this run"
 		[ "$tls" = none ] || how="$how (mbedTLS linked in); idle with two HTTPS certificates"
 		add x86_64-musl "$tls" "$(features_of "$b")" "$how" "$(stat -c %s "$o/pinfold.stripped")" "$rss" "$anon"
 	else
 		KV[size.x86_64-musl.$tls]=n/a
-		if [ "$CROSS" = 1 ]; then why="build failed: $SB/musl-$tls.log"; else why="no build in $o; BENCH_CROSS=1 builds it"; fi
+		if [ -f "$SB/musl-$tls.log" ] && { [ "$CROSS" = 1 ] || command -v musl-gcc >/dev/null 2>&1; }; then
+			why="build failed: $SB/musl-$tls.log"
+		else
+			why="no musl-gcc here; BENCH_CROSS=1 installs it and builds"
+		fi
 		MUSL_NOTE="${MUSL_NOTE}static musl, $tls: n/a ($why). "
 	fi
 done
@@ -200,14 +200,14 @@ REPORT=$(cat <<EOF
 ## Size and idle memory
 
 Stripped binary per architecture, TLS option and feature set; idle memory of that build
-started with one plain listener (no TLS configured), VmRSS / RssAnon in KiB.  The mbedTLS
+started with one plain listener (no TLS configured), VmRSS and RssAnon in KiB.  The mbedTLS
 builds link the shared library (OpenWrt ships it as libmbedtls), so its size is not in the
 figure.  Features as \`pinfold -V\` names them (+ built in, - built out, the PINFOLD_<NAME>
 options); "default" is every one in.  A stripped size moves in steps of the 4 KiB segment
 alignment, so a feature that costs less than a page may not change it.
 
-| arch | TLS | features | build | stripped | idle VmRSS / RssAnon (KiB) |
-|---|---|---|---|---:|---:|
+| arch | TLS | features | build | stripped | idle VmRSS (KiB) | idle RssAnon (KiB) |
+|---|---|---|---|---:|---:|---:|
 $rows
 ${MIPS_NOTE}
 ${MUSL_NOTE}

@@ -31,6 +31,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${PINFOLD_CROSS_OUT:-$top/build-cross}/$target
 jobs=$(nproc 2>/dev/null || echo 2)
+# a target without its toolchain file is an error, never a build for this machine instead
+if [ "$target" != x86_64-linux-gnu ] && [ ! -f "$here/$target.cmake" ]; then
+	echo "build.sh: no toolchain file $here/$target.cmake for target $target" >&2
+	exit 2
+fi
+rm -f "$out"/junit-*.xml
+case $tests in none | unit | quick | full) ;; *)
+	echo "build.sh: --tests none|unit|quick|full" >&2
+	exit 2
+	;;
+esac
 
 # The integration stories that stand for the rest under qemu: parser and CLI, routing and
 # header policy, byte-exact bodies both ways (endianness, large I/O), keep-alive, the
@@ -75,14 +86,31 @@ size=$(wc -c <"$out/pinfold.stripped")
 echo "== $target: stripped pinfold: $size bytes ($(file -b "$out/pinfold.stripped" | cut -d, -f1-2))"
 echo "$size" >"$out/size"
 
+# Each ctest run leaves a JUnit file for the skip-aware count (.ci/cross.sh sums them
+# with test/ctest_report.py); the ones of an earlier run were removed at the start.
+nrun=0
 run_ctest() {
+	nrun=$((nrun + 1))
 	echo "== $target: ctest $*"
-	(cd "$out/build" && ctest --output-on-failure -j "$jobs" --timeout 300 "$@")
+	(cd "$out/build" && ctest --output-on-failure -j "$jobs" --timeout 300 \
+		--output-junit "$out/junit-$nrun.xml" --test-output-size-passed 1048576 "$@")
+}
+# every quick story must be registered in this build (a TLS one only with TLS): a renamed
+# or dropped story is an error, not a smaller subset
+check_quick() {
+	registered=$(cd "$out/build" && ctest -N -R "^integ/($quick_stories)\$" |
+		sed -n 's|^ *Test *#[0-9]*: integ/||p')
+	for s in $(echo "$quick_stories" | tr '|' ' '); do
+		case $s in tls_*) [ "$tls" != none ] || continue ;; esac
+		echo "$registered" | grep -qx "$s" || {
+			echo "build.sh: quick story integ/$s is not registered in this build" >&2
+			return 1
+		}
+	done
 }
 case $tests in
 none) ;;
 unit) run_ctest -E '^integ/' ;;
-quick) run_ctest -E "^integ/" && run_ctest -R "^integ/($quick_stories)\$" ;;
+quick) check_quick && run_ctest -E "^integ/" && run_ctest -R "^integ/($quick_stories)\$" ;;
 full) run_ctest ${skip:+-LE "$skip"} ;;
-*) echo "build.sh: --tests none|unit|quick|full" >&2; exit 2 ;;
 esac

@@ -21,15 +21,7 @@ class SrcConn(pftest.HttpConn):
     """pftest.HttpConn from a chosen source address (127.0.0.x or ::1)."""
 
     def __init__(self, host, port, src, timeout=5.0):
-        assert pftest.is_loopback(host) and pftest.is_loopback(src), (host, src)
-        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(fam, socket.SOCK_STREAM)
-        self.sock.bind((src, 0))
-        self.sock.settimeout(timeout)
-        self.sock.connect((host, port))
-        self.timeout = timeout
-        self.buf = b""
-        self.eof = False
+        super().__init__(host, port, timeout, source=src)
 
 
 def request_from(src, port, raw, host=pftest.PROXY, method=None, timeout=5.0):

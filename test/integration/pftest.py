@@ -22,6 +22,16 @@ Scripts use it like this:
 
 Run one script alone: /usr/bin/python3 test_x.py --binary build/pinfold [-v] [--keep]
 (PINFOLD=path works too; default <repo>/build/pinfold).  Exit 77 = skipped.
+Every skipped case is printed as a "SKIP: case: reason" line at the end (test/ctest_report.py
+counts them); a case that does not apply to the build under test is left out instead, see
+only_in_builds().
+
+Time: every bound a test waits for (START_TIMEOUT, wait_until, the socket and curl timeouts
+here) is multiplied by PFTEST_SLOW (default 1), the one knob for a slow or loaded machine
+(test/all.sh raises it under load, .ci/valgrind.sh under valgrind).  A test's own bound on
+how long something may take goes through slow(); a bound on how early something may happen
+(a timeout must not fire before its time) is not scaled, load cannot make things early.
+Helpers scale what they are given: pass them the unscaled figure.
 A cross-built binary runs under an emulator named in PINFOLD_EMULATOR (shell words, e.g.
 "qemu-mips -L /usr/mips-linux-gnu"; test/cross/ sets it for ctest).
 """
@@ -54,8 +64,19 @@ PROXY = "127.0.0.1"
 LAN = "127.0.0.2"
 FILES = "127.0.0.3"
 
-START_TIMEOUT = 10.0   # pinfold / backends must accept within this
-STOP_TIMEOUT = 10.0    # ... and exit within this after SIGTERM
+try:
+    SLOW = max(1.0, float(os.environ.get("PFTEST_SLOW") or 1))
+except ValueError:
+    SLOW = 1.0
+
+
+def slow(seconds):
+    """An upper bound on how long something may take, stretched by PFTEST_SLOW."""
+    return seconds * SLOW
+
+
+START_TIMEOUT = slow(10.0)   # pinfold / backends must accept within this
+STOP_TIMEOUT = slow(10.0)    # ... and exit within this after SIGTERM
 SKIP_CODE = 77         # ctest SKIP_RETURN_CODE
 
 _binary = None
@@ -191,7 +212,9 @@ def has_ipv6_loopback():
 
 
 def wait_until(pred, timeout, interval=0.05, what="condition"):
-    """Poll pred() until it is true; bounded by `timeout` seconds.  Returns its value."""
+    """Poll pred() until it is true; bounded by `timeout` seconds (times PFTEST_SLOW).
+    Returns its value."""
+    timeout = slow(timeout)
     deadline = time.monotonic() + timeout
     while True:
         v = pred()
@@ -202,11 +225,43 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def tcp_conns(port, pid=None, states=None):
+    """How many TCP sockets (IPv4 and IPv6) have local port `port` and are not listening,
+    only those of process `pid` when given; `states`: /proc/net/tcp state codes to count
+    (e.g. {"01", "08"}: ESTABLISHED, CLOSE_WAIT), default every state but LISTEN."""
+    inodes = None
+    if pid is not None:
+        inodes = set()
+        try:
+            for fd in os.listdir("/proc/%d/fd" % pid):
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+        except OSError:
+            return 0
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            w = row.split()
+            if int(w[1].rsplit(":", 1)[1], 16) != port or w[3] == "0A":    # 0A: LISTEN
+                continue
+            if states is not None and w[3] not in states:
+                continue
+            if inodes is None or w[9] in inodes:
+                n += 1
+    return n
+
+
 def accepts(host, port, timeout=0.3):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         with socket.socket(fam, socket.SOCK_STREAM) as s:
-            s.settimeout(timeout)
+            s.settimeout(slow(timeout))
             s.connect((host, port))
             return True
     except OSError:
@@ -366,7 +421,8 @@ class Pinfold:
 def run_pinfold(args, timeout=10):
     """Run pinfold to completion (for -c, -V, -h): CompletedProcess with text output."""
     return subprocess.run([binary()] + list(args), stdin=subprocess.DEVNULL,
-                          capture_output=True, timeout=timeout, text=True, errors="replace")
+                          capture_output=True, timeout=slow(timeout), text=True,
+                          errors="replace")
 
 
 # ---- the recording backend -------------------------------------------------------------------
@@ -420,6 +476,13 @@ class RecBackend:
                 raise AssertionError("recbackend %s exited %s: %s" % (
                     self.name, self.proc.returncode,
                     tail(os.path.join(self.logdir, "stderr"))))
+
+    def wait_read_to_end(self, timeout=5):
+        """Wait until every connection to this backend has been read to its end and closed
+        by it (none left ESTABLISHED or CLOSE_WAIT): after the peer closed, every byte it
+        sent is then in the raw logs.  (stop() shuts unread connections down.)"""
+        wait_until(lambda: tcp_conns(self.port, states={"01", "08"}) == 0, timeout,
+                   what="backend %s to read its connections to the end" % self.name)
 
     def kill(self):
         """Die the hard way (SIGKILL): the port closes, open connections reset."""
@@ -645,8 +708,10 @@ class HttpConn:
     """A client connection with deadline-bounded reads and a framing-aware response reader."""
 
     def __init__(self, host, port, timeout=5.0, source=None):
-        """source: a loopback address to send from (the client socket is bound to it)."""
+        """source: a loopback address to send from (the client socket is bound to it).
+        timeout: the default bound of each read (times PFTEST_SLOW)."""
         assert is_loopback(host), host
+        timeout = slow(timeout)
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
@@ -710,7 +775,7 @@ class HttpConn:
 
     def read_response(self, method="GET", timeout=None):
         """One final response (1xx ones before it go to .interim), body read by its framing."""
-        deadline = time.monotonic() + (timeout or self.timeout)
+        deadline = time.monotonic() + (slow(timeout) if timeout else self.timeout)
         interim = []
         while True:
             r = self.read_head(deadline)
@@ -751,11 +816,12 @@ class HttpConn:
 
     def read_interim(self, timeout):
         """Wait for one 1xx head only (for Expect: 100-continue)."""
-        return self.read_head(time.monotonic() + timeout)
+        return self.read_head(time.monotonic() + slow(timeout))
 
     def closed_by_peer(self, timeout=2.0):
-        """True if the peer closes (EOF or reset) within `timeout` with no more bytes."""
-        deadline = time.monotonic() + timeout
+        """True if the peer closes (EOF or reset) within `timeout` (times PFTEST_SLOW) with
+        no more bytes."""
+        deadline = time.monotonic() + slow(timeout)
         try:
             self._fill(deadline)
         except EOFError:
@@ -765,8 +831,8 @@ class HttpConn:
         return False
 
     def read_all(self, timeout):
-        """Everything until EOF (bounded)."""
-        deadline = time.monotonic() + timeout
+        """Everything until EOF (bounded by `timeout` times PFTEST_SLOW)."""
+        deadline = time.monotonic() + slow(timeout)
         while True:
             try:
                 self._fill(deadline)
@@ -887,7 +953,9 @@ def seen_requests(backend):
 
 # ---- curl ---------------------------------------------------------------------------------------
 def curl(*args, max_time=15):
-    """Run the real curl, bounded; never through a proxy from the environment."""
+    """Run the real curl, bounded (max_time times PFTEST_SLOW); never through a proxy from
+    the environment."""
+    max_time = int(slow(max_time) + 0.999)
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     cmd = ["curl", "-sS", "--noproxy", "*", "--max-time", str(max_time)] + list(args)
     return subprocess.run(cmd, capture_output=True, timeout=max_time + 10, env=env)
@@ -1250,6 +1318,7 @@ def s_client(port, *args, host=PROXY, servername=None, cafile=None, data=None, t
     if data is not None:
         cmd += ["-ign_eof"]
     cmd += list(args)
+    timeout = slow(timeout)
     try:
         cp = subprocess.run(cmd, input=data or b"", capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
@@ -1391,6 +1460,38 @@ class TestCase(unittest.TestCase):
 
 
 # ---- entry point -----------------------------------------------------------------------------
+def only_in_builds(applies, why):
+    """Decorate a test method that applies only to some builds: where applies() (asked of
+    the build under test, e.g. lambda: not has_tls()) is false, the case is left out and
+    named on a "not in this build:" line, as ctest registers no TLS story in a build without
+    TLS.  Only for what the build is, never for what the machine lacks: that is a skip."""
+    def mark(f):
+        f._pf_only = (applies, why)
+        return f
+    return mark
+
+
+class _Loader(unittest.TestLoader):
+    """Leaves out the only_in_builds() cases that do not apply to this build."""
+    left_out = []
+
+    def getTestCaseNames(self, cls):
+        keep = []
+        for n in super().getTestCaseNames(cls):
+            only = getattr(getattr(cls, n), "_pf_only", None)
+            if only and not only[0]():
+                self.left_out.append("%s (%s): %s" % (n, cls.__name__, only[1]))
+            else:
+                keep.append(n)
+        return keep
+
+
+def _case_name(t):
+    """ "test_x (Class)" for a test; unittest's own description for a setUpClass holder."""
+    name = getattr(t, "_testMethodName", None)
+    return "%s (%s)" % (name, type(t).__name__) if name else str(t)
+
+
 def main(needs=()):
     """Run the story's tests.  needs: the optional features (names of `pinfold -V`'s
     Features line) the whole story is about; in a build without one it exits 77 (skip)."""
@@ -1411,15 +1512,24 @@ def main(needs=()):
         sys.exit(1)
     missing = [n for n in needs if not has_feature(n)]
     if missing:
-        sys.stderr.write("skipped: this pinfold is built without %s (PINFOLD_%s=OFF)\n"
-                         % (", ".join(missing), "=OFF, PINFOLD_".join(n.upper() for n in missing)))
+        print("SKIP: this pinfold is built without %s (PINFOLD_%s=OFF)"
+              % (", ".join(missing), "=OFF, PINFOLD_".join(n.upper() for n in missing)))
         sys.exit(SKIP_CODE)
 
     def on_term(signo, frame):
         raise SystemExit(128 + signo)
     signal.signal(signal.SIGTERM, on_term)
-    prog = unittest.main(argv=argv, exit=False, verbosity=2)
+    if SLOW != 1.0:
+        print("PFTEST_SLOW=%g: every timing bound stretched %g times" % (SLOW, SLOW))
+    loader = _Loader()
+    prog = unittest.main(argv=argv, exit=False, verbosity=2, testLoader=loader)
     res = prog.result
+    sys.stderr.flush()
+    for what in loader.left_out:
+        print("not in this build: %s" % what)
+    for t, why in res.skipped:
+        print("SKIP: %s: %s" % (_case_name(t), why))
+    sys.stdout.flush()
     if not res.wasSuccessful():
         sys.exit(1)
     if res.testsRun and len(res.skipped) == res.testsRun:

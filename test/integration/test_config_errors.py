@@ -303,19 +303,6 @@ End
         self.assertEqual(cp.returncode, 0, cp.stdout + cp.stderr)
         self.assertIn("deamon", cp.stdout + cp.stderr, "the typo deserves a warning")
 
-    def test_listenhttps_without_tls_build(self):
-        v = run_pinfold(["-V"])
-        if not re.search(r"(?im)^TLS backend:\s*none\b", v.stdout + v.stderr):
-            self.skipTest("this build has a TLS backend")
-        self.write("c.pem", "")
-        text = GOOD + ('ListenHTTPS\n    Address 127.0.0.1\n    Port 7443\n'
-                       '    Cert "%s/c.pem"\nEnd\n' % self.dir)
-        path = self.write("https.cfg", text)
-        cp = run_pinfold(["-c", "-f", path])
-        self.assertNotEqual(cp.returncode, 0, "ListenHTTPS accepted by a build without TLS")
-        self.assertRegex(cp.stdout + cp.stderr, re.escape(path) + r":%d\b"
-                         % (GOOD.count("\n") + 1))
-
 
 if __name__ == "__main__":
     pftest.main()

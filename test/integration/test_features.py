@@ -67,6 +67,8 @@ class Features(pftest.TestCase):
                              "-V says %s%s but the build has %s=%s"
                              % ("+" if f[name] else "-", name, opt, m.group(1)))
 
+    @pftest.only_in_builds(lambda: not all(pftest.features().values()),
+                           "every feature is built in")
     def test_built_out_directives_are_errors(self):
         out_features = [n for n, on in pftest.features().items() if not on]
         for name in out_features:
@@ -86,9 +88,9 @@ class Features(pftest.TestCase):
                     for line, col, directive in CASES[name][1]:
                         self.assertIn("%s:%d:%d: %s: this pinfold was built without it (%s=OFF)"
                                       % (path, line, col, directive, OPTIONS[name]), out)
-        if not out_features:
-            self.skipTest("every feature is built in")
 
+    @pftest.only_in_builds(lambda: any(pftest.features().values()),
+                           "every feature is built out")
     def test_built_in_directives_parse(self):
         in_features = [n for n, on in pftest.features().items() if on]
         for name in in_features:
@@ -99,8 +101,23 @@ class Features(pftest.TestCase):
                 self.assertNotIn("built without", out)
                 if name != "basicauth":  # -c reads the password file, which is not there
                     self.assertEqual(cp.returncode, 0, out)
-        if not in_features:
-            self.skipTest("every feature is built out")
+
+    @pftest.only_in_builds(lambda: not pftest.has_tls(), "this build has a TLS backend")
+    def test_listenhttps_without_tls_build(self):
+        """TLS is the largest part a router build leaves out: ListenHTTPS is then refused
+        at its line, not ignored (a plaintext port where HTTPS was meant)."""
+        cert = os.path.join(self.dir, "c.pem")
+        with open(cert, "w"):
+            pass
+        text = ("ListenHTTPS\n    Address 127.0.0.1\n    Port 7443\n    Cert \"%s\"\n"
+                "    Service\n        BackEnd\n            Address 127.0.0.2\n"
+                "            Port 8123\n        End\n    End\nEnd\n" % cert)
+        path = os.path.join(self.dir, "https.cfg")
+        with open(path, "w") as f:
+            f.write(text)
+        cp = run_pinfold(["-c", "-f", path])
+        self.assertNotEqual(cp.returncode, 0, "ListenHTTPS accepted by a build without TLS")
+        self.assertRegex(cp.stdout + cp.stderr, re.escape(path) + r":1\b")
 
 
 if __name__ == "__main__":

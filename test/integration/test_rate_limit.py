@@ -48,7 +48,8 @@ class RateLimit(pftest.TestCase):
         super().setUp()
         self.be = self.backend()
         # nginx answers a keep-alive burst in well under a millisecond per request
-        self.files = self.nginx(files={"page": b"a static page\n"})
+        pages = {"page%d" % i: b"a static page\n" for i in range(8)}
+        self.files = self.nginx(files=dict(pages, page=b"a static page\n"))
         self.port, self.strict = pftest.free_port(), pftest.free_port()
         self.pf = self.pinfold(CFG, listen=[(PROXY, self.port), (PROXY, self.strict)],
                                PORT=self.port, STRICT_PORT=self.strict,
@@ -62,30 +63,41 @@ class RateLimit(pftest.TestCase):
                 out.append(c.read_response())
         return out
 
-    def nginx_hits(self):
-        return self.files.access_log().count("GET /page?n=")
+    def nginx_hits(self, target="/page"):
+        return self.files.access_log().count("GET %s?n=" % target)
 
     def test_ten_per_second_then_429(self):
-        t0 = time.monotonic()
-        rs = self.burst("127.0.0.50", 15)
-        elapsed = time.monotonic() - t0
+        # The limit is a real-time window of 1 s: a burst that takes longer on a loaded
+        # machine proves nothing, so it is tried again from a fresh address (bounded),
+        # and the test fails, never skips, if no burst ever fits.
+        for attempt in range(8):
+            src, target = "127.0.0.%d" % (50 + attempt), "/page%d" % attempt
+            t0 = time.monotonic()
+            rs = self.burst(src, 15, target)
+            elapsed = time.monotonic() - t0
+            if elapsed <= 0.5:
+                break
+        else:
+            self.fail("no burst of 15 requests fitted in 0.5 s in 8 tries (last %.2f s)"
+                      % elapsed)
         codes = [r.status for r in rs]
-        if elapsed > 0.5:
-            self.skipTest("the machine is too slow for a 1 s window (%.2f s)" % elapsed)
         self.assertEqual(codes[:10], [200] * 10)
         self.assertEqual(codes[10:], [429] * 5)
         for r in rs[10:]:
             self.assertEqual(r.header("Retry-After"), "1")
             self.assertIn(b"429 Too Many Requests", r.body)
-        pftest.wait_until(lambda: self.nginx_hits() >= 10, 3, what="10 requests at nginx")
-        time.sleep(0.1)
-        self.assertEqual(self.nginx_hits(), 10)   # the refused ones never left pinfold
-        wait_refused(self.pf, lambda c, q, s, w: c == "127.0.0.50" and s == "429"
-                     and w == "ratelimit" and q == "GET /page?n=14 HTTP/1.1")
+        pftest.wait_until(lambda: self.nginx_hits(target) >= 10, 3, what="10 requests at nginx")
+        # the refused ones never left pinfold: pinfold logged the last refusal, after it
+        # had sent the ten it let through
+        wait_refused(self.pf, lambda c, q, s, w: c == src and s == "429"
+                     and w == "ratelimit" and q == "GET %s?n=14 HTTP/1.1" % target)
+        pftest.wait_until(lambda: target + "?n=9 " in self.files.access_log(), 3,
+                          what="the tenth request in nginx's log")
+        self.assertEqual(self.nginx_hits(target), 10)
         # someone else is not affected; and after a second the client is back
         self.assertEqual(get_from("127.0.0.60", self.port, "/page").status, 200)
-        time.sleep(1.1)
-        self.assertEqual(get_from("127.0.0.50", self.port, "/page").status, 200)
+        time.sleep(1.1)   # the window passes (a wait, not a verdict: the next line decides)
+        self.assertEqual(get_from(src, self.port, "/page").status, 200)
 
     def test_login_flow_five_per_minute(self):
         mark = self.be.mark()

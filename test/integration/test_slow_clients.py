@@ -72,11 +72,11 @@ class Normal(threading.Thread):
             self.stop.wait(0.25)
 
 
-def fds(pid):
-    try:
-        return len(os.listdir("/proc/%d/fd" % pid))
-    except OSError:
-        return -1
+def client_conns(pid, port):
+    """pinfold's client connections: its sockets on the listener's port but the listener.
+    (Counting all its descriptors would also count what it keeps on purpose after the
+    attack: pooled splice pipes and idle backend connections.)"""
+    return pftest.tcp_conns(port, pid)
 
 
 def rss_kib(pid):
@@ -105,8 +105,7 @@ class SlowClients(pftest.TestCase):
         self.port = pftest.free_port()
         self.pf = self.pinfold(CFG, PORT=self.port, PERIP=perip,
                                FILES=pftest.be_block(self.files))
-        time.sleep(0.2)
-        self.base_fds = fds(self.pf.pid)
+        self.assertEqual(client_conns(self.pf.pid, self.port), 0)
 
     def attack(self, name, args, length):
         """Run slowhttptest with a normal client beside it; the CSV rows and the client."""
@@ -116,7 +115,7 @@ class SlowClients(pftest.TestCase):
         cmd = ["slowhttptest", "-g", "-o", prefix, "-p", "3", "-l", str(length)] + args
         try:
             cp = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                errors="replace", timeout=length + 60)
+                                errors="replace", timeout=length + pftest.slow(60))
         finally:
             normal.stop.set()
             normal.join(timeout=10)
@@ -141,14 +140,14 @@ class SlowClients(pftest.TestCase):
         return peak
 
     def drained(self, timeout=15):
-        pftest.wait_until(lambda: fds(self.pf.pid) <= self.base_fds + 2, timeout,
-                          what="pinfold's connections to close (fds %d, %d before)"
-                          % (fds(self.pf.pid), self.base_fds))
+        n = []
+        pftest.wait_until(lambda: n.append(client_conns(self.pf.pid, self.port)) or n[-1] == 0,
+                          timeout, what="pinfold's client connections to close")
 
     def check_normal(self, normal):
         self.assertEqual(normal.failed, [], "the normal client was refused or timed out")
         self.assertGreater(normal.ok, 10)
-        self.assertLess(normal.worst, 5.0)   # generous: sanitizer builds are slow
+        self.assertLess(normal.worst, pftest.slow(5.0))   # generous: sanitizer builds are slow
         self.assertTrue(self.pf.running())
 
     def test_slowloris_1000(self):
@@ -161,7 +160,7 @@ class SlowClients(pftest.TestCase):
         self.assertGreaterEqual(peak, 900)   # the attack really held that many at once
         # every one was cut by the head deadline, long before the 20 s were up
         self.assertIn("No open connections left", ended)
-        self.assertLess(rows[-1]["Seconds"], 15)
+        self.assertLess(rows[-1]["Seconds"], pftest.slow(15))
         self.drained()
         timeouts = [x for x in refused_lines(self.pf) if x[3] == "timeout"]
         self.assertGreaterEqual(len(timeouts), 900)

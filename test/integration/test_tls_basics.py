@@ -194,10 +194,8 @@ class TlsBasics(pftest.TestCase):
         self.assertEqual(curl_https(self.port, "/after", NAME, self.ca).returncode, 0)
         self.assertEqual(self.be.targets(), ["/after"])
 
+    @pftest.only_in_builds(pftest.server_tls13, "its TLS library has no server TLS 1.3")
     def test_tls13(self):
-        if not pftest.server_tls13():
-            self.skipTest("%s %s has no server TLS 1.3 (skipped part of the story)"
-                          % (pftest.tls_backend()[0], pftest.tls_backend()[1]))
         self.start()
         sc = s_client(self.port, "-tls1_3", servername=NAME, cafile=self.ca)
         self.assertTrue(sc.ok, sc)

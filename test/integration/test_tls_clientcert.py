@@ -111,9 +111,8 @@ class TlsClientCert(pftest.TestCase):
         self.assert_status("/alice", self.alice, 200)
         self.assert_refused("/mallory", self.mallory)
 
+    @pftest.only_in_builds(pftest.server_tls13, "its TLS library has no server TLS 1.3")
     def test_required_over_tls13(self):
-        if not pftest.server_tls13():
-            self.skipTest("no server TLS 1.3 in %s %s" % pftest.tls_backend())
         self.start(2)
         for client, ok in ((None, False), (self.alice, True), (self.mallory, False)):
             args = ["--tlsv1.3", "-w", "%{http_code}", "-o", "/dev/null"]

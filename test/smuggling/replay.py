@@ -18,15 +18,25 @@ on loopback.  Then the backend side is checked.  Every payload must end one of t
 Never two requests, never a request the client did not send: a smuggled request may only
 reach the backend as body bytes of the request that carried it.
 
+Each payload's outcome is one of four classes, and test/smuggling/expected.txt names the
+one each payload must have (a payload passes only with its own class, so the split
+asserted is exact, not just "safe"):
+  refused-400, refused-505   rejected with that status;
+  forwarded                  forwarded, every field line the client sent reaching the
+                             backend (the proxy adds its own, X-Forwarded-For and the like);
+  normalised                 forwarded without some of the client's field lines (a
+                             look-alike framing field, a hop-by-hop field named in
+                             Connection).
+A payload with no line there, or a line without a payload, fails.
+
 Usage: replay.py [--binary PATH] [--only NAME...] [--markdown FILE] [-v]
-Exit: 0 all payloads passed, 1 some failed.  Prints "N passed, N failed".
+Exit: 0 all payloads passed, 1 some failed.  Prints the split, then "N passed, N failed".
 """
 import os
 import re
 import sys
 import tempfile
 import threading
-import time
 import shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +45,8 @@ sys.path.insert(0, os.path.join(REPO, "test", "integration"))
 import pftest  # noqa: E402
 
 PAYLOADS = os.path.join(HERE, "payloads")
+EXPECTED = os.path.join(HERE, "expected.txt")
+CLASSES = ("refused-400", "refused-505", "forwarded", "normalised")
 CFG = """
     ListenHTTP
         Address 127.0.0.1
@@ -44,7 +56,7 @@ CFG = """
         End
     End
 """
-SLOW = float(os.environ.get("PFTEST_SLOW", "1"))
+SLOW = pftest.SLOW
 FRAMING_NAMES = ("content-length", "transfer-encoding")
 
 
@@ -131,15 +143,39 @@ def check_forwarded(data):
     return probs
 
 
+def field_names(head):
+    """The field names of a raw head, lower case, in order."""
+    out = []
+    for ln in head.split(b"\r\n")[1:]:
+        n, sep, _ = ln.partition(b":")
+        if sep:
+            out.append(n.decode("latin-1").strip().lower())
+    return out
+
+
+def read_expected():
+    """{payload name: class} from expected.txt ("NAME CLASS  # why" lines)."""
+    out = {}
+    with open(EXPECTED) as f:
+        for line in f:
+            w = line.split("#", 1)[0].split()
+            if w:
+                if len(w) != 2 or w[1] not in CLASSES:
+                    sys.exit("%s: bad line %r (want NAME CLASS, CLASS one of %s)"
+                             % (EXPECTED, line.strip(), ", ".join(CLASSES)))
+                out[w[0]] = w[1]
+    return out
+
+
 def replay(name, data, workdir, verbose=False):
-    """(ok, verdict text, details)"""
+    """(ok, verdict text, details); details["class"] is the outcome's class."""
     be = pftest.RecBackend(workdir, name="rec")
     be.start()
     port = pftest.free_port()
     pf = pftest.Pinfold(workdir, pftest.cfg(CFG, PORT=port, BACKEND=pftest.be_block(be)))
     try:
         pf.start([(pftest.PROXY, port)])
-        c = pftest.HttpConn(pftest.PROXY, port, timeout=5 * SLOW)
+        c = pftest.HttpConn(pftest.PROXY, port, timeout=5)
 
         def send():
             try:
@@ -151,17 +187,19 @@ def replay(name, data, workdir, verbose=False):
         method = data.split(b" ", 1)[0].decode("latin-1", "replace")
         resp, err = None, None
         try:
-            resp = c.read_response(method=method if method == "HEAD" else "GET",
-                                   timeout=5 * SLOW)
+            resp = c.read_response(method=method if method == "HEAD" else "GET", timeout=5)
         except (EOFError, TimeoutError, ValueError, OSError) as e:
             err = str(e)
-        extra = c.read_all(0.5 * SLOW) if resp is not None else b""
+        extra = c.read_all(0.5) if resp is not None else b""
         c.close()
-        t.join(timeout=5)
-        time.sleep(0.05)
+        t.join(timeout=5 * SLOW)
     finally:
         rc = pf.stop()
-        be.stop()
+        try:
+            # pinfold is gone: what it sent the backend is all in the backend's sockets
+            be.wait_read_to_end()
+        finally:
+            be.stop()
     conns = [d for _, d in be.conn_files() if d]
     done = be.requests()
     details = {"conns": conns, "extra": extra, "resp": resp, "err": err, "rc": rc}
@@ -179,6 +217,7 @@ def replay(name, data, workdir, verbose=False):
         if extra:
             return False, "rejected %d, then more bytes %r" % (resp.status, extra[:100]), details
         how = "backend saw nothing" if not conns else "backend saw an incomplete request, cut"
+        details["class"] = "refused-%d" % resp.status
         return True, "rejected %d (%s)" % (resp.status, how), details
     # forwarded
     if len(conns) != 1 or len(done) != 1:
@@ -192,6 +231,13 @@ def replay(name, data, workdir, verbose=False):
     framing = done[0].get("framing", "?")
     how = {"content-length": "Content-Length", "chunked": "chunked", "none": "no body"}.get(
         framing, framing)
+    reached = set(field_names(conns[0].split(b"\r\n\r\n", 1)[0]))
+    dropped = [n for n in field_names(data.split(b"\r\n\r\n", 1)[0]) if n not in reached]
+    if dropped:
+        details["class"] = "normalised"
+        return True, "forwarded as one request (%s) without %s" % (
+            how, ", ".join(dropped)), details
+    details["class"] = "forwarded"
     return True, "forwarded as one request (%s)" % how, details
 
 
@@ -220,10 +266,16 @@ def main():
     if not os.access(pftest.binary(), os.X_OK):
         sys.exit("pinfold binary not found at %s (use --binary or PINFOLD=)" % pftest.binary())
     names = sorted(n[:-4] for n in os.listdir(PAYLOADS) if n.endswith(".raw"))
-    if only:
-        names = [n for n in names if n in only]
+    expected = read_expected()
     results = []
     npass = nfail = 0
+    for name in sorted(set(expected) - set(names)):
+        if not only or name in only:
+            nfail += 1
+            print("FAIL %-28s expected.txt names it, payloads/ has no %s.raw" % (name, name))
+    if only:
+        names = [n for n in names if n in only]
+    split = dict.fromkeys(CLASSES, 0)
     for name in names:
         with open(os.path.join(PAYLOADS, name + ".raw"), "rb") as f:
             data = f.read()
@@ -232,6 +284,12 @@ def main():
             ok, verdict, det = replay(name, data, wd, verbose)
         except AssertionError as e:
             ok, verdict, det = False, "harness: %s" % str(e).splitlines()[0], {}
+        got, want = det.get("class"), expected.get(name)
+        if ok and got in split:
+            split[got] += 1
+        if ok and got != want:
+            ok = False
+            verdict += " -- %s, but expected.txt wants %s" % (got, want or "(no line)")
         results.append((name, ok, verdict))
         if ok:
             npass += 1
@@ -251,6 +309,13 @@ def main():
             f.write("| payload | result |\n|---|---|\n")
             for name, ok, verdict in results:
                 f.write("| `%s` | %s%s |\n" % (name, "" if ok else "**FAIL** ", verdict))
+    want = dict.fromkeys(CLASSES, 0)
+    for name in names:
+        if name in expected:
+            want[expected[name]] += 1
+    print("smuggling: split %s (expected.txt: %s)" % (
+        ", ".join("%s %d" % kv for kv in split.items()),
+        ", ".join("%s %d" % kv for kv in want.items())))
     print("smuggling: %d passed, %d failed" % (npass, nfail))
     sys.exit(0 if nfail == 0 else 1)
 

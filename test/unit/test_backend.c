@@ -169,14 +169,13 @@ static void test_max_connections(void **state)
 	teardown_px();
 }
 
+#if PINFOLD_SESSION
 static void test_session_pins(void **state)
 {
 	const struct cfg_service *svc;
 	const struct cfg_backend *first, *b, *other;
 	int full;
 
-	if (!PINFOLD_SESSION)
-		skip(); /* built out (PINFOLD_SESSION=OFF) */
 	svc = setup_px("Session\n Type IP\n TTL 60\n End");
 	assert_non_null(svc->session);
 	assert_non_null(gen.sessions);
@@ -204,6 +203,7 @@ static void test_session_pins(void **state)
 	assert_ptr_not_equal(backend_pick(&gen, svc, "e", 1, &full), svc->emergency);
 	teardown_px();
 }
+#endif
 
 int main(void)
 {
@@ -211,7 +211,9 @@ int main(void)
 		cmocka_unit_test(test_random_weights),
 		cmocka_unit_test(test_iwrr_exact_shares),
 		cmocka_unit_test(test_max_connections),
+#if PINFOLD_SESSION
 		cmocka_unit_test(test_session_pins),
+#endif
 		cmocka_unit_test(test_dead_then_emergency),
 	};
 

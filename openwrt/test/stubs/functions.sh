@@ -1,14 +1,20 @@
 # shellcheck shell=dash
-# Test stand-in for OpenWrt's /lib/functions.sh: only the UCI reading that
-# openwrt/files/uci2cfg.sh and pinfold.init use, with the same visible behaviour.
-# Not the thing under test: the real one reads `uci export` output; this one evaluates
-# the config file itself, which is the same text (config/option/list lines).
+# Test stand-in for OpenWrt's /lib/functions.sh (openwrt.git
+# package/base-files/files/lib/functions.sh): only the UCI reading that
+# openwrt/files/uci2cfg.sh and pinfold.init use, with the real functions' signatures and
+# visible behaviour.  Written for this test, not copied.
+# Not the thing under test: the real config_load runs uci_load (/lib/config/uci.sh), which
+# evaluates `uci export` output; this one evaluates the config file itself, the same
+# config/option/list lines.
 #   config_load PKG        reads $UCI_CONFIG_DIR/PKG (default /etc/config)
-#   config_get VAR SECTION OPTION [DEFAULT]
+#   config_get VAR SECTION OPTION [DEFAULT]   DEFAULT when unset or empty, as the real one
+#   config_get SECTION OPTION                 prints the value
 #   config_get_bool VAR SECTION OPTION [DEFAULT]   1/on/true/yes/enabled -> 1, ...
 #   config_foreach FUNCTION [TYPE] [ARGS...]        sections in file order
 #   config_list_foreach SECTION OPTION FUNCTION [ARGS...]
-# Anonymous sections get OpenWrt-style names: cfg01, cfg02, ...
+#   option NAME VALUE... / list NAME VALUE...       the words after NAME, joined by spaces
+# Anonymous sections get names as `uci -n export` gives them (cfg, then a hex index:
+# cfg01, cfg02, ...; uci adds a hash, which no script here depends on).
 
 _uci_sections=""
 _uci_section=""
@@ -25,17 +31,21 @@ config() { # type [name]
 	_uci_set "$_uci_section" TYPE "$1"
 }
 
-option() { # name value
-	_uci_set "$_uci_section" "$1" "$2"
+option() { # name value...
+	local name=$1
+	shift
+	_uci_set "$_uci_section" "$name" "$*"
 }
 
-list() { # name value
-	local n
-	eval "n=\${CONFIG_${_uci_section}_${1}_LENGTH:-0}"
+list() { # name value...
+	local name=$1 n v
+	shift
+	v=$*
+	eval "n=\${CONFIG_${_uci_section}_${name}_LENGTH:-0}"
 	n=$((n + 1))
-	_uci_set "$_uci_section" "${1}_ITEM$n" "$2"
-	_uci_set "$_uci_section" "${1}_LENGTH" "$n"
-	eval "CONFIG_${_uci_section}_${1}=\"\${CONFIG_${_uci_section}_${1}:+\$CONFIG_${_uci_section}_${1} }\$2\""
+	_uci_set "$_uci_section" "${name}_ITEM$n" "$v"
+	_uci_set "$_uci_section" "${name}_LENGTH" "$n"
+	eval "CONFIG_${_uci_section}_${name}=\"\${CONFIG_${_uci_section}_${name}:+\$CONFIG_${_uci_section}_${name} }\$v\""
 }
 
 package() {
@@ -52,10 +62,16 @@ config_load() { # package
 	. "${UCI_CONFIG_DIR:-/etc/config}/$1"
 }
 
-config_get() { # var section option [default]
-	case "$2$3" in
-	*[!A-Za-z0-9_]*) eval "$1=\$4" ;;
-	*) eval "$1=\${CONFIG_${2}_${3}-\$4}" ;;
+config_get() { # var section option [default] | section option
+	case "$2${3:-$1}" in
+	*[!A-Za-z0-9_]*) : ;;
+	*)
+		if [ -z "${3:-}" ]; then
+			eval "echo \"\${CONFIG_${1}_${2}:-}\""
+		else
+			eval "$1=\${CONFIG_${2}_${3}:-\${4:-}}"
+		fi
+		;;
 	esac
 }
 
@@ -81,6 +97,7 @@ config_foreach() { # function [type] [args...]
 }
 
 config_list_foreach() { # section option function [args...]
+	[ "$#" -ge 3 ] || return 0
 	local s=$1 o=$2 fn=$3 n i=1 v
 	shift 3
 	eval "n=\${CONFIG_${s}_${o}_LENGTH:-0}"
