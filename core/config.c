@@ -899,7 +899,7 @@ static void h_control(struct parser *p, const struct stmt *st, const struct dire
 }
 #endif
 
-enum { B_DAEMON, B_STRIP, B_LOGHS, B_SNIHOST };
+enum { B_DAEMON, B_STRIP, B_LOGHS, B_SNIHOST, B_TRAILERS };
 
 static int was_given(const struct frame *f, const char *name);
 static const struct seen *seen_of(const struct frame *f, const char *name);
@@ -920,6 +920,10 @@ static void h_bool(struct parser *p, const struct stmt *st, const struct directi
 	}
 	if (d->arg == B_SNIHOST) {
 		top(p)->l->sni_host = v;
+		return;
+	}
+	if (d->arg == B_TRAILERS) {
+		top(p)->l->keep_trailers = v;
 		return;
 	}
 	if (was_given(top(p), "TrustedIP")) {
@@ -2920,6 +2924,7 @@ static const struct directive directives[] = {
     {"Port", h_port, X_LI | X_BE, 1, 1, F_ONCE, BLK_NO, 0, "a port number 1-65535"},
     {"xHTTP", h_xhttp, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an xHTTP level 0-4"},
     {"StripForwarded", h_bool, X_LI, 1, 1, F_ONCE, BLK_NO, B_STRIP, "a boolean (0 or 1)"},
+    {"KeepTrailers", h_bool, X_LI, 1, 1, F_ONCE, BLK_NO, B_TRAILERS, "a boolean (0 or 1)"},
     {"HeadRemove", h_delete_header, X_LI | X_SV | X_RS, 1, 8, 0, BLK_NO, 0, "a quoted pattern"},
     {"HeaderRemove", h_delete_header, X_LI | X_SV | X_RS, 1, 8, 0, BLK_NO, 0,
      "a quoted pattern"},

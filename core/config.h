@@ -212,6 +212,7 @@ struct cfg_listener {
 	int hs_to;              /* HandshakeTO: accept to end of TLS handshake, hard, seconds */
 	int head_to;            /* HeadTO: a whole request head, hard, seconds */
 	int strip_forwarded;    /* drop client-sent X-Forwarded-* & co (default 1) */
+	int keep_trailers;      /* KeepTrailers: forward a chunked request's trailer fields */
 	struct cfg_cond *head_remove; /* HeadRemove / DeleteHeader */
 	struct cfg_hdr *head_add;     /* AddHeader / SetHeader */
 	struct cfg_service *services; /* this listener's own, tried before the global ones */

@@ -1195,7 +1195,7 @@ static void progress(struct conn *c)
 			break;
 		uint32_t framed = c->reqb.ready; /* MaxRequest counts framed bytes */
 
-		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin, 1) < 0) {
+		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin, !c->lis->keep_trailers) < 0) {
 			c->req_keep = 0;
 			if (c->rs == RS_BODY || c->rs == RS_TUNNEL) {
 				mark_dead(c); /* the answer has begun: only a cut can refuse */

@@ -11,7 +11,7 @@
     an invalid Host, or an absolute URI naming another host, is a 400;
   * forwarding and client-address fields of other proxies and CDNs (Proxy, X-Forwarded-Ssl,
     CF-Connecting-IP, ...) never reach the backend, StripForwarded 0 keeps them (not Proxy);
-  * trailer fields of a chunked request are dropped, its body is kept.
+  * trailer fields of a chunked request are dropped, its body is kept (KeepTrailers 1 keeps them).
 
 The misbehaving backends are small Python servers on 127.0.0.2 speaking real HTTP/1.1 over
 real TCP; each records what it received.
@@ -46,6 +46,11 @@ CFG = """
         Address 127.0.0.1
         Port @TRUST_PORT@
         StripForwarded 0
+        KeepTrailers 1
+        Service
+            Host "rec.test"
+            @ADMIN@
+        End
         Service
             @BACKEND@
         End
@@ -294,6 +299,16 @@ class Hostile(pftest.TestCase):
         self.assertNotIn(b"6.6.6.6", raw_seen)
         self.assertNotIn(b"evil.example", raw_seen)
         self.assertTrue(raw_seen.endswith(b"\r\n0\r\n\r\n"), raw_seen[-40:])
+
+    def test_keep_trailers_forwards_them(self):
+        self.start(lambda n, head, s: s.sendall(ok()) or True)
+        raw = build_request("POST", "/up", "rec.test",
+                            headers=[("Transfer-Encoding", "chunked")]) + \
+            b"5\r\nhello\r\n0\r\nX-Digest: abc\r\n\r\n"
+        r = pftest.request(PROXY, self.trust_port, raw, method="POST")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(self.be.raw_bytes().endswith(b"5\r\nhello\r\n0\r\nX-Digest: abc\r\n\r\n"),
+                        self.be.raw_bytes()[-60:])
 
 
 if __name__ == "__main__":
