@@ -216,7 +216,8 @@ class Hostile(pftest.TestCase):
     # -- one meaning for Host
     def test_host_spellings_are_one_host(self):
         self.start(lambda n, head, s: s.sendall(ok()) or True)
-        for spelling in ("admin.example", "ADMIN.example.", "admin.example.:80", "Admin.Example:80"):
+        for spelling in ("admin.example", "ADMIN.example.", "admin.example.:80",
+                         "Admin.Example:80"):
             r = pftest.request(PROXY, self.port, build_request("GET", "/h", spelling))
             self.assertEqual(r.status, 200, spelling)
         seen = pftest.seen_requests(self.be)
@@ -307,8 +308,8 @@ class Hostile(pftest.TestCase):
             b"5\r\nhello\r\n0\r\nX-Digest: abc\r\n\r\n"
         r = pftest.request(PROXY, self.trust_port, raw, method="POST")
         self.assertEqual(r.status, 200)
-        self.assertTrue(self.be.raw_bytes().endswith(b"5\r\nhello\r\n0\r\nX-Digest: abc\r\n\r\n"),
-                        self.be.raw_bytes()[-60:])
+        want = b"5\r\nhello\r\n0\r\nX-Digest: abc\r\n\r\n"
+        self.assertTrue(self.be.raw_bytes().endswith(want), self.be.raw_bytes()[-60:])
 
 
 if __name__ == "__main__":
