@@ -16,7 +16,6 @@
 The misbehaving backends are small Python servers on 127.0.0.2 speaking real HTTP/1.1 over
 real TCP; each records what it received.
 """
-import os
 import socket
 import threading
 import time
@@ -24,7 +23,6 @@ import time
 import pftest
 from pftest import LAN, PROXY, build_request
 
-SLOW = float(os.environ.get("PFTEST_SLOW", "1"))
 
 CFG = """
     LogLevel 3
@@ -91,7 +89,7 @@ class ScriptedBackend:
             threading.Thread(target=self.serve, args=(s, self.nconn), daemon=True).start()
 
     def serve(self, s, cn):
-        s.settimeout(10 * SLOW)
+        s.settimeout(pftest.slow(10))
         buf = b""
         n = 0
         try:
@@ -160,7 +158,7 @@ class Hostile(pftest.TestCase):
         r = self.reused_then_closed("POST")
         self.assertEqual(r.status, 502, r)
         self.assertEqual(self.sb.methods().count("POST"), 1, self.sb.methods())
-        pftest.wait_until(lambda: "not sent again" in self.pf.stderr(), 3 * SLOW,
+        pftest.wait_until(lambda: "not sent again" in self.pf.stderr(), pftest.slow(3),
                           what="a log line saying why the POST was not retried")
         self.assertIn("POST not sent again (not idempotent)", self.pf.stderr())
 
@@ -225,7 +223,7 @@ class Hostile(pftest.TestCase):
         self.assertEqual([r.named("Host") for r in seen], [["admin.example"]] * 4)
         self.assertEqual(len(self.sb.seen), 0)
         # the access log (vhost_combined) names the host one way
-        pftest.wait_until(lambda: self.pf.stderr().count("admin.example ") >= 4, 3 * SLOW,
+        pftest.wait_until(lambda: self.pf.stderr().count("admin.example ") >= 4, pftest.slow(3),
                           what="four log lines")
         self.assertNotIn("ADMIN", self.pf.stderr())
         self.assertNotIn("admin.example.", self.pf.stderr())

@@ -30,7 +30,6 @@ import time
 import pftest
 from pftest import PROXY
 
-SLOW = float(os.environ.get("PFTEST_SLOW", "1"))
 NAME = "ha.test"
 CLIENT_TO = 2
 N = 1000
@@ -94,7 +93,7 @@ class Slowloris(pftest.TestCase):
     def real_client(self):
         t0 = time.monotonic()
         cp = pftest.curl_https(self.port, "/good", NAME, self.ca.cert, "--interface", REAL_SRC,
-                               "-o", "/dev/null", "-w", "%{http_code}", max_time=10 * SLOW)
+                               "-o", "/dev/null", "-w", "%{http_code}", max_time=pftest.slow(10))
         return cp.stdout.decode().strip(), time.monotonic() - t0
 
     def trickle(self, socks, until, stop_when_all_closed=True, t0=None):
@@ -153,12 +152,12 @@ class Slowloris(pftest.TestCase):
             # the real client, from another address, while all of them hang on
             code, took = self.real_client()
             self.assertEqual(code, "200")
-            self.assertLess(took, 2.0 * SLOW, "a real client waited %.2fs behind %d stalled "
+            self.assertLess(took, pftest.slow(2.0), "a real client waited %.2fs behind %d stalled "
                             "handshakes" % (took, N))
             print("real client served in %.3fs behind %d stalled handshakes" % (took, N),
                   file=sys.stderr)
-            deadline = CLIENT_TO + 1.5 * SLOW
-            closed = self.trickle(socks, t0 + deadline + 1.0 * SLOW, t0=t_open)
+            deadline = CLIENT_TO + pftest.slow(1.5)
+            closed = self.trickle(socks, t0 + deadline + pftest.slow(1.0), t0=t_open)
             tricklers = range(N // 2, N)
             late = [i for i in tricklers if i not in closed]
             self.assertEqual(late, [], "%d trickling handshakes still open %.1fs after their "
@@ -183,18 +182,18 @@ class Slowloris(pftest.TestCase):
             time.sleep(0.2)
             t0 = time.monotonic()
             served = None
-            give_up = t0 + CLIENT_TO + 4 * SLOW
+            give_up = t0 + CLIENT_TO + pftest.slow(4)
             while time.monotonic() < give_up:
                 self.trickle(socks, time.monotonic() + 0.3, stop_when_all_closed=False)
                 cp = pftest.curl_https(self.port, "/good", NAME, self.ca.cert, "--interface",
                                        REAL_SRC, "-o", "/dev/null", "-w", "%{http_code}",
-                                       max_time=1 * SLOW)
+                                       max_time=pftest.slow(1))
                 if cp.stdout.decode().strip() == "200":
                     served = time.monotonic() - t0
                     break
             self.assertIsNotNone(served, "twenty trickling handshakes kept MaxConnections 20 "
                                  "full for %.1fs" % (give_up - t0))
-            self.assertLess(served, CLIENT_TO + 2.5 * SLOW)
+            self.assertLess(served, CLIENT_TO + pftest.slow(2.5))
         finally:
             for s in socks:
                 s.close()
@@ -211,7 +210,7 @@ class Slowloris(pftest.TestCase):
             t0 = time.monotonic()
             record = b"\x17\x03\x03\x40\x00" + os.urandom(0x4000)
             took = None
-            for i in range(int((CLIENT_TO + 4 * SLOW) / 0.25)):
+            for i in range(int((CLIENT_TO + pftest.slow(4)) / 0.25)):
                 try:
                     raw.send(record[i:i + 1])
                     if raw.recv(100) == b"":
@@ -227,7 +226,7 @@ class Slowloris(pftest.TestCase):
             c.close()
         self.assertIsNotNone(took, "a trickled record kept the connection open")
         self.assertGreater(took, CLIENT_TO - 0.6)
-        self.assertLess(took, CLIENT_TO + 1.5 * SLOW)
+        self.assertLess(took, CLIENT_TO + pftest.slow(1.5))
 
     def wait_log(self, pred, what, timeout):
         pftest.wait_until(lambda: pred(self.pf.stderr()), timeout, what=what)
@@ -252,7 +251,7 @@ class Slowloris(pftest.TestCase):
             # the summary comes from the timer: nothing new happens after the last failure
             self.wait_log(lambda e: "TLS handshakes failed" in e and "timed out" in e,
                           "summary lines for the garbage and the timed-out handshake",
-                          CLIENT_TO + 4 * SLOW)
+                          CLIENT_TO + pftest.slow(4))
         finally:
             stalled.close()
         err = self.pf.stderr()
@@ -271,7 +270,7 @@ class Slowloris(pftest.TestCase):
         self.start(level=2, extra="HandshakeSummary 1\n    LogHandshakes 1")
         self.fail_handshakes(3, b"GET / HTTP/1.1\r\n\r\n")
         self.wait_log(lambda e: e.count("TLS handshake failed:") >= 3 and
-                      "TLS handshakes failed in" in e, "three lines and a summary", 4 * SLOW)
+                      "TLS handshakes failed in" in e, "three lines and a summary", pftest.slow(4))
 
     def sni_case(self, sni, host):
         ctx = pftest.tls_context(self.ca) if sni else pftest.tls_context(verify=False)
