@@ -24,7 +24,7 @@ root=$(pwd)
 
 STORIES="keepalive bodies expect_continue no_body_responses close_delimited websocket
 hop_by_hop spoofed_headers sigterm_inflight reload acl_trusted basic_auth tls_backend
-tls_websocket"
+tls_websocket hostile tls_hostile"
 
 sh test/deps.sh test
 command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind missing" >&2; exit 1; }
