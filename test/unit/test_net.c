@@ -153,8 +153,10 @@ static void connect_accept(int v6, const char *ip)
 	char c = 'x';
 
 	lfd = listen_any(v6, ip, &ss, &len);
-	if (lfd < 0)
+	if (lfd < 0) {
+		print_message("SKIP: cannot listen on %s here\n", ip);
 		skip();
+	}
 
 	/* Nothing waiting yet: EAGAIN, not a block. */
 	assert_int_equal(net_accept(lfd, &peer, &peerlen), -1);

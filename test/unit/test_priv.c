@@ -129,8 +129,10 @@ static void test_primary_group(void **state)
 	uid_t uid;
 	gid_t gid;
 
-	if (!pw)
+	if (!pw) {
+		print_message("SKIP: no user nobody on this machine\n");
 		skip();
+	}
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
 	assert_int_equal(priv_prepare(&p, "nobody", NULL, NULL, err, sizeof(err)), 0);
@@ -271,8 +273,10 @@ static void test_real_drop(void **state)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if (geteuid() != 0 || target_ids(&a.uid, &a.gid, &a.group) < 0)
+	if (geteuid() != 0 || target_ids(&a.uid, &a.gid, &a.group) < 0) {
+		print_message("SKIP: needs root and a user nobody with a group\n");
 		skip();
+	}
 	make_jail(dir);
 	a.jail = dir;
 	a.user = "nobody";
@@ -310,8 +314,10 @@ static void test_bad_jail(void **state)
 	struct drop_args a;
 
 	memset(&a, 0, sizeof(a));
-	if (geteuid() != 0 || target_ids(&a.uid, &a.gid, &a.group) < 0)
+	if (geteuid() != 0 || target_ids(&a.uid, &a.gid, &a.group) < 0) {
+		print_message("SKIP: needs root and a user nobody with a group\n");
 		skip();
+	}
 	a.user = "nobody";
 
 	a.jail = "/nonexistent/pinfold-jail";
@@ -359,8 +365,10 @@ static void test_not_root(void **state)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if (target_ids(&a.uid, &a.gid, &a.group) < 0)
+	if (target_ids(&a.uid, &a.gid, &a.group) < 0) {
+		print_message("SKIP: no user nobody with a group on this machine\n");
 		skip();
+	}
 	rc = run_child(child_not_root, &a);
 	if (rc != 0)
 		fail_msg("child failed with code %d (see child_not_root)", rc);
