@@ -4,7 +4,9 @@
  * Start-up order matters for safety: parse the config, bind the listeners
  * and the Control socket and resolve User/Group while still root, detach,
  * write the pid file, hand the Control socket to User/Group, then chroot and
- * drop privileges before the first accept.
+ * drop privileges, then give up what the loop never needs (core files, tracing,
+ * and on Linux most system calls and every file write: platform/sandbox.c)
+ * before the first accept.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 
@@ -22,6 +24,7 @@
 #include "buildopts.h"
 #include "file.h"
 #include "proxy.h"
+#include "sandbox.h"
 #include "sig.h"
 #include "tls.h"
 #include "version.h"
@@ -67,6 +70,9 @@ static void version(void)
 	/* Build options (PINFOLD_<NAME>=ON/OFF); the tests read this line to skip. */
 	printf("Features: %s\n", PINFOLD_FEATURES);
 	printf("Features (-W): none in this build\n");
+#if PINFOLD_TEST_HOOKS
+	printf("Test hooks: PINFOLD_TEST_FORBIDDEN\n");
+#endif
 }
 
 /* Config diagnostics go to stderr: they are read by a person starting or checking it. */
@@ -216,6 +222,7 @@ int main(int argc, char **argv)
 	if ((pv.set_uid || pv.set_gid) &&
 	    control_chown(&px, pv.set_uid ? pv.uid : (uid_t)-1, pv.set_gid ? pv.gid : (gid_t)-1) < 0)
 		goto fail;
+	sandbox_prepare(o.to_stderr || px.gen->cfg->log_stderr, px.gen->cfg->log_facility);
 	if (priv_drop(&pv, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
@@ -223,6 +230,18 @@ int main(int argc, char **argv)
 	proxy_jailed(&px, px.gen->cfg->root_jail);
 	log_msg(LOG_DEBUG, "running as uid %d gid %d%s%s", (int)getuid(), (int)getgid(),
 		px.jail ? ", chrooted to " : "", px.jail ? px.jail : "");
+	{
+		const struct sandbox_paths sp = {
+			.pidfile = pidfile ? file_jail_rel(px.jail, pidfile) : NULL,
+			.control = px.gen->cfg->control ? file_jail_rel(px.jail, px.gen->cfg->control)
+						        : NULL,
+		};
+
+		if (sandbox_enter(&sp, err, sizeof(err)) < 0) {
+			log_msg(LOG_ERR, "sandbox: %s", err);
+			goto fail;
+		}
+	}
 	rc = proxy_run(&px);
 	pidfile_remove(pidfile, px.jail);
 fail:
