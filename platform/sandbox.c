@@ -59,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sched.h> /* CLONE_VM */
 #include <sys/mman.h>
 #include <termios.h>
 
@@ -270,7 +271,8 @@ static const int allowed[] = {
  * Sanitizer builds only (never a release): the sanitizer runtime's own calls,
  * so that the suite runs under ASan with the filter on and still catches a
  * call pinfold itself makes.  LeakSanitizer stops the world at exit with a
- * cloned tracer (clone, ptrace, wait4, prctl) and reports through sigaltstack.
+ * tracer cloned into our memory (clone with CLONE_VM, ptrace, wait4, prctl,
+ * getdents, futex, sched_yield) and reports through sigaltstack.
  */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
 #define SANDBOX_SANITIZER 1
@@ -281,10 +283,11 @@ static const int allowed[] = {
 #endif
 #ifdef SANDBOX_SANITIZER
 static const int sanitizer_allowed[] = {
-	__NR_clone, __NR_ptrace, __NR_wait4, __NR_prctl, __NR_sigaltstack, __NR_sched_getaffinity,
-	__NR_mmap, __NR_mprotect, __NR_kill, __NR_tgkill, __NR_getppid, __NR_openat,
-#ifdef __NR_open
-	__NR_open,
+	__NR_ptrace, __NR_wait4, __NR_prctl, __NR_sigaltstack, __NR_sched_getaffinity,
+	__NR_mmap, __NR_mprotect, __NR_kill, __NR_tgkill, __NR_getppid, __NR_futex,
+	__NR_sched_yield,
+#ifdef __NR_getdents
+	__NR_getdents,
 #endif
 };
 #endif
@@ -380,14 +383,20 @@ static void allow_arg_in(struct bpf_prog *p, int nr, int arg, const uint32_t *va
 	emit(p, BPF_RET | BPF_K, 0, 0, other);
 }
 
-/* nr: `ret` when argument `arg` has any bit of mask set, else allowed. */
-static void refuse_arg_bits(struct bpf_prog *p, int nr, int arg, uint32_t mask, uint32_t ret)
+/* nr: `if_set` when argument `arg` has any bit of mask set, else `if_clear`. */
+static void arg_bits(struct bpf_prog *p, int nr, int arg, uint32_t mask, uint32_t if_set,
+		     uint32_t if_clear)
 {
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 4, (uint32_t)nr);
 	emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, ARG_LO(arg));
 	emit(p, BPF_JMP | BPF_JSET | BPF_K, 0, 1, mask);
-	emit(p, BPF_RET | BPF_K, 0, 0, ret);
-	emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+	emit(p, BPF_RET | BPF_K, 0, 0, if_set);
+	emit(p, BPF_RET | BPF_K, 0, 0, if_clear);
+}
+
+static void refuse_arg_bits(struct bpf_prog *p, int nr, int arg, uint32_t mask, uint32_t ret)
+{
+	arg_bits(p, nr, arg, mask, ret, SECCOMP_RET_ALLOW);
 }
 
 /* nr: the process is killed when argument `arg` is v, else the call is allowed. */
@@ -421,6 +430,8 @@ static unsigned build_filter(struct bpf_prog *p)
 #ifdef SANDBOX_SANITIZER
 	for (size_t i = 0; i < sizeof(sanitizer_allowed) / sizeof(sanitizer_allowed[0]); i++)
 		allow(p, sanitizer_allowed[i]);
+	/* the tracer shares our memory (CLONE_VM); a fork does not, and still traps */
+	arg_bits(p, __NR_clone, 0, CLONE_VM, SECCOMP_RET_ALLOW, SECCOMP_RET_TRAP);
 #endif
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		allow(p, allowed[i]);
@@ -524,6 +535,13 @@ static int seccomp_install(unsigned *ncalls, char *err, size_t errlen)
 	}
 	fp.len = (unsigned short)n;
 	fp.filter = prog.f;
+	/*
+	 * seccomp(2) with FLAG_LOG also leaves the refusal in the kernel log (dmesg,
+	 * logread), should our own line be lost; kernels before 4.14 lack the flag and
+	 * qemu-user lacks the call: prctl then, which qemu-user refuses.
+	 */
+	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_LOG, &fp) == 0)
+		goto on;
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) < 0) {
 		/* EINVAL: no CONFIG_SECCOMP_FILTER, or qemu-user, which refuses it on purpose */
 		if (errno == EINVAL || errno == ENOSYS)
@@ -531,6 +549,7 @@ static int seccomp_install(unsigned *ncalls, char *err, size_t errlen)
 		snprintf(err, errlen, "prctl(PR_SET_SECCOMP): %s", strerror(errno));
 		return -1;
 	}
+on:
 	*ncalls = (unsigned)(sizeof(allowed) / sizeof(allowed[0]));
 	return 1;
 }
@@ -719,6 +738,8 @@ void sandbox_test_hook(void)
 		rc = open("/pinfold-test-hook", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (rc >= 0)
 			close(rc);
+	} else if (strncmp(what, "unlink:", 7) == 0) {
+		rc = unlink(what + 7);
 	} else {
 		log_msg(LOG_ERR, "test hook: unknown call %s", what);
 		return;

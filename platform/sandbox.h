@@ -34,7 +34,7 @@ int sandbox_enter(const struct sandbox_paths *paths, char *err, size_t errlen);
 /*
  * Test builds only (PINFOLD_TESTS): when the environment variable
  * PINFOLD_TEST_FORBIDDEN names a call (fork, execve, socket-packet,
- * open-write), make
+ * open-write, unlink:PATH), make
  * it now, so a test can watch the filter refuse it in a running proxy.  A no-op
  * in builds without tests and when the variable is unset.
  */
