@@ -33,6 +33,7 @@ struct opts {
 	const char *file;
 	const char *pidfile;
 	int check, foreground, to_stderr, verbose;
+	int jail_id; /* -J: FreeBSD jail to enter instead of chroot(RootJail) */
 };
 
 /*
@@ -50,13 +51,14 @@ static void pidfile_remove(const char *path, const char *jail)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pinfold [-cFehVv] [-f FILE] [-p PIDFILE] [-W [no-]FEATURE]\n"
+		"usage: pinfold [-cFehVv] [-f FILE] [-J JID] [-p PIDFILE] [-W [no-]FEATURE]\n"
 		"  -f FILE     configuration file (default %s)\n"
 		"  -c          check the configuration and exit\n"
 		"  -F          stay in the foreground\n"
 		"  -e          log to stderr (implies -F)\n"
 		"  -v          verbose start-up messages\n"
 		"  -p PIDFILE  write the process id to PIDFILE\n"
+		"  -J JID      FreeBSD: enter jail JID (made from RootJail) instead of chroot\n"
 		"  -W FEATURE  enable or disable an optional feature (see -V for the list)\n"
 		"  -V          print version and build options\n"
 		"  -h          this help\n",
@@ -110,7 +112,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->file = CFG_DEFAULT_FILE;
-	while ((ch = getopt(argc, argv, "cf:FevhVp:W:")) != -1) {
+	while ((ch = getopt(argc, argv, "cf:FevhVp:W:J:")) != -1) {
 		switch (ch) {
 		case 'c': o->check = 1; break;
 		case 'f': o->file = optarg; break;
@@ -118,6 +120,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'e': o->to_stderr = o->foreground = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'p': o->pidfile = optarg; break;
+		case 'J': {
+			char *end;
+			long jid = strtol(optarg, &end, 10);
+
+			if (*optarg < '1' || *optarg > '9' || *end != '\0' || jid > 1000000000L) {
+				fprintf(stderr, "pinfold: -J wants a jail id (a number, see jls), not "
+						"\"%s\"\n", optarg);
+				return -1;
+			}
+			o->jail_id = (int)jid;
+			break;
+		}
 		case 'V': version(); exit(0);
 		case 'h': usage(stdout); exit(0);
 		case 'W':
@@ -162,6 +176,13 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	/* the jail's path is RootJail: paths in the config are mapped the same way */
+	if (o.jail_id > 0 && !cfg->root_jail) {
+		fprintf(stderr, "pinfold: -J needs RootJail in %s (the jail's path)\n", o.file);
+		config_free(cfg);
+		return 1;
+	}
+	pv.jail_id = o.jail_id;
 	if (o.check && (tls_init(err, sizeof(err)) < 0 || proxy_check_files(cfg) > 0)) {
 		fprintf(stderr, "pinfold: %s: errors in the files it names (certificates, keys, pages), see above\n", o.file);
 		config_free(cfg);

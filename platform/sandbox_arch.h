@@ -8,6 +8,9 @@
 #ifndef PINFOLD_SANDBOX_ARCH_H
 #define PINFOLD_SANDBOX_ARCH_H
 
+#if !defined(__linux__)
+#error "seccomp is Linux's: build with -DPINFOLD_SANDBOX=OFF"
+#else
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -30,5 +33,6 @@
 #else
 #error "no seccomp filter for this architecture: build with -DPINFOLD_SANDBOX=OFF"
 #endif
+#endif /* __linux__ */
 
 #endif
