@@ -74,7 +74,7 @@
 
 #define SANDBOX_EXIT 70 /* EX_SOFTWARE: the process broke its own rules */
 
-static int trap_log_fd = -1;  /* datagram socket to /dev/log, or -1 */
+static int trap_log_fd = -1; /* datagram socket to /dev/log, or -1 */
 static int trap_log_prio = LOG_DAEMON | LOG_CRIT;
 static int trap_to_stderr = 1;
 
@@ -136,7 +136,8 @@ static int no_dumps(char *err, size_t errlen)
 #ifdef PROC_NO_NEW_PRIVS_CTL /* FreeBSD 14 */
 		v = PROC_NO_NEW_PRIVS_ENABLE;
 		if (procctl(P_PID, getpid(), PROC_NO_NEW_PRIVS_CTL, &v) < 0) {
-			snprintf(err, errlen, "procctl(PROC_NO_NEW_PRIVS_CTL): %s", strerror(errno));
+			snprintf(err, errlen, "procctl(PROC_NO_NEW_PRIVS_CTL): %s",
+			         strerror(errno));
 			return -1;
 		}
 #endif
@@ -150,6 +151,7 @@ static int no_dumps(char *err, size_t errlen)
 /* ---- the seccomp filter ------------------------------------------------------------------ */
 
 /* Everything the loop, a reload, health checks, the Control socket and the libraries need. */
+/* clang-format off */
 static const int allowed[] = {
 	/* moving bytes: the loop, splice through pipes, writev of heads */
 	__NR_read, __NR_write, __NR_readv, __NR_writev, __NR_close,
@@ -267,6 +269,7 @@ static const int allowed[] = {
 	/* a poll() interrupted by a signal resumes through it; the end */
 	__NR_restart_syscall, __NR_exit, __NR_exit_group,
 };
+/* clang-format on */
 
 /*
  * Sanitizer builds only (never a release): the sanitizer runtime's own calls,
@@ -283,6 +286,7 @@ static const int allowed[] = {
 #endif
 #endif
 #ifdef SANDBOX_SANITIZER
+/* clang-format off */
 static const int sanitizer_allowed[] = {
 	__NR_ptrace, __NR_wait4, __NR_prctl, __NR_sigaltstack, __NR_sched_getaffinity,
 	__NR_mmap, __NR_mprotect, __NR_kill, __NR_tgkill, __NR_getppid, __NR_futex,
@@ -291,9 +295,11 @@ static const int sanitizer_allowed[] = {
 	__NR_getdents,
 #endif
 };
+/* clang-format on */
 #endif
 
 /* Names for the last log line of a trapped call: the ones an exploit reaches for. */
+/* clang-format off */
 static const struct { int nr; const char *name; } trap_names[] = {
 #ifdef __NR_fork
 	{__NR_fork, "fork"},
@@ -342,13 +348,14 @@ static const struct { int nr; const char *name; } trap_names[] = {
 	{__NR_wait4, "wait4"},
 	{__NR_reboot, "reboot"},
 };
+/* clang-format on */
 
 struct bpf_prog {
 	struct sock_filter f[320];
 	unsigned n;
 };
 
-#define RET_ERRNO(e) (SECCOMP_RET_ERRNO | ((uint32_t)(e) & SECCOMP_RET_DATA))
+#define RET_ERRNO(e) (SECCOMP_RET_ERRNO | ((uint32_t)(e)&SECCOMP_RET_DATA))
 /* The low 32 bits of argument i: what an int argument is, on either byte order. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ARG_LO(i) ((uint32_t)(offsetof(struct seccomp_data, args) + 8 * (i)))
@@ -373,7 +380,7 @@ static void allow(struct bpf_prog *p, int nr)
 
 /* nr: allowed when the low word of argument `arg` is one of vals, else `other`. */
 static void allow_arg_in(struct bpf_prog *p, int nr, int arg, const uint32_t *vals, unsigned nv,
-			 uint32_t other)
+                         uint32_t other)
 {
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(2 + 2 * nv), (uint32_t)nr);
 	emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, ARG_LO(arg));
@@ -386,7 +393,7 @@ static void allow_arg_in(struct bpf_prog *p, int nr, int arg, const uint32_t *va
 
 /* nr: `if_set` when argument `arg` has any bit of mask set, else `if_clear`. */
 static void arg_bits(struct bpf_prog *p, int nr, int arg, uint32_t mask, uint32_t if_set,
-		     uint32_t if_clear)
+                     uint32_t if_clear)
 {
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 4, (uint32_t)nr);
 	emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, ARG_LO(arg));
@@ -436,8 +443,8 @@ static unsigned build_filter(struct bpf_prog *p)
 #endif
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		allow(p, allowed[i]);
-	/* The C library probes newer calls and falls back on ENOSYS. */
 #ifdef __NR_clone3
+	/* The C library probes it and falls back on ENOSYS. */
 	allow_arg_in(p, __NR_clone3, 0, NULL, 0, RET_ERRNO(ENOSYS));
 #endif
 	allow_arg_in(p, __NR_socket, 0, families, 3, RET_ERRNO(EAFNOSUPPORT));
@@ -557,25 +564,25 @@ on:
 
 /* ---- Landlock ------------------------------------------------------------------------------ */
 
-#if defined(__NR_landlock_create_ruleset) && defined(__NR_landlock_add_rule) &&                   \
-	defined(__NR_landlock_restrict_self)
+#if defined(__NR_landlock_create_ruleset) && defined(__NR_landlock_add_rule) &&                    \
+    defined(__NR_landlock_restrict_self)
 #define SANDBOX_LANDLOCK 1
 /* The ABI, for headers older than the kernel (values from the kernel's uapi landlock.h). */
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
 #endif
-#define LL_FS_EXECUTE (1ULL << 0)
-#define LL_FS_WRITE_FILE (1ULL << 1)
-#define LL_FS_READ_FILE (1ULL << 2)
-#define LL_FS_READ_DIR (1ULL << 3)
-#define LL_FS_REMOVE_DIR (1ULL << 4)
-#define LL_FS_REMOVE_FILE (1ULL << 5)
-#define LL_FS_ABI1 ((1ULL << 13) - 1) /* execute .. make_sym */
-#define LL_FS_REFER (1ULL << 13)      /* ABI 2 */
-#define LL_FS_TRUNCATE (1ULL << 14)   /* ABI 3 */
-#define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0) /* ABI 6 */
-#define LL_SCOPE_SIGNAL (1ULL << 1)        /* ABI 6 */
-#define LL_RULE_PATH_BENEATH 1
+#define LL_FS_EXECUTE          (1ULL << 0)
+#define LL_FS_WRITE_FILE       (1ULL << 1)
+#define LL_FS_READ_FILE        (1ULL << 2)
+#define LL_FS_READ_DIR         (1ULL << 3)
+#define LL_FS_REMOVE_DIR       (1ULL << 4)
+#define LL_FS_REMOVE_FILE      (1ULL << 5)
+#define LL_FS_ABI1             ((1ULL << 13) - 1) /* execute .. make_sym */
+#define LL_FS_REFER            (1ULL << 13)       /* ABI 2 */
+#define LL_FS_TRUNCATE         (1ULL << 14)       /* ABI 3 */
+#define LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)        /* ABI 6 */
+#define LL_SCOPE_SIGNAL        (1ULL << 1)        /* ABI 6 */
+#define LL_RULE_PATH_BENEATH   1
 
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
@@ -627,9 +634,12 @@ static int landlock_install(const struct sandbox_paths *paths, char *err, size_t
 	int abi, rfd;
 
 	abi = (int)syscall(__NR_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi < 0)
-		return errno == ENOSYS || errno == EOPNOTSUPP ? 0 : (snprintf(err, errlen,
-			"landlock: %s", strerror(errno)), -1);
+	if (abi < 0 && (errno == ENOSYS || errno == EOPNOTSUPP))
+		return 0; /* not built into this kernel, or turned off at boot */
+	if (abi < 0) {
+		snprintf(err, errlen, "landlock: %s", strerror(errno));
+		return -1;
+	}
 	memset(&attr, 0, sizeof(attr));
 	attr.handled_access_fs = LL_FS_ABI1;
 	if (abi >= 2)
@@ -639,7 +649,7 @@ static int landlock_install(const struct sandbox_paths *paths, char *err, size_t
 	if (abi >= 6)
 		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
 	rfd = (int)syscall(__NR_landlock_create_ruleset, &attr,
-			   abi >= 6 ? sizeof(attr) : sizeof(attr.handled_access_fs), 0);
+	                   abi >= 6 ? sizeof(attr) : sizeof(attr.handled_access_fs), 0);
 	if (rfd < 0) {
 		snprintf(err, errlen, "landlock_create_ruleset: %s", strerror(errno));
 		return -1;
@@ -687,7 +697,7 @@ int sandbox_enter(const struct sandbox_paths *paths, char *err, size_t errlen)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (under_valgrind()) {
 			log_msg(LOG_WARNING, "sandbox: running under valgrind, no seccomp filter "
-					     "and no Landlock");
+			                     "and no Landlock");
 			return 0;
 		}
 #ifdef SANDBOX_LANDLOCK
@@ -701,15 +711,17 @@ int sandbox_enter(const struct sandbox_paths *paths, char *err, size_t errlen)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (sc == 0)
 			log_msg(LOG_WARNING, "sandbox: this kernel (or emulator) refuses seccomp "
-					     "filters: running without the system call filter");
+			                     "filters: running without the system call filter");
 		if (ll > 0)
 			log_msg(LOG_DEBUG, "sandbox: Landlock ABI %d: files read-only", ll);
 		else
 			log_msg(LOG_DEBUG, "sandbox: no Landlock in this kernel");
 		if (sc > 0)
-			log_msg(LOG_DEBUG, "sandbox: seccomp filter on (%u calls allowed); set up in %ld us",
-				ncalls, (long)((t1.tv_sec - t0.tv_sec) * 1000000L +
-					       (t1.tv_nsec - t0.tv_nsec) / 1000));
+			log_msg(LOG_DEBUG,
+			        "sandbox: seccomp filter on (%u calls allowed); set up in %ld us",
+			        ncalls,
+			        (long)((t1.tv_sec - t0.tv_sec) * 1000000L +
+			               (t1.tv_nsec - t0.tv_nsec) / 1000));
 	}
 #else
 	(void)paths;
@@ -751,6 +763,6 @@ void sandbox_test_hook(void)
 		return;
 	}
 	log_msg(LOG_NOTICE, "test hook: %s returned %d (%s)", what, rc,
-		rc < 0 ? strerror(errno) : "allowed");
+	        rc < 0 ? strerror(errno) : "allowed");
 #endif
 }

@@ -17,19 +17,19 @@
 
 #if defined(__x86_64__) && !defined(__ILP32__)
 #define SANDBOX_AUDIT_ARCH AUDIT_ARCH_X86_64
-#define SANDBOX_ARCH_NAME "x86_64"
+#define SANDBOX_ARCH_NAME  "x86_64"
 #elif defined(__aarch64__) && defined(__AARCH64EL__)
 #define SANDBOX_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#define SANDBOX_ARCH_NAME "aarch64"
+#define SANDBOX_ARCH_NAME  "aarch64"
 #elif defined(__arm__) && defined(__ARMEL__) && defined(__ARM_EABI__)
 #define SANDBOX_AUDIT_ARCH AUDIT_ARCH_ARM
-#define SANDBOX_ARCH_NAME "arm"
+#define SANDBOX_ARCH_NAME  "arm"
 #elif defined(__mips__) && defined(_MIPS_SIM) && _MIPS_SIM == _ABIO32 && defined(__MIPSEL__)
 #define SANDBOX_AUDIT_ARCH AUDIT_ARCH_MIPSEL
-#define SANDBOX_ARCH_NAME "mipsel"
+#define SANDBOX_ARCH_NAME  "mipsel"
 #elif defined(__mips__) && defined(_MIPS_SIM) && _MIPS_SIM == _ABIO32 && defined(__MIPSEB__)
 #define SANDBOX_AUDIT_ARCH AUDIT_ARCH_MIPS
-#define SANDBOX_ARCH_NAME "mips"
+#define SANDBOX_ARCH_NAME  "mips"
 #else
 #error "no seccomp filter for this architecture: build with -DPINFOLD_SANDBOX=OFF"
 #endif
