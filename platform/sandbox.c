@@ -74,32 +74,35 @@
 
 #define SANDBOX_EXIT 70 /* EX_SOFTWARE: the process broke its own rules */
 
-static int trap_log_fd = -1; /* datagram socket to /dev/log, or -1 */
+static int trap_log_fd = -1;  /* datagram socket connected to /dev/log, or -1 */
+static int trap_log_any = -1; /* unconnected, for a syslogd (re)started since */
+static struct sockaddr_un trap_log_addr;
 static int trap_log_prio = LOG_DAEMON | LOG_CRIT;
 static int trap_to_stderr = 1;
 
 void sandbox_prepare(int to_stderr, int facility)
 {
-	struct sockaddr_un sa;
 	int fd;
 
 	trap_to_stderr = to_stderr;
 	trap_log_prio = (facility & LOG_FACMASK) | LOG_CRIT;
-	if (to_stderr || trap_log_fd >= 0)
+	if (to_stderr || trap_log_any >= 0)
 		return;
 	/*
-	 * Our own socket, not syslog(3)'s: the trap handler must not take the C
-	 * library's syslog lock, which the trapped call itself may be holding.
+	 * Our own sockets, not syslog(3)'s: the trap handler must not take the C
+	 * library's syslog lock, which the trapped call itself may be holding.  One
+	 * connected now, before the chroot (the jail may have no /dev/log), one to
+	 * send to /dev/log by name if that fails (syslogd restarted, or the jail
+	 * has its /dev/log, as jail/mkjail.sh -l makes it), as syslog(3) does.
 	 */
+	memset(&trap_log_addr, 0, sizeof(trap_log_addr));
+	trap_log_addr.sun_family = AF_UNIX;
+	memcpy(trap_log_addr.sun_path, "/dev/log", sizeof("/dev/log"));
+	trap_log_any = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, "/dev/log", sizeof("/dev/log"));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&trap_log_addr, sizeof(trap_log_addr)) < 0) {
 		close(fd);
-		return;
+		fd = -1;
 	}
 	trap_log_fd = fd;
 }
@@ -512,8 +515,10 @@ static void trap_handler(int sig, siginfo_t *si, void *uc)
 	n = put(line, n, sizeof(line), SANDBOX_ARCH_NAME " ");
 	n = put(line, n, sizeof(line), utoa((unsigned long)(unsigned)nr, num + sizeof(num)));
 	n = put(line, n, sizeof(line), "), stopping\n");
-	if (trap_log_fd >= 0)
-		(void)send(trap_log_fd, line, n - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if ((trap_log_fd < 0 || send(trap_log_fd, line, n - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) &&
+	    trap_log_any >= 0)
+		(void)sendto(trap_log_any, line, n - 1, MSG_DONTWAIT | MSG_NOSIGNAL,
+		             (const struct sockaddr *)&trap_log_addr, sizeof(trap_log_addr));
 	if (trap_to_stderr) {
 		(void)!write(2, "pinfold: ", 9);
 		(void)!write(2, line + body, n - body);

@@ -122,6 +122,61 @@ class Sandbox(pftest.TestCase):
     def test_execve_is_fatal(self):
         self.forbidden_kills("execve", "execve")
 
+    @unittest.skipUnless(os.geteuid() == 0, "a private /dev/log needs root (mount namespace)")
+    def test_last_line_reaches_syslog(self):
+        # The log socket a router has: in a mount namespace of its own, /dev/log is a socket
+        # this test reads, bound only after pinfold started (a syslogd restarted later), so
+        # the line must find it by name, not only through the socket connected at start.
+        if not test_hooks():
+            self.skipTest("not a test build (no PINFOLD_TEST_FORBIDDEN hook)")
+        if emulated():
+            self.skipTest("under an emulator: no seccomp filter")
+        if not pftest.has_feature("sandbox"):
+            self.skipTest("built with PINFOLD_SANDBOX=OFF")
+        cfg = self.write("syslog.cfg", pftest.cfg(CFG, PORT=self.port,
+                                                   BACKEND=pftest.be_block(self.be)))
+        got = os.path.join(self.dir, "syslog.out")
+        old = os.path.join(self.dir, "olddev")
+        os.makedirs(old)
+        listener = ("import socket,sys,time\n"
+                    "s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\n"
+                    "s.bind('/dev/log'); s.settimeout(%f)\n"
+                    "f=open(sys.argv[1],'ab')\n"
+                    "while True:\n"
+                    "    try: d=s.recv(4096)\n"
+                    "    except socket.timeout: break\n"
+                    "    f.write(d+b'\\n'); f.flush()\n" % (10 * SLOW))
+        script = """
+            set -e
+            mount --bind /dev "$OLD"; mount -t tmpfs tmpfs /dev
+            touch /dev/null; mount --bind "$OLD/null" /dev/null
+            "$PF" -F -f "$CFG" </dev/null >/dev/null 2>&1 & p=$!
+            sleep 0.5
+            python3 -c "$LISTENER" "$GOT" & l=$!
+            i=0; until [ -S /dev/log ] || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.1; done
+            kill -HUP $p
+            st=0; wait $p || st=$?
+            echo "exit=$st" >>"$GOT.status"
+            kill $l 2>/dev/null || true
+        """
+        env = dict(os.environ, OLD=old, PF=pftest.binary(), CFG=cfg, GOT=got, LISTENER=listener,
+                   PINFOLD_TEST_FORBIDDEN="execve")
+        try:
+            cp = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                                env=env, capture_output=True, text=True, timeout=30 * SLOW)
+        except FileNotFoundError:
+            self.skipTest("no unshare(1)")
+        if cp.returncode != 0 and "mount" in cp.stderr:
+            self.skipTest("cannot make a mount namespace here: %s" % cp.stderr.strip())
+        self.assertEqual(cp.returncode, 0, cp.stderr)
+        with open(got + ".status") as f:
+            self.assertEqual(f.read().strip(), "exit=70")
+        with open(got, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        self.assertRegex(lines[-1], r"^<26>pinfold\[\d+\]: sandbox: forbidden system call "
+                                    r"execve \(\S+ \d+\), stopping$",
+                         "daemon.crit line of the trap, after:\n%s" % "\n".join(lines))
+
     def refused_and_running(self, call, want):
         if not test_hooks():
             self.skipTest("not a test build (no PINFOLD_TEST_FORBIDDEN hook)")
