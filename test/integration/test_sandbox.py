@@ -145,7 +145,8 @@ class Sandbox(pftest.TestCase):
                     "while True:\n"
                     "    try: d=s.recv(4096)\n"
                     "    except socket.timeout: break\n"
-                    "    f.write(d+b'\\n'); f.flush()\n" % (10 * SLOW))
+                    "    f.write(d+b'\\n'); f.flush()\n"
+                    "    if b'stopping' in d: break\n" % (10 * SLOW))
         script = """
             set -e
             mount --bind /dev "$OLD"; mount -t tmpfs tmpfs /dev
@@ -157,7 +158,7 @@ class Sandbox(pftest.TestCase):
             kill -HUP $p
             st=0; wait $p || st=$?
             echo "exit=$st" >>"$GOT.status"
-            kill $l 2>/dev/null || true
+            wait $l || true  # it stops at the last line, or after a quiet while
         """
         env = dict(os.environ, OLD=old, PF=pftest.binary(), CFG=cfg, GOT=got, LISTENER=listener,
                    PINFOLD_TEST_FORBIDDEN="execve")
