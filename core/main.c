@@ -4,7 +4,9 @@
  * Start-up order matters for safety: parse the config, bind the listeners
  * and the Control socket and resolve User/Group while still root, detach,
  * write the pid file, hand the Control socket to User/Group, then chroot and
- * drop privileges before the first accept.
+ * drop privileges, then give up what the loop never needs (core files, tracing,
+ * and on Linux most system calls and every file write: platform/sandbox.c)
+ * before the first accept.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 
@@ -22,6 +24,7 @@
 #include "buildopts.h"
 #include "file.h"
 #include "proxy.h"
+#include "sandbox.h"
 #include "sig.h"
 #include "tls.h"
 #include "version.h"
@@ -30,6 +33,7 @@ struct opts {
 	const char *file;
 	const char *pidfile;
 	int check, foreground, to_stderr, verbose;
+	int jail_id; /* -J: FreeBSD jail to enter instead of chroot(RootJail) */
 };
 
 /*
@@ -47,13 +51,14 @@ static void pidfile_remove(const char *path, const char *jail)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pinfold [-cFehVv] [-f FILE] [-p PIDFILE] [-W [no-]FEATURE]\n"
+		"usage: pinfold [-cFehVv] [-f FILE] [-J JID] [-p PIDFILE] [-W [no-]FEATURE]\n"
 		"  -f FILE     configuration file (default %s)\n"
 		"  -c          check the configuration and exit\n"
 		"  -F          stay in the foreground\n"
 		"  -e          log to stderr (implies -F)\n"
 		"  -v          verbose start-up messages\n"
 		"  -p PIDFILE  write the process id to PIDFILE\n"
+		"  -J JID      FreeBSD: enter jail JID (made from RootJail) instead of chroot\n"
 		"  -W FEATURE  enable or disable an optional feature (see -V for the list)\n"
 		"  -V          print version and build options\n"
 		"  -h          this help\n",
@@ -67,6 +72,9 @@ static void version(void)
 	/* Build options (PINFOLD_<NAME>=ON/OFF); the tests read this line to skip. */
 	printf("Features: %s\n", PINFOLD_FEATURES);
 	printf("Features (-W): none in this build\n");
+#if PINFOLD_TEST_HOOKS
+	printf("Test hooks: PINFOLD_TEST_FORBIDDEN\n");
+#endif
 }
 
 /* Config diagnostics go to stderr: they are read by a person starting or checking it. */
@@ -104,7 +112,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->file = CFG_DEFAULT_FILE;
-	while ((ch = getopt(argc, argv, "cf:FevhVp:W:")) != -1) {
+	while ((ch = getopt(argc, argv, "cf:FevhVp:W:J:")) != -1) {
 		switch (ch) {
 		case 'c': o->check = 1; break;
 		case 'f': o->file = optarg; break;
@@ -112,6 +120,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'e': o->to_stderr = o->foreground = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'p': o->pidfile = optarg; break;
+		case 'J': {
+			char *end;
+			long jid = strtol(optarg, &end, 10);
+
+			if (*optarg < '1' || *optarg > '9' || *end != '\0' || jid > 1000000000L) {
+				fprintf(stderr, "pinfold: -J wants a jail id (a number, see jls), not "
+						"\"%s\"\n", optarg);
+				return -1;
+			}
+			o->jail_id = (int)jid;
+			break;
+		}
 		case 'V': version(); exit(0);
 		case 'h': usage(stdout); exit(0);
 		case 'W':
@@ -156,6 +176,13 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	/* the jail's path is RootJail: paths in the config are mapped the same way */
+	if (o.jail_id > 0 && !cfg->root_jail) {
+		fprintf(stderr, "pinfold: -J needs RootJail in %s (the jail's path)\n", o.file);
+		config_free(cfg);
+		return 1;
+	}
+	pv.jail_id = o.jail_id;
 	if (o.check && (tls_init(err, sizeof(err)) < 0 || proxy_check_files(cfg) > 0)) {
 		fprintf(stderr, "pinfold: %s: errors in the files it names (certificates, keys, pages), see above\n", o.file);
 		config_free(cfg);
@@ -216,6 +243,7 @@ int main(int argc, char **argv)
 	if ((pv.set_uid || pv.set_gid) &&
 	    control_chown(&px, pv.set_uid ? pv.uid : (uid_t)-1, pv.set_gid ? pv.gid : (gid_t)-1) < 0)
 		goto fail;
+	sandbox_prepare(o.to_stderr || px.gen->cfg->log_stderr, px.gen->cfg->log_facility);
 	if (priv_drop(&pv, err, sizeof(err)) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		goto fail;
@@ -223,6 +251,18 @@ int main(int argc, char **argv)
 	proxy_jailed(&px, px.gen->cfg->root_jail);
 	log_msg(LOG_DEBUG, "running as uid %d gid %d%s%s", (int)getuid(), (int)getgid(),
 		px.jail ? ", chrooted to " : "", px.jail ? px.jail : "");
+	{
+		const struct sandbox_paths sp = {
+			.pidfile = pidfile ? file_jail_rel(px.jail, pidfile) : NULL,
+			.control = px.gen->cfg->control ? file_jail_rel(px.jail, px.gen->cfg->control)
+						        : NULL,
+		};
+
+		if (sandbox_enter(&sp, err, sizeof(err)) < 0) {
+			log_msg(LOG_ERR, "sandbox: %s", err);
+			goto fail;
+		}
+	}
 	rc = proxy_run(&px);
 	pidfile_remove(pidfile, px.jail);
 fail:

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "net.h"
 #include "policy.h"
+#include "sandbox.h"
 #include "sig.h"
 #include "tls.h"
 
@@ -410,6 +411,7 @@ int proxy_reload(struct proxy *px)
 	struct lsock *ls;
 	int n, nerr;
 
+	sandbox_test_hook(); /* test builds: a forbidden call in a running proxy, on demand */
 	nerr = config_load(jail_path(px, px->cfg_path), &cfg, diag_log, NULL);
 	if (nerr) {
 		log_msg(LOG_ERR, "reload: %d error(s) in %s; still running the previous configuration",

@@ -27,6 +27,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__FreeBSD__)
+#include <sys/param.h>
+#include <sys/jail.h>
+#endif
 
 /* A plain decimal id ("65534"), as the User and Group directives allow. */
 static int parse_id(const char *s, unsigned long *id)
@@ -159,6 +163,29 @@ static int enter_jail(const char *jail, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * FreeBSD: a jail(8) made by the rc script from RootJail (path, the addresses
+ * we may use, no raw sockets, its securelevel) is more than a chroot: the
+ * kernel keeps us to its addresses and rules even as root.
+ */
+static int enter_freebsd_jail(int jid, char *err, size_t errlen)
+{
+#if defined(__FreeBSD__)
+	if (jail_attach(jid) < 0) {
+		snprintf(err, errlen, "jail_attach(%d): %s", jid, strerror(errno));
+		return -1;
+	}
+	if (chdir("/") < 0) {
+		snprintf(err, errlen, "chdir / in jail %d: %s", jid, strerror(errno));
+		return -1;
+	}
+	return 0;
+#else
+	snprintf(err, errlen, "jail %d: FreeBSD jails are not available on this system", jid);
+	return -1;
+#endif
+}
+
 /* The drop happened and cannot be undone, or an error naming what is wrong. */
 static int verify_drop(const struct priv *p, char *err, size_t errlen)
 {
@@ -189,14 +216,18 @@ int priv_drop(const struct priv *p, char *err, size_t errlen)
 {
 	gid_t gid;
 
-	if (!p->set_uid && !p->set_gid && !p->jail)
+	if (!p->set_uid && !p->set_gid && !p->jail && p->jail_id <= 0)
 		return 0;
 	if (geteuid() != 0) {
 		snprintf(err, errlen, "must be started as root to change user/chroot");
 		return -1;
 	}
-	if (p->jail && enter_jail(p->jail, err, errlen) < 0)
+	if (p->jail_id > 0) {
+		if (enter_freebsd_jail(p->jail_id, err, errlen) < 0)
+			return -1;
+	} else if (p->jail && enter_jail(p->jail, err, errlen) < 0) {
 		return -1;
+	}
 	if (p->set_gid || p->set_uid) {
 		/* root's supplementary groups (0, often more) must not survive. */
 		gid = p->set_gid ? p->gid : getgid();

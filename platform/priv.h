@@ -14,6 +14,7 @@ struct priv {
 	uid_t uid;
 	gid_t gid;
 	const char *jail;     /* NULL = no chroot */
+	int jail_id;          /* FreeBSD: > 0 = jail_attach(2) to it instead of chroot(jail) */
 };
 
 /*
@@ -25,9 +26,10 @@ int priv_prepare(struct priv *p, const char *user, const char *group, const char
 		 char *err, size_t errlen);
 
 /*
- * chroot + chdir("/"), setgroups(1, gid), setgid, setuid, then check that
- * root cannot be regained.  Running as non-root with ids to change is an
- * error.  0, or -1 with a message.
+ * chroot + chdir("/") (or, with jail_id, enter that FreeBSD jail, whose path is
+ * RootJail), setgroups(1, gid), setgid, setuid, then check that root cannot be
+ * regained.  Running as non-root with ids to change is an error.  0, or -1
+ * with a message.
  */
 int priv_drop(const struct priv *p, char *err, size_t errlen);
 

@@ -901,6 +901,8 @@ static unsigned char *pem_read(const char *path, size_t *len, char *err, size_t 
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* unbuffered: the bytes (a private key, maybe) land only in buf, which is wiped */
+	setvbuf(f, NULL, _IONBF, 0);
 	for (;;) {
 		size_t got;
 
@@ -912,13 +914,19 @@ static unsigned char *pem_read(const char *path, size_t *len, char *err, size_t 
 				         path, PEM_MAX_SIZE);
 				goto fail;
 			}
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
+			/* not realloc: the old block may hold key bytes and must be wiped */
+			nb = malloc(cap ? cap * 2 : 8192);
 			if (nb == NULL) {
 				snprintf(err, errlen, "%s: out of memory", path);
 				goto fail;
 			}
+			if (buf != NULL) {
+				memcpy(nb, buf, n);
+				mbedtls_platform_zeroize(buf, cap);
+				free(buf);
+			}
 			buf = nb;
+			cap = cap ? cap * 2 : 8192;
 		}
 		got = fread(buf + n, 1, cap - n - 1, f);
 		n += got;

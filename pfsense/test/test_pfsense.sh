@@ -162,8 +162,13 @@ check "rc script and pinfold.inc agree on the config path" sh -c '
 	grep -q "PINFOLD_DIR . .\/pinfold.cfg." "$2" &&
 	grep -q "define(.PINFOLD_DIR., ./var/etc/pinfold.)" "$2"' sh \
 	"$pkg/files/usr/local/etc/rc.d/pinfold.sh" "$pkg/files/usr/local/pkg/pinfold.inc"
-check "the .sh rc script runs the port's with one* commands" \
-	grep -q 'exec env pinfold_config="$cfg" "$rc" "one$1"' "$pkg/files/usr/local/etc/rc.d/pinfold.sh"
+check "the .sh rc script runs the port's with one* commands" sh -c '
+	grep -q "exec env pinfold_config=\"\$cfg\" pinfold_jail=\"\$jail\" " "$1" &&
+	grep -q "\"\$rc\" \"one\$1\"" "$1"' sh "$pkg/files/usr/local/etc/rc.d/pinfold.sh"
+check "the settings page's jail fields reach the rc script" sh -c '
+	grep -q "<fieldname>jail</fieldname>" "$1" && grep -q "<fieldname>jailaddrs</fieldname>" "$1" &&
+	grep -q "\$s\[\"jail\"\]" "$2" && grep -q "\$s\[\"jailaddrs\"\]" "$2"' sh \
+	"$gui" "$pkg/files/usr/local/etc/rc.d/pinfold.sh"
 for s in "$pkg/files/usr/local/etc/rc.d/pinfold.sh" "$pkg/files/pkg-install.in" \
 	"$pkg/files/pkg-deinstall.in"; do
 	check "${s##*/} passes shellcheck" shellcheck -s sh "$s"
@@ -255,6 +260,47 @@ check "onestop" rc onestop
 check "stopped" sh -c '! [ -d "/proc/$1" ] || grep -q ") Z " "/proc/$1/stat"' sh "$pid"
 if rc onestatus; then st=0; else st=$?; fi
 check "onestatus after stop: not running" test "$st" = 1
+
+# ---- jail mode: the same rc script with pinfold_jail=YES ---------------------------------
+# jail(8) is a stand-in (pfsense/test/jail) and so is the daemon: jail_attach(2) is FreeBSD's,
+# so here a stub records its command line and sleeps; the real binary is only asked to refuse
+# -J off FreeBSD.
+mkdir -p "$T/jprefix/sbin" "$T/jbin"
+cp "$here/jail" "$T/jbin/jail"
+cat >"$T/jprefix/sbin/pinfold" <<'STUB'
+#!/bin/sh
+[ "$1" = -c ] && exit 0
+echo "$*" >"$JAIL_STANDIN_LOG.daemon"
+while [ $# -gt 0 ]; do [ "$1" = -p ] && pf=$2; shift; done
+sleep 30 &
+echo $! >"$pf"
+STUB
+chmod +x "$T/jprefix/sbin/pinfold"
+sed -e "s|%%PREFIX%%/sbin|$T/jprefix/sbin|g" -e "s|%%PREFIX%%|$T/prefix|g" \
+	-e "s|^\\. /etc/rc.subr$|. $here/rc.subr|" "$rcsrc" >"$T/rc.d/pinfold-jail"
+printf 'pinfold_pidfile="%s"\npinfold_jail=YES\n' "$T/jpinfold.pid" >"$T/jrc.conf"
+export JAIL_STANDIN_LOG="$T/jail.log"
+jrc() {
+	env PATH="$T/jbin:$PATH" RC_CONF="$T/jrc.conf" sh "$T/rc.d/pinfold-jail" "$1" >"$T/rc.out" 2>&1
+}
+check "jail mode: onestart" jrc onestart
+check "jail(8) -i -c with the RootJail as path" grep -q "^jail -i -c name=pinfold path=$jail " "$T/jail.log"
+for p in ip4.addr=127.0.0.1 ip6=disable allow.raw_sockets=0 securelevel=3 children.max=0 \
+	enforce_statfs=2 persist; do
+	check "jail(8) gets $p" grep -qE "^jail -i -c .* $p( |\$)" "$T/jail.log"
+done
+check "the daemon is told the jid (-J 7)" grep -qE -- "-J 7\$" "$T/jail.log.daemon"
+check "jail mode: onestop" jrc onestop
+check "onestop removes the jail (jail -r pinfold)" sh -c 'grep -qx "jail -r pinfold" "$1" &&
+	! grep -qx pinfold "$1.jails"' sh "$T/jail.log"
+sed '/^[[:space:]]*RootJail/d' "$T/gui.cfg" >"$T/prefix/etc/pinfold/nojail.cfg"
+printf 'pinfold_config="%s"\n' "$T/prefix/etc/pinfold/nojail.cfg" >>"$T/jrc.conf"
+if jrc onestart; then st=0; else st=$?; fi
+check "jail mode without RootJail: start refused" test "$st" != 0
+check "... saying why" grep -q "pinfold_jail needs RootJail" "$T/rc.out"
+if "$bin" -J 7 -F -e -f "$T/gui.cfg" >"$T/j.out" 2>&1; then st=0; else st=$?; fi
+check "the real pinfold refuses -J where there are no FreeBSD jails" sh -c \
+	'test "$1" = 1 && grep -q "FreeBSD jails are not available" "$2"' sh "$st" "$T/j.out"
 
 # ---- platform/ and core/ as FreeBSD sees them --------------------------------------------
 linux_only='\b(prctl|epoll_[a-z0-9_]+|signalfd|timerfd_[a-z0-9_]+|eventfd|inotify_[a-z0-9_]+|splice|'

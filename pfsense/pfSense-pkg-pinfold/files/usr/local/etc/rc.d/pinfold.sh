@@ -11,9 +11,19 @@ if [ ! -f "$cfg" ] && [ "${1:-}" != stop ]; then
 	/usr/local/bin/php -r 'require_once("/usr/local/pkg/pinfold.inc"); pinfold_write_config();'
 fi
 
+# Jail mode (Services > pinfold, "FreeBSD jail"): the port's script makes the jail(8).
+# shellcheck disable=SC2016 # PHP variables, not the shell's
+jailvars=$(/usr/local/bin/php -r 'require_once("/usr/local/pkg/pinfold.inc");
+	$s = pinfold_settings();
+	echo (($s["jail"] ?? "") === "on" ? "YES" : "NO"), " ", ($s["jailaddrs"] ?? "127.0.0.1");' 2>/dev/null)
+jail=${jailvars%% *}
+jailaddrs=${jailvars#* }
+[ "$jail" = YES ] || jail=NO
+
 case ${1:-} in
 start | stop | restart | reload | status | configtest)
-	exec env pinfold_config="$cfg" "$rc" "one$1"
+	exec env pinfold_config="$cfg" pinfold_jail="$jail" pinfold_jail_ip4="${jailaddrs:-127.0.0.1}" \
+		"$rc" "one$1"
 	;;
 *)
 	echo "usage: $0 start|stop|restart|reload|status|configtest" >&2
