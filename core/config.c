@@ -188,6 +188,7 @@ struct parser {
 	unsigned nbes, capbes;
 	int negate;      /* inside Not */
 	int conn_to_set; /* a global ConnTO was given */
+	int timeout_set; /* a global TimeOut was given */
 	int balancer;    /* global Balancer */
 	int https_seen;  /* a ListenHTTPS was skipped for lack of TLS */
 	int stop;        /* out of memory, or too many errors */
@@ -1034,7 +1035,8 @@ enum {
 	SEC_GRACE,
 	SEC_HANDSHAKE,
 	SEC_HEAD,
-	SEC_HSSUMMARY
+	SEC_HSSUMMARY,
+	SEC_STREAMTO
 };
 
 static void h_seconds(struct parser *p, const struct stmt *st, const struct directive *d)
@@ -1076,10 +1078,12 @@ static void h_seconds(struct parser *p, const struct stmt *st, const struct dire
 		cfg->hs_summary = (int)v;
 		break;
 	case SEC_TIMEOUT:
-		if (f->ctx == CTX_GLOBAL)
+		if (f->ctx == CTX_GLOBAL) {
 			cfg->timeout = (int)v;
-		else
+			p->timeout_set = 1;
+		} else {
 			f->b->timeout = (int)v;
+		}
 		break;
 	case SEC_CONNTO:
 		if (f->ctx == CTX_GLOBAL) {
@@ -1094,6 +1098,12 @@ static void h_seconds(struct parser *p, const struct stmt *st, const struct dire
 			cfg->ws_timeout = (int)v;
 		else
 			f->b->ws_timeout = (int)v;
+		break;
+	case SEC_STREAMTO:
+		if (f->ctx == CTX_GLOBAL)
+			cfg->stream_to = (int)v;
+		else
+			f->b->stream_to = (int)v;
 		break;
 	}
 }
@@ -1221,7 +1231,7 @@ static struct cfg_backend *new_backend(struct parser *p, const struct cfg_tok *k
 	b->id = p->nbes;
 	p->bes[p->nbes++] = b;
 	b->priority = CFG_DEFAULT_PRIORITY;
-	b->timeout = b->conn_to = b->ws_timeout = -1; /* the global values, at the end */
+	b->timeout = b->conn_to = b->ws_timeout = b->stream_to = -1; /* the globals, at the end */
 	b->emergency = emergency;
 	b->file = kw->file;
 	b->line = kw->line;
@@ -2916,6 +2926,8 @@ static const struct directive directives[] = {
     {"ConnTO", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_CONNTO, "a number of seconds"},
     {"WSTimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_WSTIMEOUT,
      "a number of seconds"},
+    {"StreamTimeOut", h_seconds, X_G | X_BE, 1, 1, F_ONCE, BLK_NO, SEC_STREAMTO,
+     "a number of seconds"},
     {"Balancer", h_balancer, X_G | X_SV, 1, 1, F_ONCE, BLK_NO, 0, "random or iwrr"},
     {"Service", h_service, X_G | X_LI, 0, 1, 0, BLK_YES, 0, NULL},
 
@@ -3305,8 +3317,9 @@ static void resolve_defaults(struct parser *p)
 {
 	struct config *cfg = p->cfg;
 
-	/* Pound: ConnTO defaults to the TimeOut value. */
-	if (!p->conn_to_set)
+	/* Pound: ConnTO defaults to the TimeOut value -- one the config gives; pinfold's own
+	 * TimeOut default is long for slow answers, which a dead host's connect should not be. */
+	if (!p->conn_to_set && p->timeout_set)
 		cfg->conn_to = cfg->timeout;
 	for (struct cfg_listener *l = cfg->listeners; l; l = l->next) {
 		if (l->client_to < 0)
@@ -3329,6 +3342,12 @@ static void resolve_defaults(struct parser *p)
 			b->conn_to = cfg->conn_to;
 		if (b->ws_timeout < 0)
 			b->ws_timeout = cfg->ws_timeout;
+		/* a response that has begun never gets less patience than its head did */
+		if (b->stream_to < 0)
+			b->stream_to = cfg->stream_to ? cfg->stream_to
+			                              : (b->timeout > CFG_DEFAULT_STREAMTO
+			                                     ? b->timeout
+			                                     : CFG_DEFAULT_STREAMTO);
 	}
 	for (struct svc_state *ss = p->svcs; ss; ss = ss->next) {
 		ss->svc->balancer = ss->balancer >= 0 ? (enum cfg_balancer)ss->balancer

@@ -18,8 +18,9 @@
 #define CFG_DEFAULT_FILE      "/etc/pinfold/pinfold.cfg"
 #define CFG_DEFAULT_ALIVE     30  /* seconds between health checks of dead backends */
 #define CFG_DEFAULT_CLIENT    10  /* client idle / header timeout, seconds */
-#define CFG_DEFAULT_TIMEOUT   15  /* backend response timeout, seconds */
-#define CFG_DEFAULT_CONNTO    15  /* backend connect timeout, seconds */
+#define CFG_DEFAULT_TIMEOUT   60  /* wait for a response head, seconds (nginx's 60, not Pound's 15) */
+#define CFG_DEFAULT_CONNTO    15  /* backend connect timeout when no TimeOut is given */
+#define CFG_DEFAULT_STREAMTO  120 /* silence allowed inside a response body, at least */
 #define CFG_DEFAULT_WSTIMEOUT 600 /* idle timeout of an upgraded (WebSocket) tunnel */
 #define CFG_DEFAULT_HSSUMMARY 60  /* seconds between two TLS handshake failure summaries */
 #define CFG_DEFAULT_GRACE     30  /* seconds to finish in-flight requests on SIGTERM */
@@ -141,9 +142,10 @@ struct cfg_backend {
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	int priority;     /* 0..9, weight for the random choice; 0 = only if no other */
-	int timeout;      /* response timeout, seconds (TimeOut) */
+	int timeout;      /* response head timeout, seconds (TimeOut) */
 	int conn_to;      /* connect timeout, seconds (ConnTO) */
 	int ws_timeout;   /* upgraded tunnel idle timeout (WSTimeOut) */
+	int stream_to;    /* silence between bytes of a response body (StreamTimeOut) */
 	int disabled;     /* Disabled 1: never chosen until enabled at runtime */
 	int emergency;    /* this is the service's Emergency backend */
 	/* HTTPS to the backend (BackEnd ... HTTPS ... End; TLS builds only) */
@@ -264,6 +266,7 @@ struct config {
 	int timeout;
 	int conn_to;
 	int ws_timeout;
+	int stream_to; /* StreamTimeOut; 0: per backend, the larger of its TimeOut and 120 */
 	int grace;
 	int hs_to;          /* global HandshakeTO, 0 = each listener's Client */
 	int head_to;        /* global HeadTO, 0 = each listener's Client */

@@ -35,6 +35,8 @@
 #include "session.h"
 
 enum rq_state { RQ_IDLE, RQ_HEAD, RQ_BODY, RQ_DONE };
+/* Which timeout the one timer is armed with: the cut line names its directive. */
+enum tm_kind { TM_CLIENT, TM_CONNECT, TM_HEAD, TM_STREAM, TM_SEND, TM_TUNNEL };
 enum rs_state { RS_NONE, RS_CONNECT, RS_HEAD, RS_BODY, RS_DONE, RS_LOCAL, RS_TUNNEL };
 
 /* Framing of one body in one direction. */
@@ -80,11 +82,13 @@ struct conn {
 	const struct cfg_service *svc;
 	const struct cfg_backend *be;
 	struct timer tm;
+	uint8_t tm_kind;        /* enum tm_kind of the armed timer */
 	uint64_t deadline_head; /* hard end of the client's wait (client_deadline_set()) */
 	uint8_t later_req;      /* an exchange has ended: the next head gets its own HeadTO */
 	uint64_t t_start;       /* first byte of this request, ms */
 	int status;
 	uint64_t resp_bytes;
+	uint64_t req_bytes;     /* request body (tunnel: client) bytes passed to the backend */
 	char *logtext;          /* copies of the request line etc. for the log line */
 	struct log_req lr;
 	struct policy_conn pol; /* real client address, BasicAuth user, limits */
@@ -191,9 +195,8 @@ static void log_keep_request(struct conn *c, const char *buf, const struct http_
 	free(c->logtext);
 	c->logtext = NULL;
 	memset(&c->lr, 0, sizeof(c->lr));
-	if (log_level(c) <= 0)
-		return;
-	for (int i = 0; i < m->nhdr; i++) {
+	/* LogLevel 0 still keeps the request line: a cut is logged at every level */
+	for (int i = 0; i < m->nhdr && log_level(c) > 0; i++) {
 		const struct http_hdr *h = &m->hdr[i];
 
 		if (h->id == HDR_HOST) {
@@ -257,6 +260,40 @@ static void log_exchange(struct conn *c)
 	c->lr.bytes = c->resp_bytes;
 	c->lr.usec = (c->px->now - c->t_start) * 1000;
 	log_request(level, &c->lr);
+}
+
+static const char *const tm_names[] = {
+    [TM_CLIENT] = "Client",          [TM_CONNECT] = "ConnTO", [TM_HEAD] = "TimeOut",
+    [TM_STREAM] = "StreamTimeOut",   [TM_SEND] = "TimeOut",   [TM_TUNNEL] = "WSTimeOut",
+};
+
+/*
+ * An exchange pinfold ends before its natural end: one line whatever the
+ * LogLevel (it silences the access log, not failures), then the connection
+ * is closed.  A connection between requests has nothing to report.
+ */
+static void conn_log_cut(struct conn *c, const char *why)
+{
+	struct log_req r = {0};
+
+	if (c->rq == RQ_IDLE && c->rs == RS_NONE)
+		return;
+	r.client = policy_client(&c->pol);
+	if (!r.client || !r.client[0])
+		r.client = c->peer;
+	r.reqline = c->lr.reqline;
+	r.reqline_len = c->lr.reqline_len;
+	r.backend = c->be ? c->be->addr_text : NULL;
+	r.status = c->rs == RS_BODY || c->rs == RS_TUNNEL || c->rs == RS_LOCAL ? c->status : 0;
+	r.bytes = c->resp_bytes;
+	r.usec = (clock_ms() - c->t_start) * 1000;
+	log_cut(&r, why, c->req_bytes);
+}
+
+static void conn_cut(struct conn *c, const char *why)
+{
+	conn_log_cut(c, why);
+	mark_dead(c);
 }
 
 /* ---- poll interest and the one timer -------------------------------------- */
@@ -338,16 +375,30 @@ static void arm_timer(struct conn *c)
 	switch (c->rs) {
 	case RS_CONNECT:
 		secs = c->be->conn_to;
+		c->tm_kind = TM_CONNECT;
 		break;
 	case RS_HEAD:
-	case RS_BODY:
 		secs = c->be->timeout;
+		c->tm_kind = TM_HEAD;
+		break;
+	case RS_BODY:
+		/* a body that has begun may pause long (event streams, MJPEG, long-poll);
+		 * a client that does not take what is ready gets TimeOut, as before */
+		if (has_client_output(c)) {
+			secs = c->be->timeout;
+			c->tm_kind = TM_SEND;
+		} else {
+			secs = c->be->stream_to;
+			c->tm_kind = TM_STREAM;
+		}
 		break;
 	case RS_TUNNEL:
 		secs = c->be->ws_timeout;
+		c->tm_kind = TM_TUNNEL;
 		break;
 	default:
 		secs = c->lis->client_to;
+		c->tm_kind = TM_CLIENT;
 		break;
 	}
 	when = px->now + (uint64_t)secs * 1000;
@@ -791,15 +842,17 @@ static void up_write(struct conn *c)
 			return;
 		}
 		if (c->rs == RS_TUNNEL || c->rs == RS_BODY) {
-			mark_dead(c);
+			conn_cut(c, "backend-error");
 			return;
 		}
 		up_close(c);
 		local_reply(c, 502);
+		conn_log_cut(c, "backend-error");
 		return;
 	}
 	if (c->rs == RS_TUNNEL) {
 		buf_consume(&c->cin, (size_t)w);
+		c->req_bytes += (uint64_t)w;
 		return;
 	}
 	if ((size_t)w < head) {
@@ -809,6 +862,7 @@ static void up_write(struct conn *c)
 	w -= (ssize_t)head;
 	c->uout.start = c->uout.end; /* head sent; kept for a retry until answered */
 	buf_consume(&c->cin, (size_t)w);
+	c->req_bytes += (uint64_t)w;
 	c->reqb.ready -= (uint32_t)w;
 	if (c->reqb.done && !c->reqb.ready && c->rq == RQ_BODY)
 		c->rq = RQ_DONE;
@@ -868,6 +922,7 @@ static void response_head(struct conn *c)
 		log_msg(LOG_WARNING, "backend %s sent an invalid response head", c->be->addr_text);
 		up_close(c);
 		local_reply(c, 502);
+		conn_log_cut(c, "bad-framing");
 		return;
 	}
 	buf_release(&px->pool, &c->uout); /* answered: no retry any more */
@@ -979,7 +1034,8 @@ static void splice_in(struct conn *c)
 		c->px->no_splice = 1;
 		return;
 	}
-	mark_dead(c); /* end of stream or error inside the body: the client sees the cut */
+	/* end of stream or error inside the body: the client sees the cut */
+	conn_cut(c, n == 0 ? "backend-closed" : "backend-error");
 }
 
 /* Pipe to client. */
@@ -1024,6 +1080,7 @@ static void up_read(struct conn *c)
 		}
 		up_close(c);
 		local_reply(c, 502);
+		conn_log_cut(c, n == 0 ? "backend-closed" : "backend-error");
 		return;
 	case RS_BODY:
 		if (c->respb.kind == BODY_CLOSE) {
@@ -1031,7 +1088,8 @@ static void up_read(struct conn *c)
 			up_close(c);
 			return;
 		}
-		mark_dead(c); /* truncated body: the client must see the connection drop */
+		/* truncated body: the client must see the connection drop */
+		conn_cut(c, n == 0 ? "backend-closed" : "backend-error");
 		return;
 	case RS_TUNNEL:
 		up_close(c);
@@ -1198,7 +1256,8 @@ static void progress(struct conn *c)
 		if (c->rq == RQ_BODY && c->rs != RS_LOCAL && body_frame(&c->reqb, &c->cin, !c->lis->keep_trailers) < 0) {
 			c->req_keep = 0;
 			if (c->rs == RS_BODY || c->rs == RS_TUNNEL) {
-				mark_dead(c); /* the answer has begun: only a cut can refuse */
+				/* the answer has begun: only a cut can refuse */
+				conn_cut(c, "bad-framing");
 				break;
 			}
 			up_close(c);
@@ -1207,7 +1266,8 @@ static void progress(struct conn *c)
 			   policy_body(&c->pol, c->lis, c->reqb.ready - framed)) {
 			c->req_keep = 0;
 			if (c->rs == RS_BODY || c->rs == RS_TUNNEL) {
-				mark_dead(c); /* the answer has begun: only a cut can refuse */
+				/* the answer has begun: only a cut can refuse */
+				conn_cut(c, "limit");
 				break;
 			}
 			up_close(c);
@@ -1251,9 +1311,10 @@ static void progress(struct conn *c)
 				up_close(c);
 				c->respb.ready = 0;
 				local_reply(c, 502);
+				conn_log_cut(c, "bad-framing");
 				continue;
 			}
-			mark_dead(c);
+			conn_cut(c, "bad-framing");
 			break;
 		}
 		client_write(c);
@@ -1383,12 +1444,15 @@ static void conn_timeout(struct timer *t, void *arg)
 	switch (c->rs) {
 	case RS_CONNECT:
 		up_failed(c, "connect timed out", 1);
+		if (c->rs == RS_LOCAL)
+			conn_log_cut(c, "ConnTO"); /* no backend left to try */
 		break;
 	case RS_HEAD:
 		log_msg(LOG_WARNING, "backend %s did not answer in time", c->be->addr_text);
 		up_close(c);
 		c->req_keep = 0;
 		local_reply(c, 504);
+		conn_log_cut(c, "TimeOut");
 		break;
 	case RS_NONE:
 		if (!c->cs.ready)
@@ -1401,7 +1465,7 @@ static void conn_timeout(struct timer *t, void *arg)
 		mark_dead(c);
 		break;
 	default:
-		mark_dead(c);
+		conn_cut(c, tm_names[c->tm_kind]);
 		break;
 	}
 	if (!c->dead)
@@ -1474,15 +1538,28 @@ void conn_shutdown_idle(struct proxy *px)
 
 	for (; c; c = next) {
 		next = c->next;
-		if (c->rq == RQ_IDLE && c->rs == RS_NONE)
+		if (c->rq == RQ_IDLE && c->rs == RS_NONE) {
 			conn_free(c);
-		else
+		} else if (c->rs == RS_TUNNEL) {
+			/*
+			 * A WebSocket has no end to wait for, and its client reconnects
+			 * (Home Assistant's frontend does at once): holding it for the
+			 * whole Grace only delays the restart.  No close frame (1001) is
+			 * sent: the proxy does not parse the tunnel, so it cannot know
+			 * whether the backend is in the middle of a frame.
+			 */
+			conn_cut(c, "shutdown");
+			conn_free(c);
+		} else {
 			c->closing = 1;
+		}
 	}
 }
 
 void conn_close_all(struct proxy *px)
 {
-	while (px->conns)
+	while (px->conns) {
+		conn_log_cut(px->conns, "Grace");
 		conn_free(px->conns);
+	}
 }

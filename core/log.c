@@ -320,6 +320,38 @@ void log_refused(const char *client, const char *reqline, size_t reqline_len, in
 		sink_write(LOG_NOTICE, line);
 }
 
+size_t log_format_cut(const struct log_req *r, const char *why, uint64_t from_client, char *buf,
+		      size_t len)
+{
+	struct out o = {buf, len, 0};
+
+	if (len > 0)
+		buf[0] = '\0';
+	out_str(&o, "cut ");
+	out_cstr_field(&o, r->client, CAP_ADDR, ESC_SPACE);
+	out_mem(&o, " \"", 2);
+	out_field(&o, r->reqline, r->reqline ? r->reqline_len : 0, CAP_REQLINE, 0);
+	out_mem(&o, "\" ", 2);
+	out_cstr_field(&o, why, CAP_NAME, ESC_SPACE);
+	if (r->status >= 100 && r->status <= 999)
+		out_fmt(&o, " status=%d", r->status);
+	else
+		out_str(&o, " status=-");
+	out_str(&o, " backend=");
+	out_cstr_field(&o, r->backend, CAP_ADDR, ESC_SPACE);
+	out_fmt(&o, " to_client=%" PRIu64 " from_client=%" PRIu64 " secs=%" PRIu64 ".%01" PRIu64,
+		r->bytes, from_client, r->usec / 1000000, r->usec / 100000 % 10);
+	return o.pos;
+}
+
+void log_cut(const struct log_req *r, const char *why, uint64_t from_client)
+{
+	char line[LOG_LINE_MAX];
+
+	if (log_format_cut(r, why, from_client, line, sizeof(line)) > 0)
+		sink_write(LOG_WARNING, line);
+}
+
 void log_init(int to_stderr, int facility, int verbose)
 {
 	log_verbose = verbose;

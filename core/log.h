@@ -59,4 +59,19 @@ void log_refused(const char *client, const char *reqline, size_t reqline_len, in
 size_t log_format_refused(const char *client, const char *reqline, size_t reqline_len, int status,
 			  const char *reason, char *buf, size_t len);
 
+/*
+ * The line for an exchange pinfold ended before its natural end (a timeout,
+ * a limit, an error, a shutdown), whatever the LogLevel, at LOG_WARNING:
+ *     cut CLIENT "REQUEST LINE" WHY status=S backend=B to_client=N from_client=N secs=T
+ * WHY names the timeout directive that fired (TimeOut StreamTimeOut WSTimeOut
+ * Client ConnTO Grace) or one word (backend-closed backend-error bad-framing
+ * limit client-error shutdown).  to_client counts response bytes sent to the
+ * client (tunnel: backend to client), from_client body bytes passed on from it;
+ * secs counts from the request's first byte.  Fields come from r: client,
+ * reqline, backend, status (0: none answered), bytes, usec.
+ */
+void log_cut(const struct log_req *r, const char *why, uint64_t from_client);
+size_t log_format_cut(const struct log_req *r, const char *why, uint64_t from_client, char *buf,
+		      size_t len);
+
 #endif

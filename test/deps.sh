@@ -9,10 +9,12 @@ build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev libmbedtls
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind nginx-light haproxy wrk python3-websockets
 	openssl testssl.sh dpkg-dev
 	fail2ban slowhttptest apache2-utils busybox-static shellcheck unifdef php-cli mandoc strace
-	gnuplot-nox"
+	gnuplot-nox python3-aiohttp chromium"
 # fail2ban: fail2ban-regex/-client on pinfold's refused lines; slowhttptest: slowloris and
 # slow-read attacks; apache2-utils: htpasswd -B for BasicAuth password files; strace: the
-# order of start-up calls (integ/cli); gnuplot-nox: the benchmark plot (test/bench/all.sh).
+# order of start-up calls (integ/cli); gnuplot-nox: the benchmark plot (test/bench/all.sh);
+# python3-aiohttp: the Home Assistant-like backend (the server library HA runs on);
+# chromium: the headless browser of the Home Assistant story (integ/ha_chromium).
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

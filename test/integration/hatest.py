@@ -1,0 +1,201 @@
+"""hatest.py - what the Home Assistant stories share: the aiohttp backend and the seed config.
+
+HaBackend runs habackend.py (aiohttp, as Home Assistant) on 127.0.0.2 with its intervals
+chosen by the test: the fast stories use short ones, the slow set (ctest label "slow") the
+real ones (ping 50 s, heartbeat 55 s).  seed_config() is the Home Assistant docs' Pound
+config (data/ha_pound_docs.cfg) with only the substitutions test_tls_seed003.py allows.
+"""
+import grp
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pftest
+
+HABACKEND = os.path.join(pftest.HERE, "habackend.py")
+DOCS = os.path.join(pftest.HERE, "data", "ha_pound_docs.cfg")
+DOCS_CERT = "/var/jail/pound/myhomeassistant.mydomain.com.all.pem"
+HA = "myhomeassistant.mydomain.com"
+SLOW = float(os.environ.get("PFTEST_SLOW", "1"))
+AS_ROOT = os.geteuid() == 0
+
+
+def have_aiohttp():
+    cp = subprocess.run([pftest.PY, "-c", "import aiohttp"], capture_output=True)
+    return cp.returncode == 0
+
+
+class HaBackend:
+    def __init__(self, workdir, trusted=("127.0.0.1",), heartbeat=55.0, ping=50.0,
+                 event_interval=1.0, host=pftest.LAN, name="ha"):
+        self.host = host
+        self.port = pftest.free_port(host)
+        self.logdir = os.path.join(workdir, "backend-" + name)
+        os.makedirs(self.logdir, exist_ok=True)
+        self.cmd = [pftest.PY, HABACKEND, "--host", host, "--port", str(self.port),
+                    "--logdir", self.logdir, "--heartbeat", str(heartbeat),
+                    "--ping", str(ping), "--event-interval", str(event_interval)]
+        for t in trusted:
+            self.cmd += ["--trusted", t]
+        self.proc = None
+
+    def start(self):
+        ready = os.path.join(self.logdir, "ready")
+        self.proc = pftest._spawn(self.cmd, os.path.join(self.logdir, "stdout"),
+                                  os.path.join(self.logdir, "stderr"))
+        deadline = time.monotonic() + pftest.START_TIMEOUT * SLOW
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None:
+                raise AssertionError("habackend exited: " +
+                                     pftest.tail(os.path.join(self.logdir, "stderr")))
+            if time.monotonic() >= deadline:
+                raise AssertionError("habackend not ready")
+            time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=pftest.STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def journal(self):
+        path = os.path.join(self.logdir, "requests.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(ln) for ln in f if ln.strip()]
+
+
+def _group_exists(name):
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def seed_config(http_port, https_port, be_port, jail, cert):
+    """The docs' config, unchanged but for ports, backend address, jail and cert path."""
+    with open(DOCS) as f:
+        text = f.read()
+    out = []
+    for line in text.splitlines():
+        s = line.strip()
+        if re.match(r"(User|Group|RootJail)\b", s) and not AS_ROOT:
+            continue
+        if s.startswith("Group") and '"nobody"' in s and not _group_exists("nobody"):
+            line = line.replace('"nobody"', '"nogroup"')
+        if s.startswith("RootJail"):
+            line = 'RootJail\t"%s/"' % jail
+        line = line.replace(DOCS_CERT, cert)
+        line = re.sub(r"^(\s*Port\s+)7080\b", r"\g<1>%d" % http_port, line)
+        line = re.sub(r"^(\s*Port\s+)7443\b", r"\g<1>%d" % https_port, line)
+        line = re.sub(r"^(\s*Port\s+)8123\b", r"\g<1>%d" % be_port, line)
+        line = line.replace("192.168.1.2", pftest.LAN)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+class HaCase(pftest.TestCase):
+    """pinfold with the seed config (HTTPS as written) in front of habackend.py."""
+
+    backend_kw = {}
+
+    @classmethod
+    def setUpClass(cls):
+        pftest.require_tls()
+        if not have_aiohttp():
+            raise pftest.unittest.SkipTest("python3-aiohttp is not installed (test/deps.sh)")
+
+    def setUp(self):
+        super().setUp()
+        self.jail = os.path.join(self.dir, "jail")
+        os.makedirs(self.jail)
+        self.ca = pftest.CA(self.dir, "Home CA")
+        self.cert = self.ca.issue(HA).write_pem(os.path.join(self.jail, "ha.all.pem"))
+        self.ha = HaBackend(self.dir, **self.backend_kw).start()
+        self.addCleanup(self.ha.stop)
+        self.http_port = pftest.free_port()
+        self.https_port = pftest.free_port()
+        self.text = seed_config(self.http_port, self.https_port, self.ha.port, self.jail,
+                                self.cert)
+
+    def start(self, text=None):
+        self.pf = self.pinfold(text or self.text, listen=[(pftest.PROXY, self.http_port),
+                                                          (pftest.PROXY, self.https_port)])
+        return self.pf
+
+    def tls(self, timeout=10.0):
+        """A TLS connection to the HTTPS listener, closed at cleanup."""
+        s = tls_connect(self.https_port, self.ca, timeout)
+        self.addCleanup(s.close)
+        return s
+
+    def cut_lines(self):
+        return [ln for ln in self.pf.stderr().splitlines() if " cut " in ln or
+                ln.startswith("cut ")]
+
+
+# ---- raw HTTPS to the listener, with SNI and Host the docs' name --------------------------
+def tls_connect(port, ca, timeout=10.0):
+    import socket
+    import ssl
+    ctx = ssl.create_default_context(cafile=ca.root.cert)
+    raw = socket.create_connection((pftest.PROXY, port), timeout=timeout)
+    return ctx.wrap_socket(raw, server_hostname=HA)
+
+
+def send_request(sock, method, target, headers=(), body=b""):
+    head = "%s %s HTTP/1.1\r\nHost: %s\r\n" % (method, target, HA)
+    for h in headers:
+        head += h + "\r\n"
+    if body or method == "POST":
+        head += "Content-Length: %d\r\n" % len(body)
+    sock.sendall(head.encode() + b"\r\n" + body)
+
+
+def read_head(sock, deadline):
+    """(status, headers dict lower-case, rest of the bytes already read)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        d = sock.recv(65536)
+        if not d:
+            raise EOFError("closed before the end of the head: %r" % buf)
+        buf += d
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    hdrs = {}
+    for ln in lines[1:]:
+        k, v = ln.split(":", 1)
+        hdrs[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), hdrs, rest
+
+
+def read_until_close(sock, deadline, upto=None):
+    """Bytes until the peer closes (or `upto` is in them); [(t, chunk)] with arrival times."""
+    got = []
+    seen = b""
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            d = sock.recv(65536)
+        except TimeoutError:
+            break
+        except OSError:
+            d = b""
+        if not d:
+            got.append((time.monotonic(), b""))
+            return got
+        got.append((time.monotonic(), d))
+        seen += d
+        if upto is not None and upto in seen:
+            return got
+    return got
