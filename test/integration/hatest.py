@@ -120,6 +120,11 @@ class HaCase(pftest.TestCase):
         os.makedirs(self.jail)
         self.ca = pftest.CA(self.dir, "Home CA")
         self.cert = self.ca.issue(HA).write_pem(os.path.join(self.jail, "ha.all.pem"))
+        if AS_ROOT:
+            # as the README says: the key readable by the jailed group, for a reload
+            group = "nobody" if _group_exists("nobody") else "nogroup"
+            os.chown(self.cert, 0, grp.getgrnam(group).gr_gid)
+            os.chmod(self.cert, 0o640)
         self.ha = HaBackend(self.dir, **self.backend_kw).start()
         self.addCleanup(self.ha.stop)
         self.http_port = pftest.free_port()
@@ -128,8 +133,10 @@ class HaCase(pftest.TestCase):
                                 self.cert)
 
     def start(self, text=None):
+        # the config lives in the jail, as the README says, so a reload finds it there
         self.pf = self.pinfold(text or self.text, listen=[(pftest.PROXY, self.http_port),
-                                                          (pftest.PROXY, self.https_port)])
+                                                          (pftest.PROXY, self.https_port)],
+                               name=os.path.join("jail", "pinfold"))
         return self.pf
 
     def tls(self, timeout=10.0):
