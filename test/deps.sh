@@ -3,7 +3,7 @@
 # Usage: sh test/deps.sh build|test   (as root, or with sudo available)
 set -eu
 
-build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev libmbedtls-dev python3 curl"
+build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev libmbedtls-dev python3 curl openssl"
 # openssl: test certificates and s_client/s_server/s_time; testssl.sh: the cipher audit
 # (tls_ciphers); dpkg-dev: `apt-get source` for .ci/build-mbedtls36.sh (mbedTLS 3.6).
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind nginx-light haproxy wrk python3-websockets
