@@ -81,7 +81,7 @@ cat <<MSG
 pinfold is starting: https://localhost:7443/ (self-signed: curl -k), and http://127.0.0.1:7080/
 redirects there; the demo backend is on 127.0.0.2:8123; the config is $demo/demo.cfg.
 Try, from another terminal:
-    curl -i http://127.0.0.1:7080/some/path?x=1                      # 301 to https://localhost:7443/some/path?x=1
+    curl -i http://127.0.0.1:7080/some/path?x=1                      # 302 to https://localhost:7443/some/path?x=1
     curl -ik https://localhost:7443/                                 # the page, over TLS
     curl -ik -H 'X-Forwarded-For: 6.6.6.6' https://localhost:7443/   # the spoofed value never reaches the backend
     curl -ik -X PUT https://localhost:7443/                          # xHTTP 0: refused by pinfold with 501

@@ -298,7 +298,8 @@ static void test_seed003_structure(void **state)
 	assert_int_equal(c->daemon, 1);
 	assert_int_equal(c->client_to, CFG_DEFAULT_CLIENT);
 	assert_int_equal(c->timeout, CFG_DEFAULT_TIMEOUT);
-	assert_int_equal(c->conn_to, CFG_DEFAULT_TIMEOUT);
+	/* no TimeOut in the file: pinfold's long head wait does not lengthen the connect */
+	assert_int_equal(c->conn_to, CFG_DEFAULT_CONNTO);
 	assert_int_equal(c->ws_timeout, CFG_DEFAULT_WSTIMEOUT);
 	assert_int_equal(c->grace, CFG_DEFAULT_GRACE);
 	assert_int_equal(c->nfiles, 1);
@@ -357,8 +358,9 @@ static void test_seed003_structure(void **state)
 	assert_int_equal(b->id, 0);
 	assert_int_equal(b->priority, CFG_DEFAULT_PRIORITY);
 	assert_int_equal(b->timeout, CFG_DEFAULT_TIMEOUT);
-	assert_int_equal(b->conn_to, CFG_DEFAULT_TIMEOUT);
+	assert_int_equal(b->conn_to, CFG_DEFAULT_CONNTO);
 	assert_int_equal(b->ws_timeout, CFG_DEFAULT_WSTIMEOUT);
+	assert_int_equal(b->stream_to, CFG_DEFAULT_STREAMTO);
 	assert_int_equal(b->disabled, 0);
 	assert_int_equal(b->emergency, 0);
 	assert_int_equal(b->line, 31);
@@ -812,6 +814,31 @@ static void test_connto_default_and_order(void **state)
 	assert_int_equal(b3->timeout, 25);
 	assert_int_equal(b3->conn_to, 3);
 	assert_int_equal(b3->ws_timeout, 4);
+	run_free(&r);
+
+	/* StreamTimeOut: at least 120 s, never shorter than the backend's TimeOut, unless set */
+	clean(&r,
+	      LISTENER "Service\n"
+	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
+	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 2\n\t\tTimeOut 300\n\tEnd\n"
+	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 3\n\t\tStreamTimeOut 7\n\tEnd\n"
+	               "End\nTimeOut 5\n");
+	b1 = r.cfg->services->backends;
+	b2 = b1->next;
+	b3 = b2->next;
+	assert_int_equal(b1->timeout, 5);
+	assert_int_equal(b1->stream_to, CFG_DEFAULT_STREAMTO);
+	assert_int_equal(b2->stream_to, 300);
+	assert_int_equal(b3->stream_to, 7);
+	run_free(&r);
+	clean(&r,
+	      LISTENER "Service\n"
+	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
+	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 2\n\t\tTimeOut 300\n\tEnd\n"
+	               "End\nStreamTimeOut 45\n");
+	b1 = r.cfg->services->backends;
+	assert_int_equal(b1->stream_to, 45);
+	assert_int_equal(b1->next->stream_to, 45);
 	run_free(&r);
 
 	clean(&r, "TimeOut 25\nConnTO 6\n" LISTENER

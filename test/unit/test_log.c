@@ -397,6 +397,38 @@ static void test_refused_line(void **state)
 	assert_int_equal(strlen(buf), 7);
 }
 
+static void test_cut_line(void **state)
+{
+	char buf[2048];
+	struct log_req r = {0};
+	const char *evil = "GET /\" TimeOut\ncut 10.9.9.9 \"x HTTP/1.1";
+
+	r.client = "203.0.113.9";
+	r.reqline = "GET /api/stream HTTP/1.1";
+	r.reqline_len = strlen(r.reqline);
+	r.backend = "192.168.1.2:8123";
+	r.status = 200;
+	r.bytes = 4096;
+	r.usec = 120345678;
+	log_format_cut(&r, "StreamTimeOut", 17, buf, sizeof(buf));
+	assert_string_equal(buf, "cut 203.0.113.9 \"GET /api/stream HTTP/1.1\" StreamTimeOut "
+				 "status=200 backend=192.168.1.2:8123 to_client=4096 "
+				 "from_client=17 secs=120.3");
+	/* nothing answered, no backend chosen */
+	memset(&r, 0, sizeof(r));
+	r.client = "2001:db8::1";
+	log_format_cut(&r, "ConnTO", 0, buf, sizeof(buf));
+	assert_string_equal(buf, "cut 2001:db8::1 \"-\" ConnTO status=- backend=- to_client=0 "
+				 "from_client=0 secs=0.0");
+	/* the request line can neither end its field nor start a line */
+	r.reqline = evil;
+	r.reqline_len = strlen(evil);
+	log_format_cut(&r, "shutdown", 0, buf, sizeof(buf));
+	assert_null(strchr(buf, '\n'));
+	assert_non_null(strstr(buf, "\"GET /\\x22 TimeOut\\x0acut 10.9.9.9 \\x22x HTTP/1.1\" shutdown"));
+	assert_true(log_format_cut(&r, "x", 0, buf, 8) <= 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,7 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_fields),  cmocka_unit_test(test_escaping),
 	    cmocka_unit_test(test_truncation),      cmocka_unit_test(test_facility),
 	    cmocka_unit_test(test_log_msg),         cmocka_unit_test(test_log_request_sink),
-	    cmocka_unit_test(test_refused_line),
+	    cmocka_unit_test(test_refused_line),    cmocka_unit_test(test_cut_line),
 	};
 
 	return cmocka_run_group_tests(tests, setup_utc, NULL);
