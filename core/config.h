@@ -18,7 +18,7 @@
 #define CFG_DEFAULT_FILE      "/etc/pinfold/pinfold.cfg"
 #define CFG_DEFAULT_ALIVE     30  /* seconds between health checks of dead backends */
 #define CFG_DEFAULT_CLIENT    10  /* client idle / header timeout, seconds */
-#define CFG_DEFAULT_TIMEOUT   60  /* wait for a response head, seconds (nginx's 60, not Pound's 15) */
+#define CFG_DEFAULT_TIMEOUT   60  /* wait for a response head, seconds (Pound: 15) */
 #define CFG_DEFAULT_CONNTO    15  /* backend connect timeout when no TimeOut is given */
 #define CFG_DEFAULT_STREAMTO  120 /* silence allowed inside a response body, at least */
 #define CFG_DEFAULT_WSTIMEOUT 600 /* idle timeout of an upgraded (WebSocket) tunnel */

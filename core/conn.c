@@ -263,8 +263,8 @@ static void log_exchange(struct conn *c)
 }
 
 static const char *const tm_names[] = {
-    [TM_CLIENT] = "Client",          [TM_CONNECT] = "ConnTO", [TM_HEAD] = "TimeOut",
-    [TM_STREAM] = "StreamTimeOut",   [TM_SEND] = "TimeOut",   [TM_TUNNEL] = "WSTimeOut",
+    [TM_CLIENT] = "Client",        [TM_CONNECT] = "ConnTO", [TM_HEAD] = "TimeOut",
+    [TM_STREAM] = "StreamTimeOut", [TM_SEND] = "TimeOut",   [TM_TUNNEL] = "WSTimeOut",
 };
 
 /*

@@ -831,11 +831,10 @@ static void test_connto_default_and_order(void **state)
 	assert_int_equal(b2->stream_to, 300);
 	assert_int_equal(b3->stream_to, 7);
 	run_free(&r);
-	clean(&r,
-	      LISTENER "Service\n"
-	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
-	               "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 2\n\t\tTimeOut 300\n\tEnd\n"
-	               "End\nStreamTimeOut 45\n");
+	clean(&r, LISTENER "Service\n"
+	                   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 1\n\tEnd\n"
+	                   "\tBackEnd\n\t\tAddress 127.0.0.2\n\t\tPort 2\n\t\tTimeOut 300\n\tEnd\n"
+	                   "End\nStreamTimeOut 45\n");
 	b1 = r.cfg->services->backends;
 	assert_int_equal(b1->stream_to, 45);
 	assert_int_equal(b1->next->stream_to, 45);
