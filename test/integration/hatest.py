@@ -8,16 +8,15 @@ config (data/ha_pound_docs.cfg) with only the substitutions test_tls_seed003.py 
 import grp
 import json
 import os
-import re
 import signal
 import subprocess
 import time
 
 import pftest
+import test_tls_seed003
 
 HABACKEND = os.path.join(pftest.HERE, "habackend.py")
 DOCS = os.path.join(pftest.HERE, "data", "ha_pound_docs.cfg")
-DOCS_CERT = "/var/jail/pound/myhomeassistant.mydomain.com.all.pem"
 HA = "myhomeassistant.mydomain.com"
 SLOW = float(os.environ.get("PFTEST_SLOW", "1"))
 AS_ROOT = os.geteuid() == 0
@@ -73,34 +72,11 @@ class HaBackend:
             return [json.loads(ln) for ln in f if ln.strip()]
 
 
-def _group_exists(name):
-    try:
-        grp.getgrnam(name)
-        return True
-    except KeyError:
-        return False
-
-
 def seed_config(http_port, https_port, be_port, jail, cert):
-    """The docs' config, unchanged but for ports, backend address, jail and cert path."""
+    """The docs' config, unchanged but for ports, backend address, jail and cert path
+    (the substitutions test_tls_seed003.py checks line by line)."""
     with open(DOCS) as f:
-        text = f.read()
-    out = []
-    for line in text.splitlines():
-        s = line.strip()
-        if re.match(r"(User|Group|RootJail)\b", s) and not AS_ROOT:
-            continue
-        if s.startswith("Group") and '"nobody"' in s and not _group_exists("nobody"):
-            line = line.replace('"nobody"', '"nogroup"')
-        if s.startswith("RootJail"):
-            line = 'RootJail\t"%s/"' % jail
-        line = line.replace(DOCS_CERT, cert)
-        line = re.sub(r"^(\s*Port\s+)7080\b", r"\g<1>%d" % http_port, line)
-        line = re.sub(r"^(\s*Port\s+)7443\b", r"\g<1>%d" % https_port, line)
-        line = re.sub(r"^(\s*Port\s+)8123\b", r"\g<1>%d" % be_port, line)
-        line = line.replace("192.168.1.2", pftest.LAN)
-        out.append(line)
-    return "\n".join(out) + "\n"
+        return test_tls_seed003.adapt(f.read(), http_port, https_port, be_port, jail, cert)
 
 
 class HaCase(pftest.TestCase):
@@ -122,7 +98,7 @@ class HaCase(pftest.TestCase):
         self.cert = self.ca.issue(HA).write_pem(os.path.join(self.jail, "ha.all.pem"))
         if AS_ROOT:
             # as the README says: the key readable by the jailed group, for a reload
-            group = "nobody" if _group_exists("nobody") else "nogroup"
+            group = "nobody" if test_tls_seed003.group_exists("nobody") else "nogroup"
             os.chown(self.cert, 0, grp.getgrnam(group).gr_gid)
             os.chmod(self.cert, 0o640)
         self.ha = HaBackend(self.dir, **self.backend_kw).start()
