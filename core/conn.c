@@ -306,6 +306,11 @@ static int wants_client_read(const struct conn *c)
 		return 0;
 	if (c->rs == RS_TUNNEL || c->rq == RQ_BODY)
 		return 1;
+	/* While an answer is awaited or streams (a long service call, an event stream), a
+	 * client that goes away is noticed at once, not after TimeOut or StreamTimeOut; what
+	 * it sends meanwhile waits in cin as any pipelined request does. */
+	if (c->rq == RQ_DONE && (c->rs == RS_CONNECT || c->rs == RS_HEAD || c->rs == RS_BODY))
+		return 1;
 	return (c->rq == RQ_IDLE || c->rq == RQ_HEAD) && c->rs == RS_NONE;
 }
 

@@ -15,7 +15,7 @@ api.py, camera) is only the observable behaviour, written anew:
                      echo of every text message;
   * /api/stream      text/event-stream, "ping" at once and every --ping s;
   * /api/camera_proxy_stream?frames=N&gap=S   multipart/x-mixed-replace JPEG-ish frames;
-  * /api/services/slow?delay=S   answers after S seconds;
+  * /api/services/slow?delay=S   answers after S seconds (a call whose connection closes is journalled "gone");
   * /api/hang        never answers (the head never comes);
   * /api/upload      (POST) streams the body into sha256, answers {"bytes", "sha256"};
   * /api/whoami      what the forwarded rules decided: remote, scheme, the raw XFF;
@@ -181,7 +181,14 @@ def main():
 
     async def slow(request):
         await request.read()
-        await asyncio.sleep(float(request.query.get("delay", "1")))
+        end = asyncio.get_running_loop().time() + float(request.query.get("delay", "1"))
+        while asyncio.get_running_loop().time() < end:
+            await asyncio.sleep(0.05)
+            t = request.transport
+            if t is None or t.is_closing():
+                # the peer (the proxy) closed the connection: say so, as HA would stop
+                journal.write(json.dumps({"path": request.path, "gone": True}) + "\n")
+                return web.Response(status=499)
         return web.json_response({"result": "done"})
 
     async def hang(request):

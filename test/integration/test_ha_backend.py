@@ -26,7 +26,9 @@ import json
 import os
 import re
 import signal
+import socket
 import ssl
+import struct
 import time
 
 import websockets
@@ -202,6 +204,24 @@ class FastRestart(hatest.HaCase):
         self.assertLess(gone, 5 * SLOW)
         self.assertRegex(self.pf.stderr(), r'cut 127\.0\.0\.1 "GET /api/websocket HTTP/1\.1" '
                                            r'shutdown status=101 ')
+
+
+class ClientLeaves(hatest.HaCase):
+    def test_a_client_that_leaves_a_slow_call_frees_the_backend_at_once(self):
+        self.start()
+        s = self.tls()
+        send_request(s, "POST", "/api/services/slow?delay=30", body=b"{}")
+        pftest.wait_until(lambda: any(e.get("path") == "/api/services/slow"
+                                      for e in self.ha.journal()), 5 * SLOW,
+                          what="the call at the backend")
+        # the browser tab is closed: a reset, not a half-close
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        t0 = time.monotonic()
+        s.close()
+        pftest.wait_until(lambda: any(e.get("gone") for e in self.ha.journal()),
+                          3 * SLOW, what="the backend connection closed")
+        self.assertLess(time.monotonic() - t0, 3 * SLOW)
+        self.assertNotIn("cut ", self.pf.stderr(), "the client ended it, not pinfold")
 
 
 class Upload(hatest.HaCase):
