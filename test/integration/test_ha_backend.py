@@ -17,7 +17,9 @@ intervals and the config unchanged are in test_ha_slow.py (ctest label "slow").
     X-Forwarded-For hop (the client's spoofed ones removed), scheme https; a Home Assistant
     that does not trust the proxy refuses it (400), which is why trusted_proxies is needed;
   * SIGTERM: a WebSocket and an idle keep-alive connection see their close at once, a 3 s
-    service call gets its answer, the process is gone within 5 s;
+    service call gets its answer, the process is gone within 5 s; a call still running when
+    Grace ends is cut with a "Grace" line;
+  * a client that goes away (reset) during a slow call frees the backend connection at once;
   * a 64 MiB upload through TLS arrives intact (the 1 GiB one is in the slow set).
 """
 import asyncio
@@ -204,6 +206,27 @@ class FastRestart(hatest.HaCase):
         self.assertLess(gone, 5 * SLOW)
         self.assertRegex(self.pf.stderr(), r'cut 127\.0\.0\.1 "GET /api/websocket HTTP/1\.1" '
                                            r'shutdown status=101 ')
+
+
+class GraceOver(hatest.HaCase):
+    def test_a_call_still_running_when_grace_ends_is_cut_and_logged(self):
+        # Grace 1 (added): the call takes 10 s, far longer
+        self.start(with_globals(self.text, "Grace 1"))
+        s = self.tls()
+        send_request(s, "POST", "/api/services/slow?delay=10", body=b"{}")
+        pftest.wait_until(lambda: any(e.get("path") == "/api/services/slow"
+                                      for e in self.ha.journal()), 5 * SLOW,
+                          what="the call at the backend")
+        t0 = time.monotonic()
+        self.pf.signal(signal.SIGTERM)
+        self.assertEqual(self.pf.wait_exit(5 * SLOW), 0)
+        self.assertLess(time.monotonic() - t0, 3 * SLOW)
+        m = [CUT.search(ln) for ln in self.pf.stderr().splitlines() if CUT.search(ln)]
+        self.assertEqual(len(m), 1, self.pf.stderr())
+        self.assertEqual(m[0].group(1, 2, 3, 4), ("127.0.0.1",
+                                                  "POST /api/services/slow?delay=10 HTTP/1.1",
+                                                  "Grace", "-"))
+        self.assertEqual(m[0].group(7), "2", "the request body passed on is counted")
 
 
 class ClientLeaves(hatest.HaCase):
