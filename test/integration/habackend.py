@@ -17,6 +17,7 @@ api.py, camera) is only the observable behaviour, written anew:
   * /api/camera_proxy_stream?frames=N&gap=S   multipart/x-mixed-replace JPEG-ish frames;
   * /api/services/slow?delay=S   answers after S seconds (a call whose connection closes is journalled "gone");
   * /api/hang        never answers (the head never comes);
+  * /api/truncated   promises 100000 bytes, sends 1000 and drops the connection;
   * /api/upload      (POST) streams the body into sha256, answers {"bytes", "sha256"};
   * /api/whoami      what the forwarded rules decided: remote, scheme, the raw XFF;
   * /                a page whose script opens wss://HOST/api/websocket and writes what
@@ -195,6 +196,15 @@ def main():
         await asyncio.sleep(3600)
         return web.Response(text="too late")
 
+    async def truncated(request):
+        # a backend that dies inside its body: Content-Length promises more than comes
+        resp = web.StreamResponse(headers={"Content-Length": "100000"})
+        await resp.prepare(request)
+        await resp.write(b"x" * 1000)
+        await asyncio.sleep(0.2)
+        request.transport.abort()
+        return resp
+
     async def upload(request):
         h = hashlib.sha256()
         total = 0
@@ -213,6 +223,7 @@ def main():
     app.router.add_route("*", "/api/services/slow", slow)
     app.router.add_get("/api/hang", hang)
     app.router.add_post("/api/upload", upload)
+    app.router.add_get("/api/truncated", truncated)
 
     async def run():
         runner = web.AppRunner(app, access_log=None)

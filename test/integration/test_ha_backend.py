@@ -12,7 +12,8 @@ intervals and the config unchanged are in test_ha_slow.py (ctest label "slow").
     arrive whole; a backend that never answers is cut with 504 after TimeOut;
   * a body silent longer than StreamTimeOut is cut;
   * every cut is one line at LogLevel 0 (the docs' level) naming the client, the request
-    line, the timeout that fired, the bytes moved and the seconds it lived;
+    line, the timeout that fired (TimeOut, StreamTimeOut, WSTimeOut, Grace) or the error
+    (a backend dying inside its body), the bytes moved and the seconds it lived;
   * Home Assistant's trusted_proxies rule accepts what pinfold forwards: one
     X-Forwarded-For hop (the client's spoofed ones removed), scheme https; a Home Assistant
     that does not trust the proxy refuses it (400), which is why trusted_proxies is needed;
@@ -123,6 +124,54 @@ class Timeouts(hatest.HaCase):
                                                 "StreamTimeOut", "200"))
         self.assertGreater(int(m.group(6)), 0, "bytes sent to the client are counted")
         self.assertGreaterEqual(float(m.group(8)), 0.9)
+
+
+class OtherCuts(hatest.HaCase):
+    backend_kw = {"event_interval": 100000.0}
+
+    def cuts(self):
+        return [CUT.search(ln) for ln in self.pf.stderr().splitlines() if CUT.search(ln)]
+
+    def test_a_backend_dying_inside_its_body_is_logged(self):
+        self.start()
+        s = self.tls()
+        t0 = time.monotonic()
+        send_request(s, "GET", "/api/truncated")
+        status, _, rest = read_head(s, t0 + 10 * SLOW)
+        self.assertEqual(status, 200)
+        got = read_until_close(s, t0 + 10 * SLOW)
+        self.assertTrue(got and got[-1][1] == b"", "the client sees the connection drop")
+        self.assertEqual(len(rest + b"".join(d for _, d in got)), 1000)
+        pftest.wait_until(self.cuts, 3 * SLOW, what="a cut line")
+        m = self.cuts()[0]
+        self.assertEqual(m.group(2, 3, 4, 6), ("GET /api/truncated HTTP/1.1", "backend-closed",
+                                                "200", "1000"))
+
+    def test_a_silent_websocket_past_wstimeout_is_logged(self):
+        # WSTimeOut 1 (added); the backend's heartbeat (55 s) and events are far apart
+        self.start(with_globals(self.text, "WSTimeOut 1"))
+        ctx = ssl.create_default_context(cafile=self.ca.root.cert)
+
+        async def story():
+            sock = socket.create_connection((pftest.PROXY, self.https_port))
+            ws = await websockets.connect("wss://%s:%d/api/websocket" % (HA, self.https_port),
+                                          sock=sock, ssl=ctx, server_hostname=HA,
+                                          open_timeout=10 * SLOW, ping_interval=None)
+            await asyncio.wait_for(ws.recv(), 10 * SLOW)
+            t0 = time.monotonic()
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10 * SLOW)
+            except websockets.ConnectionClosed:
+                return time.monotonic() - t0
+
+        took = asyncio.run(story())
+        self.assertGreaterEqual(took, 0.9)
+        self.assertLess(took, 4 * SLOW)
+        pftest.wait_until(self.cuts, 3 * SLOW, what="a cut line")
+        m = self.cuts()[0]
+        self.assertEqual(m.group(2, 3, 4), ("GET /api/websocket HTTP/1.1", "WSTimeOut", "101"))
+        self.assertGreater(int(m.group(6)), 0, "the bytes the tunnel carried are counted")
 
 
 class Forwarding(hatest.HaCase):
