@@ -616,6 +616,7 @@ static void start_request(struct conn *c)
 	c->acme = 0;
 	c->attempts = 0;
 	c->up_stale = 0;
+	c->req_bytes = 0;
 	body_init(&c->reqb, m->body, m->content_length);
 	log_keep_request(c, buf, m);
 
