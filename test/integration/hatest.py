@@ -8,7 +8,7 @@ config (data/ha_pound_docs.cfg) with only the substitutions test_tls_seed003.py 
 import grp
 import json
 import os
-import signal
+import re
 import subprocess
 import time
 
@@ -20,6 +20,9 @@ DOCS = os.path.join(pftest.HERE, "data", "ha_pound_docs.cfg")
 HA = "myhomeassistant.mydomain.com"
 SLOW = float(os.environ.get("PFTEST_SLOW", "1"))
 AS_ROOT = os.geteuid() == 0
+# the line pinfold logs for every exchange it cuts short (see pinfold.cfg(5), LogLevel)
+CUT = re.compile(r'cut (\S+) "([^"]*)" (\S+) status=(\S+) backend=(\S+) '
+                 r'to_client=(\d+) from_client=(\d+) secs=([\d.]+)')
 
 
 def have_aiohttp():
@@ -27,42 +30,28 @@ def have_aiohttp():
     return cp.returncode == 0
 
 
-class HaBackend:
+class HaBackend(pftest.RecBackend):
+    """habackend.py in place of recbackend.py: same address, log dir, stop; its own journal."""
+
     def __init__(self, workdir, trusted=("127.0.0.1",), heartbeat=55.0, ping=50.0,
                  event_interval=1.0, host=pftest.LAN, name="ha"):
-        self.host = host
-        self.port = pftest.free_port(host)
-        self.logdir = os.path.join(workdir, "backend-" + name)
-        os.makedirs(self.logdir, exist_ok=True)
+        super().__init__(workdir, host=host, name=name)
         self.cmd = [pftest.PY, HABACKEND, "--host", host, "--port", str(self.port),
                     "--logdir", self.logdir, "--heartbeat", str(heartbeat),
                     "--ping", str(ping), "--event-interval", str(event_interval)]
         for t in trusted:
             self.cmd += ["--trusted", t]
-        self.proc = None
 
     def start(self):
         ready = os.path.join(self.logdir, "ready")
         self.proc = pftest._spawn(self.cmd, os.path.join(self.logdir, "stdout"),
                                   os.path.join(self.logdir, "stderr"))
-        deadline = time.monotonic() + pftest.START_TIMEOUT * SLOW
-        while not os.path.exists(ready):
-            if self.proc.poll() is not None:
-                raise AssertionError("habackend exited: " +
-                                     pftest.tail(os.path.join(self.logdir, "stderr")))
-            if time.monotonic() >= deadline:
-                raise AssertionError("habackend not ready")
-            time.sleep(0.02)
+        pftest.wait_until(lambda: os.path.exists(ready) or self.proc.poll() is not None,
+                          pftest.START_TIMEOUT * SLOW, what="habackend listening")
+        if self.proc.poll() is not None:
+            raise AssertionError("habackend exited: " +
+                                 pftest.tail(os.path.join(self.logdir, "stderr")))
         return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=pftest.STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
 
     def journal(self):
         path = os.path.join(self.logdir, "requests.jsonl")
@@ -121,9 +110,20 @@ class HaCase(pftest.TestCase):
         self.addCleanup(s.close)
         return s
 
-    def cut_lines(self):
-        return [ln for ln in self.pf.stderr().splitlines() if " cut " in ln or
-                ln.startswith("cut ")]
+    def cuts(self):
+        """pinfold's cut lines so far, as CUT matches."""
+        return [m for m in (CUT.search(ln) for ln in self.pf.stderr().splitlines()) if m]
+
+    def stream(self, method, target, seconds, head_seconds=10, body=b""):
+        """Send one request over TLS and read its answer until the last chunk or the close:
+        (status, headers, body bytes, closed by the peer, seconds it took)."""
+        s = self.tls(timeout=(seconds + head_seconds) * SLOW)
+        t0 = time.monotonic()
+        send_request(s, method, target, body=body)
+        status, hdrs, rest = read_head(s, t0 + head_seconds * SLOW)
+        got = read_until_close(s, t0 + seconds * SLOW, upto=b"0\r\n\r\n")
+        closed = bool(got) and got[-1][1] == b""
+        return status, hdrs, rest + b"".join(d for _, d in got), closed, time.monotonic() - t0
 
 
 # ---- raw HTTPS to the listener, with SNI and Host the docs' name --------------------------

@@ -26,8 +26,6 @@ intervals and the config unchanged are in test_ha_slow.py (ctest label "slow").
 import asyncio
 import hashlib
 import json
-import os
-import re
 import signal
 import socket
 import ssl
@@ -40,8 +38,6 @@ import hatest
 import pftest
 from hatest import HA, SLOW, read_head, read_until_close, send_request
 
-CUT = re.compile(r'cut (\S+) "([^"]*)" (\S+) status=(\S+) backend=(\S+) '
-                 r'to_client=(\d+) from_client=(\d+) secs=([\d.]+)')
 
 
 def with_globals(text, *lines):
@@ -51,9 +47,6 @@ def with_globals(text, *lines):
 
 class Timeouts(hatest.HaCase):
     backend_kw = {"ping": 2.0}
-
-    def cuts(self):
-        return [CUT.search(ln) for ln in self.pf.stderr().splitlines() if CUT.search(ln)]
 
     def test_seed_config_runs_and_has_loglevel_0(self):
         self.assertIn("LogLevel\t0", self.text)
@@ -81,42 +74,28 @@ class Timeouts(hatest.HaCase):
     def test_stream_silent_longer_than_timeout_arrives_whole(self):
         # TimeOut 1 (added): pings come every 2 s, twice as long as the head may take
         self.start(with_globals(self.text, "TimeOut 1"))
-        s = self.tls()
-        t0 = time.monotonic()
-        send_request(s, "GET", "/api/stream?pings=3")
-        status, hdrs, rest = read_head(s, t0 + 10 * SLOW)
+        status, hdrs, body, _, took = self.stream("GET", "/api/stream?pings=3", 20)
         self.assertEqual(status, 200)
         self.assertEqual(hdrs.get("content-type"), "text/event-stream")
-        got = read_until_close(s, t0 + 20 * SLOW, upto=b"0\r\n\r\n")
-        body = rest + b"".join(d for _, d in got)
         self.assertEqual(body.count(b"data: ping"), 3, body)
         self.assertTrue(body.endswith(b"0\r\n\r\n"), "the stream ended by its last chunk")
-        self.assertGreaterEqual(time.monotonic() - t0, 3.5)
+        self.assertGreaterEqual(took, 3.5)
         self.assertEqual(self.cuts(), [])
 
     def test_mjpeg_with_gaps_longer_than_timeout(self):
         self.start(with_globals(self.text, "TimeOut 1"))
-        s = self.tls()
-        t0 = time.monotonic()
-        send_request(s, "GET", "/api/camera_proxy_stream?frames=3&gap=2")
-        status, hdrs, rest = read_head(s, t0 + 10 * SLOW)
+        status, hdrs, body, _, _ = self.stream("GET", "/api/camera_proxy_stream?frames=3&gap=2",
+                                               20)
         self.assertEqual(status, 200)
         self.assertTrue(hdrs["content-type"].startswith("multipart/x-mixed-replace"))
-        got = read_until_close(s, t0 + 20 * SLOW, upto=b"0\r\n\r\n")
-        body = rest + b"".join(d for _, d in got)
         self.assertEqual(body.count(b"Content-Type: image/jpeg"), 3)
         self.assertIn(b"frame2", body)
 
     def test_body_silent_past_streamtimeout_is_cut_and_logged(self):
         self.start(with_globals(self.text, "TimeOut 1", "StreamTimeOut 1"))
-        s = self.tls()
-        t0 = time.monotonic()
-        send_request(s, "GET", "/api/stream?pings=3")
-        status, _, rest = read_head(s, t0 + 10 * SLOW)
+        status, _, body, closed, _ = self.stream("GET", "/api/stream?pings=3", 10)
         self.assertEqual(status, 200)
-        got = read_until_close(s, t0 + 10 * SLOW)
-        self.assertTrue(got and got[-1][1] == b"", "the client sees the connection drop")
-        body = rest + b"".join(d for _, d in got)
+        self.assertTrue(closed, "the client sees the connection drop")
         self.assertEqual(body.count(b"data: ping"), 1, body)
         pftest.wait_until(self.cuts, 3 * SLOW, what="a cut line")
         m = self.cuts()[0]
@@ -129,19 +108,12 @@ class Timeouts(hatest.HaCase):
 class OtherCuts(hatest.HaCase):
     backend_kw = {"event_interval": 100000.0}
 
-    def cuts(self):
-        return [CUT.search(ln) for ln in self.pf.stderr().splitlines() if CUT.search(ln)]
-
     def test_a_backend_dying_inside_its_body_is_logged(self):
         self.start()
-        s = self.tls()
-        t0 = time.monotonic()
-        send_request(s, "GET", "/api/truncated")
-        status, _, rest = read_head(s, t0 + 10 * SLOW)
+        status, _, body, closed, _ = self.stream("GET", "/api/truncated", 10)
         self.assertEqual(status, 200)
-        got = read_until_close(s, t0 + 10 * SLOW)
-        self.assertTrue(got and got[-1][1] == b"", "the client sees the connection drop")
-        self.assertEqual(len(rest + b"".join(d for _, d in got)), 1000)
+        self.assertTrue(closed, "the client sees the connection drop")
+        self.assertEqual(len(body), 1000)
         pftest.wait_until(self.cuts, 3 * SLOW, what="a cut line")
         m = self.cuts()[0]
         self.assertEqual(m.group(2, 3, 4, 6), ("GET /api/truncated HTTP/1.1", "backend-closed",
@@ -270,7 +242,7 @@ class GraceOver(hatest.HaCase):
         self.pf.signal(signal.SIGTERM)
         self.assertEqual(self.pf.wait_exit(5 * SLOW), 0)
         self.assertLess(time.monotonic() - t0, 3 * SLOW)
-        m = [CUT.search(ln) for ln in self.pf.stderr().splitlines() if CUT.search(ln)]
+        m = self.cuts()
         self.assertEqual(len(m), 1, self.pf.stderr())
         self.assertEqual(m[0].group(1, 2, 3, 4), ("127.0.0.1",
                                                   "POST /api/services/slow?delay=10 HTTP/1.1",
