@@ -18,7 +18,7 @@ import test_tls_seed003
 HABACKEND = os.path.join(pftest.HERE, "habackend.py")
 DOCS = os.path.join(pftest.HERE, "data", "ha_pound_docs.cfg")
 HA = "myhomeassistant.mydomain.com"
-SLOW = float(os.environ.get("PFTEST_SLOW", "1"))
+SLOW = pftest.SLOW  # PFTEST_SLOW
 AS_ROOT = os.geteuid() == 0
 # the line pinfold logs for every exchange it cuts short (see pinfold.cfg(5), LogLevel)
 CUT = re.compile(r'cut (\S+) "([^"]*)" (\S+) status=(\S+) backend=(\S+) '
