@@ -158,7 +158,7 @@ class Hostile(pftest.TestCase):
         r = self.reused_then_closed("POST")
         self.assertEqual(r.status, 502, r)
         self.assertEqual(self.sb.methods().count("POST"), 1, self.sb.methods())
-        pftest.wait_until(lambda: "not sent again" in self.pf.stderr(), pftest.slow(3),
+        pftest.wait_until(lambda: "not sent again" in self.pf.stderr(), 3,
                           what="a log line saying why the POST was not retried")
         self.assertIn("POST not sent again (not idempotent)", self.pf.stderr())
 
@@ -223,7 +223,7 @@ class Hostile(pftest.TestCase):
         self.assertEqual([r.named("Host") for r in seen], [["admin.example"]] * 4)
         self.assertEqual(len(self.sb.seen), 0)
         # the access log (vhost_combined) names the host one way
-        pftest.wait_until(lambda: self.pf.stderr().count("admin.example ") >= 4, pftest.slow(3),
+        pftest.wait_until(lambda: self.pf.stderr().count("admin.example ") >= 4, 3,
                           what="four log lines")
         self.assertNotIn("ADMIN", self.pf.stderr())
         self.assertNotIn("admin.example.", self.pf.stderr())

@@ -93,7 +93,7 @@ class Slowloris(pftest.TestCase):
     def real_client(self):
         t0 = time.monotonic()
         cp = pftest.curl_https(self.port, "/good", NAME, self.ca.cert, "--interface", REAL_SRC,
-                               "-o", "/dev/null", "-w", "%{http_code}", max_time=pftest.slow(10))
+                               "-o", "/dev/null", "-w", "%{http_code}", max_time=10)
         return cp.stdout.decode().strip(), time.monotonic() - t0
 
     def trickle(self, socks, until, stop_when_all_closed=True, t0=None):
@@ -187,7 +187,7 @@ class Slowloris(pftest.TestCase):
                 self.trickle(socks, time.monotonic() + 0.3, stop_when_all_closed=False)
                 cp = pftest.curl_https(self.port, "/good", NAME, self.ca.cert, "--interface",
                                        REAL_SRC, "-o", "/dev/null", "-w", "%{http_code}",
-                                       max_time=pftest.slow(1))
+                                       max_time=1)
                 if cp.stdout.decode().strip() == "200":
                     served = time.monotonic() - t0
                     break
@@ -251,7 +251,7 @@ class Slowloris(pftest.TestCase):
             # the summary comes from the timer: nothing new happens after the last failure
             self.wait_log(lambda e: "TLS handshakes failed" in e and "timed out" in e,
                           "summary lines for the garbage and the timed-out handshake",
-                          CLIENT_TO + pftest.slow(4))
+                          CLIENT_TO + 4)  # wait_until stretches it
         finally:
             stalled.close()
         err = self.pf.stderr()
@@ -270,7 +270,7 @@ class Slowloris(pftest.TestCase):
         self.start(level=2, extra="HandshakeSummary 1\n    LogHandshakes 1")
         self.fail_handshakes(3, b"GET / HTTP/1.1\r\n\r\n")
         self.wait_log(lambda e: e.count("TLS handshake failed:") >= 3 and
-                      "TLS handshakes failed in" in e, "three lines and a summary", pftest.slow(4))
+                      "TLS handshakes failed in" in e, "three lines and a summary", 4)
 
     def sni_case(self, sni, host):
         ctx = pftest.tls_context(self.ca) if sni else pftest.tls_context(verify=False)
