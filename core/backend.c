@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "session.h"
 
@@ -40,7 +41,32 @@ struct upconn {
 	struct upconn *next;
 };
 
-int backends_init(struct gen *g)
+/* Backend contexts for HTTPS backends; files are read now. */
+static int backends_tls(struct gen *g, const char *jail)
+{
+	char err[512];
+
+	for (unsigned id = 0; id < g->cfg->nbackends; id++) {
+		const struct cfg_backend *b = g->cfg->backend_by_id[id];
+		struct tls_client_opts o = {0};
+
+		if (!b->https)
+			continue;
+		o.ca_file = file_in_jail(jail, b->tls_ca);
+		o.verify = b->tls_ca != NULL;
+		o.cert = file_in_jail(jail, b->tls_cert);
+		o.min_version = b->tls_min_version;
+		o.ciphers = b->tls_ciphers;
+		g->be[id].tls = tls_client_ctx_new(&o, err, sizeof(err));
+		if (!g->be[id].tls) {
+			log_msg(LOG_ERR, "%s:%d: %s", b->file, b->line, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int backends_init(struct gen *g, const char *jail)
 {
 	const struct config *cfg = g->cfg;
 
@@ -62,7 +88,7 @@ int backends_init(struct gen *g)
 		if (!g->sessions)
 			return -1;
 	}
-	return 0;
+	return backends_tls(g, jail);
 }
 
 static void upconn_close(struct upconn *u)
@@ -307,7 +333,7 @@ void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls)
 	struct be_state *st = &g->be[id];
 	struct upconn *u;
 
-	if (px->stopping || g != px->gen || st->nidle >= POOL_MAX_PER_BACKEND || !st->alive)
+	if (g->retired || st->nidle >= POOL_MAX_PER_BACKEND || !st->alive)
 		goto drop;
 	u = calloc(1, sizeof(*u));
 	if (!u)

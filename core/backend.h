@@ -9,8 +9,11 @@
 #include "proxy.h"
 #include "tls.h"
 
-/* Runtime state for g->cfg's backends (all alive at first). 0 or -1. */
-int backends_init(struct gen *g);
+/*
+ * Runtime state for g->cfg's backends (all alive at first) and the client TLS
+ * contexts of HTTPS backends, their files read now through `jail`.  0 or -1 (logged).
+ */
+int backends_init(struct gen *g, const char *jail);
 /* Close pooled connections: the generation is no longer current (probes: health_stop). */
 void backends_retire(struct gen *g);
 void backends_free(struct gen *g);

@@ -1493,13 +1493,13 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	}
 	c->px = px;
 	c->gen = px->gen;
-	c->gen->refs++;
+	gen_ref(c->gen);
 	c->lis = ls->lis;
 	c->lport = ls->port;
 	/* MaxConnsPerIP; a refused connection is logged there */
 	if (policy_conn_open(&c->pol, px, c->lis, peer) < 0) {
 		close(fd);
-		c->gen->refs--;
+		gen_unref(c->gen);
 		free(c);
 		return -1;
 	}
@@ -1523,7 +1523,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
 		stream_close(&c->cs);
 		policy_conn_close(&c->pol, px);
-		c->gen->refs--;
+		gen_unref(c->gen);
 		free(c);
 		return -1;
 	}

@@ -1,5 +1,5 @@
 /*
- * proxy.c - the running proxy: configuration generations and reload,
+ * proxy.c - the running proxy: reload (core/gen.c makes the generations),
  * listening sockets, the accept path, signals and the main loop.  Every
  * timeout comes from core/timer; poll() sleeps exactly until the earliest.
  *
@@ -16,12 +16,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "acme.h"
 #include "backend.h"
 #include "clock.h"
 #include "conn.h"
 #include "errpage.h"
 #include "file.h"
+#include "gen.h"
 #include "control.h"
 #include "health.h"
 #include "log.h"
@@ -73,77 +73,6 @@ static const char *jail_path(const struct proxy *px, const char *path)
 }
 
 /* ---- generations ------------------------------------------------------------------ */
-
-static void gen_free(struct gen *g)
-{
-	policy_gen_free(g);
-	errpages_free(g->errpages);
-	backends_free(g);
-	free(g->lis);
-	free(g->svc_requests);
-	config_free(g->cfg);
-	free(g);
-}
-
-void gen_unref(struct gen *g)
-{
-	if (--g->refs == 0)
-		gen_free(g);
-}
-
-/* Backend contexts for HTTPS backends; files are read now. */
-static int gen_tls(struct proxy *px, struct gen *g)
-{
-	char err[512];
-
-	for (unsigned id = 0; id < g->cfg->nbackends; id++) {
-		const struct cfg_backend *b = g->cfg->backend_by_id[id];
-		struct tls_client_opts o = {0};
-
-		if (!b->https)
-			continue;
-		o.ca_file = jail_path(px, b->tls_ca);
-		o.verify = b->tls_ca != NULL;
-		o.cert = jail_path(px, b->tls_cert);
-		o.min_version = b->tls_min_version;
-		o.ciphers = b->tls_ciphers;
-		g->be[id].tls = tls_client_ctx_new(&o, err, sizeof(err));
-		if (!g->be[id].tls) {
-			log_msg(LOG_ERR, "%s:%d: %s", b->file, b->line, err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static struct gen *gen_new(struct proxy *px, struct config *cfg)
-{
-	struct gen *g = calloc(1, sizeof(*g));
-
-	if (!g) {
-		config_free(cfg);
-		return NULL;
-	}
-	g->cfg = cfg;
-	g->px = px;
-	g->refs = 1;
-	g->lis = calloc(cfg->nlisteners + 1, sizeof(*g->lis));
-	g->svc_requests = calloc(cfg->nservices + 1, sizeof(*g->svc_requests));
-	if (!g->lis || !g->svc_requests) {
-		gen_free(g);
-		return NULL;
-	}
-	/* policy_gen_init reads the BasicAuth password files: a bad one fails the load */
-	if (backends_init(g) < 0 || gen_tls(px, g) < 0 || policy_gen_init(g, px->gen, px->jail) < 0 ||
-	    errpages_load(cfg, px->jail, &g->errpages) > 0) {
-		gen_free(g);
-		return NULL;
-	}
-	for (const struct cfg_listener *l = cfg->listeners; l; l = l->next)
-		if (l->acme_dir)
-			acme_check_dir(jail_path(px, l->acme_dir), l->acme_file, l->acme_line);
-	return g;
-}
 
 /* A reloaded backend at the same address keeps what we knew about it. */
 static void gen_carry_state(struct gen *to, const struct gen *from)
@@ -340,7 +269,7 @@ int proxy_check_files(struct config *cfg)
 		return errors + 1;
 	g->cfg = cfg;
 	g->px = &px;
-	if (backends_init(g) < 0 || gen_tls(&px, g) < 0)
+	if (backends_init(g, NULL) < 0)
 		errors++;
 	backends_free(g);
 	free(g);
@@ -375,7 +304,7 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 		log_msg(LOG_ERR, "out of memory");
 		return -1;
 	}
-	px->gen = gen_new(px, cfg);
+	px->gen = gen_new(px, cfg, NULL, px->jail);
 	if (!px->gen)
 		return -1;
 	px->lsocks = lsocks_open(px, cfg, NULL, 0, &px->nlsocks);
@@ -428,7 +357,7 @@ int proxy_reload(struct proxy *px)
 	if (!control_same_path(px->ctl, cfg->control))
 		log_msg(LOG_WARNING, "reload: a Control change needs a restart; the socket in use "
 				     "stays as it is");
-	g = gen_new(px, cfg);
+	g = gen_new(px, cfg, px->gen, px->jail);
 	if (!g) {
 		log_msg(LOG_ERR, "reload failed; still running the previous configuration");
 		return -1;
@@ -442,7 +371,7 @@ int proxy_reload(struct proxy *px)
 	}
 	/* commit: nothing below can fail half-way */
 	health_stop(px);
-	backends_retire(px->gen);
+	gen_retire(px->gen);
 	lsocks_free(px, px->lsocks, px->nlsocks, 1); /* closes only sockets not handed over */
 	px->lsocks = ls;
 	px->nlsocks = n;
@@ -499,7 +428,7 @@ static void begin_stop(struct proxy *px)
 		px->gen->cfg->grace);
 	close_listeners(px);
 	health_stop(px);
-	backends_retire(px->gen);
+	gen_retire(px->gen);
 	conn_shutdown_idle(px);
 }
 

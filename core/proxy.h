@@ -1,7 +1,7 @@
 /*
  * proxy.h - the running proxy: one context passed to every module instead
  * of globals.  It owns the event loop, the timers, the buffer pool, the
- * listening sockets, backend runtime state and the current config snapshot.
+ * listening sockets, backend runtime state and the current generation (core/gen.h).
  */
 #ifndef PINFOLD_PROXY_H
 #define PINFOLD_PROXY_H
@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "config.h"
 #include "evloop.h"
+#include "gen.h"
 #include "http.h"
 #include "sockio.h"
 #include "timer.h"
@@ -45,29 +46,6 @@ struct be_state {
 	struct hc_probe *hc; /* an HTTP health check in flight (core/check_http.c) */
 	struct gen *gen;
 	unsigned id;
-};
-
-/*
- * One configuration generation: a config and the runtime state indexed by
- * its ids.  Connections hold a reference to the generation they started
- * with, so a reload never changes anything under a request in flight.
- */
-struct gen {
-	struct config *cfg;
-	struct be_state *be; /* cfg->nbackends entries */
-	struct proxy *px;
-	int refs;            /* connections using it, plus one while it is current */
-	struct policy_state *pstate; /* access controls: rate-limit table, BasicAuth files */
-	struct sess_table *sessions; /* Session pins of every service; a reload starts empty */
-	struct errpages *errpages;   /* ErrorFile pages, read when the generation is made */
-	struct lis_stats *lis;   /* by cfg_listener.id: counters pinfoldctl shows */
-	uint64_t *svc_requests;  /* by cfg_service.id: requests routed to it */
-};
-
-/* Counters of one listener, in the generation its connections started with. */
-struct lis_stats {
-	uint64_t requests; /* request heads read */
-	uint32_t conns;    /* client connections open */
 };
 
 struct lsock {
@@ -120,8 +98,6 @@ int proxy_check_files(struct config *cfg);
 void proxy_jailed(struct proxy *px, const char *jail);
 /* Re-read the config and certificates; on any error keep running the old ones. */
 int proxy_reload(struct proxy *px);
-/* Drop a connection's reference to its generation. */
-void gen_unref(struct gen *g);
 /* Start watching listeners and signals; run until stopped.  Returns the exit code. */
 int proxy_run(struct proxy *px);
 void proxy_free(struct proxy *px);

@@ -140,7 +140,7 @@ static const struct cfg_service *setup_text(const char *text)
 	px.rng = 12345;
 	px.ev = ev_new(64);
 	assert_non_null(px.ev);
-	assert_int_equal(backends_init(&gen), 0);
+	assert_int_equal(backends_init(&gen, NULL), 0);
 	return cfg->services;
 }
 
