@@ -83,6 +83,7 @@ int backends_init(struct gen *g, const char *jail)
 		st->gen = g;
 		st->id = i;
 	}
+	g->be_rng = (uint32_t)(g->loop->now ^ ((uint64_t)getpid() << 16)) | 1;
 	if (cfg->nsessions) {
 		g->sessions = sess_new(SESS_DEFAULT_ENTRIES);
 		if (!g->sessions)
@@ -93,7 +94,7 @@ int backends_init(struct gen *g, const char *jail)
 
 static void upconn_close(struct upconn *u)
 {
-	struct proxy *px = u->gen->px;
+	struct loop *lp = u->gen->loop;
 	struct be_state *st = &u->gen->be[u->id];
 	struct upconn **pp;
 
@@ -103,8 +104,8 @@ static void upconn_close(struct upconn *u)
 			st->nidle--;
 			break;
 		}
-	timer_cancel(&px->timers, &u->tm);
-	ev_del(px->ev, u->fd);
+	timer_cancel(&lp->timers, &u->tm);
+	ev_del(lp->ev, u->fd);
 	tls_free(u->tls);
 	close(u->fd);
 	free(u);
@@ -135,6 +136,17 @@ void backends_free(struct gen *g)
 	g->sessions = NULL;
 }
 
+/* A small xorshift PRNG for the random balancer, one per generation. */
+static uint32_t be_random(struct gen *g)
+{
+	uint32_t x = g->be_rng;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return g->be_rng = x;
+}
+
 static int alive(const struct gen *g, const struct cfg_backend *b)
 {
 	const struct be_state *st = &g->be[b->id];
@@ -161,7 +173,7 @@ static const struct cfg_backend *pick_random(struct gen *g, const struct cfg_ser
 		}
 	if (total == 0)
 		return first; /* only priority-0 backends are left */
-	r = proxy_random(g->px) % total;
+	r = be_random(g) % total;
 	for (b = svc->backends; b; b = b->next) {
 		if (!usable(g, b))
 			continue;
@@ -205,7 +217,7 @@ const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *
 
 	*full = 0;
 	if (se && g->sessions) {
-		pinned = sess_find(g->sessions, se->slot, key, len, g->px->now);
+		pinned = sess_find(g->sessions, se->slot, key, len, g->loop->now);
 		if (pinned >= 0 && (unsigned)pinned < g->cfg->nbackends) {
 			b = g->cfg->backend_by_id[pinned];
 			if (usable(g, b))
@@ -238,7 +250,7 @@ void backend_pin(struct gen *g, const struct cfg_service *svc, const char *key, 
 	const struct cfg_session *se = svc->session;
 
 	if (se && g->sessions && key && !be->emergency)
-		sess_pin(g->sessions, se->slot, key, len, be->id, g->px->now,
+		sess_pin(g->sessions, se->slot, key, len, be->id, g->loop->now,
 		         (uint64_t)se->ttl * 1000);
 }
 
@@ -303,7 +315,7 @@ static void upconn_event(void *arg, int fd, int revents)
  */
 int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int check)
 {
-	struct proxy *px = g->px;
+	struct loop *lp = g->loop;
 	struct be_state *st = &g->be[id];
 
 	*tls = NULL;
@@ -311,15 +323,15 @@ int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int chec
 		struct upconn *u = st->idle;
 		int fd = u->fd;
 
-		if (ev_pending(px->ev, fd) ||
-		    ((check || ev_rounds(px->ev) == u->polls) && upconn_dead(u))) {
+		if (ev_pending(lp->ev, fd) ||
+		    ((check || ev_rounds(lp->ev) == u->polls) && upconn_dead(u))) {
 			upconn_close(u);
 			continue;
 		}
 		st->idle = u->next;
 		st->nidle--;
-		timer_cancel(&px->timers, &u->tm);
-		ev_del(px->ev, fd);
+		timer_cancel(&lp->timers, &u->tm);
+		ev_del(lp->ev, fd);
 		*tls = u->tls;
 		free(u);
 		return fd;
@@ -329,7 +341,7 @@ int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int chec
 
 void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls)
 {
-	struct proxy *px = g->px;
+	struct loop *lp = g->loop;
 	struct be_state *st = &g->be[id];
 	struct upconn *u;
 
@@ -342,15 +354,15 @@ void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls)
 	u->tls = tls;
 	u->id = id;
 	u->gen = g;
-	u->since = px->now;
-	u->polls = ev_rounds(px->ev);
+	u->since = lp->now;
+	u->polls = ev_rounds(lp->ev);
 	timer_init(&u->tm, upconn_expired, u);
-	if (timer_set(&px->timers, &u->tm, px->now + POOL_IDLE_MS) < 0) {
+	if (timer_set(&lp->timers, &u->tm, lp->now + POOL_IDLE_MS) < 0) {
 		free(u);
 		goto drop;
 	}
-	if (ev_add(px->ev, fd, POLLIN, upconn_event, u) < 0) {
-		timer_cancel(&px->timers, &u->tm);
+	if (ev_add(lp->ev, fd, POLLIN, upconn_event, u) < 0) {
+		timer_cancel(&lp->timers, &u->tm);
 		free(u);
 		goto drop;
 	}

@@ -88,17 +88,17 @@ static const struct cfg_backend *backend_of(const struct be_state *st)
 
 void check_http_stop(struct be_state *st)
 {
-	struct proxy *px = st->gen->px;
+	struct loop *lp = st->gen->loop;
 	struct hc_probe *h = st->hc;
 
-	timer_cancel(&px->timers, &st->probe_timer);
+	timer_cancel(&lp->timers, &st->probe_timer);
 	if (!h)
 		return;
 	if (h->s.fd >= 0) {
-		ev_del(px->ev, h->s.fd);
+		ev_del(lp->ev, h->s.fd);
 		stream_close(&h->s);
 	}
-	buf_release(&px->pool, &h->in);
+	buf_release(&lp->pool, &h->in);
 	free(h);
 	st->hc = NULL;
 	st->probe_fd = -1;
@@ -130,7 +130,7 @@ static void hc_timeout(struct timer *t, void *arg)
 static void hc_step(struct be_state *st)
 {
 	const struct cfg_backend *b = backend_of(st);
-	struct proxy *px = st->gen->px;
+	struct loop *lp = st->gen->loop;
 	struct hc_probe *h = st->hc;
 	char why[160];
 	int rc;
@@ -155,8 +155,8 @@ static void hc_step(struct be_state *st)
 				h->phase = HC_SEND;
 			}
 			/* the connect is done: the rest is bounded by the response timeout */
-			timer_set(&px->timers, &st->probe_timer,
-			          px->now + (uint64_t)b->timeout * 1000);
+			timer_set(&lp->timers, &st->probe_timer,
+			          lp->now + (uint64_t)b->timeout * 1000);
 			break;
 		case HC_HANDSHAKE:
 			rc = stream_handshake(&h->s);
@@ -165,7 +165,7 @@ static void hc_step(struct be_state *st)
 				return;
 			}
 			if (rc == 0) {
-				ev_set(px->ev, h->s.fd, h->s.hs_ev);
+				ev_set(lp->ev, h->s.fd, h->s.hs_ev);
 				return;
 			}
 			h->phase = HC_SEND;
@@ -176,7 +176,7 @@ static void hc_step(struct be_state *st)
 
 			if (w < 0) {
 				if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-					ev_set(px->ev, h->s.fd, h->s.wr_ev);
+					ev_set(lp->ev, h->s.fd, h->s.wr_ev);
 					return;
 				}
 				fail_errno(st, "could not send");
@@ -205,7 +205,7 @@ static void hc_step(struct be_state *st)
 				return;
 			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-				ev_set(px->ev, h->s.fd, h->s.rd_ev);
+				ev_set(lp->ev, h->s.fd, h->s.rd_ev);
 				return;
 			}
 			fail_errno(st, "could not read");
@@ -220,7 +220,7 @@ static void hc_event(void *arg, int fd, int revents)
 	hc_step(arg);
 }
 
-void check_http_start(struct proxy *px, struct be_state *st)
+void check_http_start(struct loop *lp, struct be_state *st)
 {
 	const struct cfg_backend *b = backend_of(st);
 	struct hc_probe *h;
@@ -230,7 +230,7 @@ void check_http_start(struct proxy *px, struct be_state *st)
 	if (!h)
 		return; /* try again next tick */
 	n = check_http_request(b, h->req, sizeof(h->req));
-	if (n < 0 || buf_take(&px->pool, &h->in) < 0) {
+	if (n < 0 || buf_take(&lp->pool, &h->in) < 0) {
 		free(h);
 		return;
 	}
@@ -239,7 +239,7 @@ void check_http_start(struct proxy *px, struct be_state *st)
 	if (fd < 0) {
 		int e = errno;
 
-		buf_release(&px->pool, &h->in);
+		buf_release(&lp->pool, &h->in);
 		free(h);
 		errno = e;
 		fail_errno(st, "could not connect");
@@ -251,13 +251,13 @@ void check_http_start(struct proxy *px, struct be_state *st)
 	st->probe_fd = fd;
 	st->probing = 1;
 	st->probe_timer.fn = hc_timeout;
-	if (ev_add(px->ev, fd, POLLOUT, hc_event, st) < 0) {
+	if (ev_add(lp->ev, fd, POLLOUT, hc_event, st) < 0) {
 		h->s.fd = -1; /* not watched: check_http_stop must not ev_del it */
 		close(fd);
 		check_http_stop(st);
 		return;
 	}
-	if (timer_set(&px->timers, &st->probe_timer, px->now + (uint64_t)b->conn_to * 1000) < 0) {
+	if (timer_set(&lp->timers, &st->probe_timer, lp->now + (uint64_t)b->conn_to * 1000) < 0) {
 		check_http_stop(st);
 		return;
 	}

@@ -15,7 +15,7 @@
  * Start the check of st's backend (it has a HealthCheck).  The result comes
  * through health_result(), possibly before this returns.
  */
-void check_http_start(struct proxy *px, struct be_state *st);
+void check_http_start(struct loop *lp, struct be_state *st);
 
 /* Abandon a check in flight (no result).  Harmless when none is. */
 void check_http_stop(struct be_state *st);
@@ -31,7 +31,7 @@ int check_http_verdict(const struct cfg_backend *b, const char *data, size_t len
                        size_t whylen);
 #else
 /* Built without it (PINFOLD_HEALTHCHECK=OFF): the parser refuses HealthCheck. */
-static inline void check_http_start(struct proxy *px, struct be_state *st)
+static inline void check_http_start(struct loop *lp, struct be_state *st)
 {
 }
 static inline void check_http_stop(struct be_state *st)

@@ -258,7 +258,7 @@ static void log_exchange(struct conn *c)
 		c->lr.backend = "(error)";
 	c->lr.status = c->status;
 	c->lr.bytes = c->resp_bytes;
-	c->lr.usec = (c->px->now - c->t_start) * 1000;
+	c->lr.usec = (c->px->loop.now - c->t_start) * 1000;
 	log_request(level, &c->lr);
 }
 
@@ -362,11 +362,11 @@ static void update_events(struct conn *c)
 		}
 	}
 	if (ce != c->cev) {
-		ev_set(px->ev, c->cs.fd, ce);
+		ev_set(px->loop.ev, c->cs.fd, ce);
 		c->cev = ce;
 	}
 	if (c->us.fd >= 0 && ue != c->uev) {
-		ev_set(px->ev, c->us.fd, ue);
+		ev_set(px->loop.ev, c->us.fd, ue);
 		c->uev = ue;
 	}
 }
@@ -406,10 +406,10 @@ static void arm_timer(struct conn *c)
 		c->tm_kind = TM_CLIENT;
 		break;
 	}
-	when = px->now + (uint64_t)secs * 1000;
+	when = px->loop.now + (uint64_t)secs * 1000;
 	if ((c->rq == RQ_HEAD || c->rq == RQ_IDLE) && c->rs == RS_NONE && c->deadline_head < when)
 		when = c->deadline_head;
-	timer_set(&px->timers, &c->tm, when);
+	timer_set(&px->loop.timers, &c->tm, when);
 }
 
 /* ---- closing ------------------------------------------------------------------ */
@@ -418,7 +418,7 @@ static void up_close(struct conn *c)
 {
 	if (c->us.fd < 0)
 		return;
-	ev_del(c->px->ev, c->us.fd);
+	ev_del(c->px->loop.ev, c->us.fd);
 	stream_close(&c->us);
 	c->uev = 0;
 	if (c->be)
@@ -430,13 +430,13 @@ static void conn_free(struct conn *c)
 	struct proxy *px = c->px;
 
 	up_close(c);
-	ev_del(px->ev, c->cs.fd);
+	ev_del(px->loop.ev, c->cs.fd);
 	stream_close(&c->cs);
-	timer_cancel(&px->timers, &c->tm);
-	buf_release(&px->pool, &c->cin);
-	buf_release(&px->pool, &c->uin);
-	buf_release(&px->pool, &c->cout);
-	buf_release(&px->pool, &c->uout);
+	timer_cancel(&px->loop.timers, &c->tm);
+	buf_release(&px->loop.pool, &c->cin);
+	buf_release(&px->loop.pool, &c->uin);
+	buf_release(&px->loop.pool, &c->cout);
+	buf_release(&px->loop.pool, &c->uout);
 	proxy_pipe_give(px, &c->pipe, c->piped == 0);
 	free(c->logtext);
 	free(c->skey);
@@ -486,7 +486,7 @@ static void local_reply(struct conn *c, int status)
 	size_t page_len = 0;
 	int keep;
 
-	if (buf_take(&c->px->pool, &c->cout) < 0) {
+	if (buf_take(&c->px->loop.pool, &c->cout) < 0) {
 		mark_dead(c);
 		return;
 	}
@@ -565,7 +565,7 @@ static void acme_answer(struct conn *c, const struct route_req *rq)
 
 	status = acme_lookup(file_in_jail(c->px->jail, c->lis->acme_dir), rq->url, rq->path_len,
 			     c->req_method == M_GET || c->req_method == M_HEAD, body, &len);
-	if (buf_take(&c->px->pool, &c->cout) < 0) {
+	if (buf_take(&c->px->loop.pool, &c->cout) < 0) {
 		mark_dead(c);
 		return;
 	}
@@ -630,7 +630,7 @@ static void start_request(struct conn *c)
 	if (!status && c->lis->sni_host && sni_mismatch(c, m))
 		status = 421;
 	/* TrustedIP client, listener ACL, RateLimit, MaxRequest.  The clock is
-	 * read afresh: px->now is from before the last poll() and lags after an idle spell. */
+	 * read afresh: px->loop.now is from before the last poll() and lags after an idle spell. */
 	if (!status)
 		status = policy_admit(&c->pol, c->gen, c->lis, buf, m, clock_ms());
 	if (status) {
@@ -663,7 +663,7 @@ static void start_request(struct conn *c)
 	if (svc->redirect_code) {
 		int keep = c->req_keep && c->rq == RQ_DONE;
 
-		if (buf_take(&px->pool, &c->cout) < 0) {
+		if (buf_take(&px->loop.pool, &c->cout) < 0) {
 			mark_dead(c);
 			return;
 		}
@@ -693,7 +693,7 @@ static void start_request(struct conn *c)
 		}
 	}
 	policy_filter_request(c->lis, svc, &rq, m);
-	if (buf_take(&px->pool, &c->uout) < 0) {
+	if (buf_take(&px->loop.pool, &c->uout) < 0) {
 		mark_dead(c);
 		return;
 	}
@@ -703,7 +703,7 @@ static void start_request(struct conn *c)
 	n = rewrite_request(c->lis, svc, &rq, m, &cl, c->uout.data, BUF_SIZE);
 	buf_consume(&c->cin, (size_t)rc);
 	if (n < 0) {
-		buf_release(&px->pool, &c->uout);
+		buf_release(&px->loop.pool, &c->uout);
 		local_reply(c, 431);
 		return;
 	}
@@ -796,7 +796,7 @@ static void up_start(struct conn *c)
 		}
 		backend_failed(c->gen, be, strerror(errno));
 	}
-	if (ev_add(px->ev, fd, 0, up_event, c) < 0) {
+	if (ev_add(px->loop.ev, fd, 0, up_event, c) < 0) {
 		tls_free(tls);
 		close(fd);
 		local_reply(c, 503);
@@ -931,8 +931,8 @@ static void response_head(struct conn *c)
 		conn_log_cut(c, "bad-framing");
 		return;
 	}
-	buf_release(&px->pool, &c->uout); /* answered: no retry any more */
-	if (buf_take(&px->pool, &c->cout) < 0) {
+	buf_release(&px->loop.pool, &c->uout); /* answered: no retry any more */
+	if (buf_take(&px->loop.pool, &c->cout) < 0) {
 		mark_dead(c);
 		return;
 	}
@@ -1066,7 +1066,7 @@ static void up_read(struct conn *c)
 		splice_in(c);
 		return;
 	}
-	if (buf_take(&c->px->pool, &c->uin) < 0) {
+	if (buf_take(&c->px->loop.pool, &c->uin) < 0) {
 		mark_dead(c);
 		return;
 	}
@@ -1115,7 +1115,7 @@ static void client_read(struct conn *c)
 	struct proxy *px = c->px;
 	ssize_t n;
 
-	if (buf_take(&px->pool, &c->cin) < 0) {
+	if (buf_take(&px->loop.pool, &c->cin) < 0) {
 		mark_dead(c);
 		return;
 	}
@@ -1123,9 +1123,9 @@ static void client_read(struct conn *c)
 	if (n > 0) {
 		if (c->rq == RQ_IDLE) {
 			c->rq = RQ_HEAD;
-			c->t_start = px->now;
+			c->t_start = px->loop.now;
 			if (c->later_req)
-				client_deadline_set(c, px->now, c->lis->head_to);
+				client_deadline_set(c, px->loop.now, c->lis->head_to);
 		}
 		return;
 	}
@@ -1202,7 +1202,7 @@ static void exchange_done(struct conn *c)
 			struct tls_conn *tls;
 			int fd;
 
-			ev_del(px->ev, c->us.fd);
+			ev_del(px->loop.ev, c->us.fd);
 			fd = stream_release(&c->us, &tls);
 			c->uev = 0;
 			c->gen->be[c->be->id].active--;
@@ -1211,9 +1211,9 @@ static void exchange_done(struct conn *c)
 			up_close(c);
 		}
 	}
-	buf_release(&px->pool, &c->uout);
-	buf_release(&px->pool, &c->uin);
-	buf_release(&px->pool, &c->cout);
+	buf_release(&px->loop.pool, &c->uout);
+	buf_release(&px->loop.pool, &c->uin);
+	buf_release(&px->loop.pool, &c->cout);
 	proxy_pipe_give(px, &c->pipe, c->piped == 0);
 	c->piped = 0;
 	free(c->logtext);
@@ -1230,14 +1230,14 @@ static void exchange_done(struct conn *c)
 	c->be = NULL;
 	memset(&c->reqb, 0, sizeof(c->reqb));
 	memset(&c->respb, 0, sizeof(c->respb));
-	buf_release_if_empty(&px->pool, &c->cin);
+	buf_release_if_empty(&px->loop.pool, &c->cin);
 	c->later_req = 1;
-	client_deadline_set(c, px->now, c->lis->client_to);
+	client_deadline_set(c, px->loop.now, c->lis->client_to);
 	if (buf_len(&c->cin)) {
 		/* a pipelined request is already here */
 		c->rq = RQ_HEAD;
-		c->t_start = px->now;
-		client_deadline_set(c, px->now, c->lis->head_to);
+		c->t_start = px->loop.now;
+		client_deadline_set(c, px->loop.now, c->lis->head_to);
 	}
 }
 
@@ -1362,10 +1362,10 @@ static void progress(struct conn *c)
 		mark_dead(c);
 		return;
 	}
-	buf_release_if_empty(&c->px->pool, &c->cin);
+	buf_release_if_empty(&c->px->loop.pool, &c->cin);
 	if ((c->rs != RS_HEAD && c->rs != RS_BODY && c->rs != RS_TUNNEL) || c->pipe.rd >= 0)
-		buf_release_if_empty(&c->px->pool, &c->uin);
-	buf_release_if_empty(&c->px->pool, &c->cout);
+		buf_release_if_empty(&c->px->loop.pool, &c->uin);
+	buf_release_if_empty(&c->px->loop.pool, &c->cout);
 	update_events(c);
 	arm_timer(c);
 }
@@ -1376,7 +1376,7 @@ static void progress(struct conn *c)
  */
 static void client_tls_failed(struct conn *c, const char *why)
 {
-	tlsfail_note(&c->px->tlsfail, c->px->now, c->gen->cfg->hs_summary, c->peer, why);
+	tlsfail_note(&c->px->tlsfail, c->px->loop.now, c->gen->cfg->hs_summary, c->peer, why);
 	if (c->gen->cfg->log_handshakes && log_level(c) >= 2)
 		log_msg(LOG_INFO, "%s: TLS handshake failed: %s", c->peer, why);
 }
@@ -1519,8 +1519,8 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	}
 	net_addr_host((const struct sockaddr *)peer, c->peer, sizeof(c->peer));
 	timer_init(&c->tm, conn_timeout, c);
-	client_deadline_set(c, px->now, ls->tls ? c->lis->hs_to : c->lis->head_to);
-	if (ev_add(px->ev, fd, POLLIN, client_event, c) < 0) {
+	client_deadline_set(c, px->loop.now, ls->tls ? c->lis->hs_to : c->lis->head_to);
+	if (ev_add(px->loop.ev, fd, POLLIN, client_event, c) < 0) {
 		stream_close(&c->cs);
 		policy_conn_close(&c->pol, px);
 		gen_unref(c->gen);

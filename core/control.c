@@ -610,7 +610,7 @@ static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_ou
 
 	if (rq->cmd == CTL_LIST) {
 		out_printf(o, "OK\n");
-		control_list(g, (long)getpid(), (px->now - px->started) / 1000, px->nconns,
+		control_list(g, (long)getpid(), (px->loop.now - px->started) / 1000, px->nconns,
 		             rq->json, o);
 		return;
 	}
@@ -666,8 +666,8 @@ static void client_close(struct ctl_client *cl)
 	struct control *ctl = cl->ctl;
 	struct proxy *px = ctl->px;
 
-	timer_cancel(&px->timers, &cl->tm);
-	ev_del(px->ev, cl->fd);
+	timer_cancel(&px->loop.timers, &cl->tm);
+	ev_del(px->loop.ev, cl->fd);
 	close(cl->fd);
 	ctl_out_free(&cl->out);
 	if (cl->prev)
@@ -712,7 +712,7 @@ static void client_reply(struct ctl_client *cl, const char *line, size_t len)
 		cl->out.len = cl->out.p ? strlen(cl->out.p) : 0;
 	}
 	cl->writing = 1;
-	ev_set(cl->ctl->px->ev, cl->fd, POLLOUT);
+	ev_set(cl->ctl->px->loop.ev, cl->fd, POLLOUT);
 	client_write(cl);
 }
 
@@ -780,9 +780,9 @@ static void accept_event(void *arg, int fd, int revents)
 		cl->ctl = ctl;
 		cl->fd = cfd;
 		timer_init(&cl->tm, client_timeout, cl);
-		if (ev_add(px->ev, cfd, POLLIN, client_event, cl) < 0 ||
-		    timer_set(&px->timers, &cl->tm, px->now + CTL_TIMEOUT_MS) < 0) {
-			ev_del(px->ev, cfd);
+		if (ev_add(px->loop.ev, cfd, POLLIN, client_event, cl) < 0 ||
+		    timer_set(&px->loop.timers, &cl->tm, px->loop.now + CTL_TIMEOUT_MS) < 0) {
+			ev_del(px->loop.ev, cfd);
 			close(cfd);
 			free(cl);
 			continue;
@@ -915,7 +915,7 @@ int control_chown(struct proxy *px, uid_t uid, gid_t gid)
 
 int control_start(struct proxy *px)
 {
-	if (px->ctl && ev_add(px->ev, px->ctl->fd, POLLIN, accept_event, px->ctl) < 0) {
+	if (px->ctl && ev_add(px->loop.ev, px->ctl->fd, POLLIN, accept_event, px->ctl) < 0) {
 		log_msg(LOG_ERR, "cannot watch the Control socket %s", px->ctl->path);
 		return -1;
 	}
@@ -940,7 +940,7 @@ void control_close(struct proxy *px)
 		next = cl->next;
 		client_close(cl);
 	}
-	ev_del(px->ev, ctl->fd);
+	ev_del(px->loop.ev, ctl->fd);
 	close(ctl->fd);
 	/* chrooted, the file is reachable only from inside the jail */
 	here = file_jail_rel(px->jail, ctl->path);

@@ -27,7 +27,7 @@ static void gen_free(struct gen *g)
 	free(g);
 }
 
-struct gen *gen_new(struct proxy *px, struct config *cfg, const struct gen *old,
+struct gen *gen_new(struct loop *loop, struct config *cfg, const struct gen *old,
                     const char *jail)
 {
 	struct gen *g = calloc(1, sizeof(*g));
@@ -37,7 +37,7 @@ struct gen *gen_new(struct proxy *px, struct config *cfg, const struct gen *old,
 		return NULL;
 	}
 	g->cfg = cfg;
-	g->px = px;
+	g->loop = loop;
 	g->refs = 1;
 	g->lis = calloc(cfg->nlisteners + 1, sizeof(*g->lis));
 	g->svc_requests = calloc(cfg->nservices + 1, sizeof(*g->svc_requests));

@@ -12,7 +12,7 @@
 
 struct config;
 struct be_state;
-struct proxy;
+struct loop;
 struct policy_state;
 struct sess_table;
 struct errpages;
@@ -26,11 +26,12 @@ struct lis_stats {
 struct gen {
 	struct config *cfg;
 	struct be_state *be; /* cfg->nbackends entries (core/backend.c) */
-	struct proxy *px;
+	struct loop *loop;   /* the loop its backends' pooled connections and probes run on */
 	int refs;            /* connections using it, plus one while it is current */
 	uint8_t retired;     /* no longer current: nothing new is kept for reuse */
 	struct policy_state *pstate; /* access controls: rate-limit table, BasicAuth files */
 	struct sess_table *sessions; /* Session pins of every service; a reload starts empty */
+	uint32_t be_rng;             /* the random balancer's state (core/backend.c) */
 	struct errpages *errpages;   /* ErrorFile pages, read when the generation is made */
 	struct lis_stats *lis;   /* by cfg_listener.id: counters pinfoldctl shows */
 	uint64_t *svc_requests;  /* by cfg_service.id: requests routed to it */
@@ -41,7 +42,7 @@ struct gen {
  * through `jail` once chrooted.  `old` is the one it replaces, or NULL.  It
  * starts with one reference, the "current" one.  NULL on any error (logged).
  */
-struct gen *gen_new(struct proxy *px, struct config *cfg, const struct gen *old,
+struct gen *gen_new(struct loop *loop, struct config *cfg, const struct gen *old,
                     const char *jail);
 /* A connection starts using g. */
 void gen_ref(struct gen *g);

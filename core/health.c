@@ -20,11 +20,11 @@
 
 static void probe_end(struct be_state *st, int ok)
 {
-	struct proxy *px = st->gen->px;
+	struct loop *lp = st->gen->loop;
 
-	timer_cancel(&px->timers, &st->probe_timer);
+	timer_cancel(&lp->timers, &st->probe_timer);
 	if (st->probe_fd >= 0) {
-		ev_del(px->ev, st->probe_fd);
+		ev_del(lp->ev, st->probe_fd);
 		close(st->probe_fd);
 		st->probe_fd = -1;
 	}
@@ -61,9 +61,9 @@ static void probe_start(struct proxy *px, struct be_state *st)
 		return;
 	}
 	st->probe_timer.fn = probe_timeout;
-	if (ev_add(px->ev, fd, POLLOUT, probe_event, st) < 0 ||
-	    timer_set(&px->timers, &st->probe_timer, px->now + (uint64_t)b->conn_to * 1000) < 0) {
-		ev_del(px->ev, fd);
+	if (ev_add(px->loop.ev, fd, POLLOUT, probe_event, st) < 0 ||
+	    timer_set(&px->loop.timers, &st->probe_timer, px->loop.now + (uint64_t)b->conn_to * 1000) < 0) {
+		ev_del(px->loop.ev, fd);
 		close(fd);
 		return;
 	}
@@ -91,7 +91,7 @@ void health_check_now(struct proxy *px)
 		if (st->probing)
 			continue;
 		if (g->cfg->backend_by_id[i]->hc && !st->disabled)
-			check_http_start(px, st);
+			check_http_start(&px->loop, st);
 		else if (!st->alive)
 			probe_start(px, st);
 	}
@@ -111,7 +111,7 @@ static void alive_tick(struct timer *t, void *arg)
 	struct proxy *px = arg;
 
 	health_check_now(px);
-	timer_set(&px->timers, &px->alive_timer, px->now + (uint64_t)px->gen->cfg->alive * 1000);
+	timer_set(&px->loop.timers, &px->alive_timer, px->loop.now + (uint64_t)px->gen->cfg->alive * 1000);
 }
 
 int health_start(struct proxy *px)
@@ -120,13 +120,13 @@ int health_start(struct proxy *px)
 	px->alive_timer.arg = px;
 	if (px->gen->cfg->alive <= 0)
 		return 0;
-	return timer_set(&px->timers, &px->alive_timer,
-			 px->now + (uint64_t)px->gen->cfg->alive * 1000);
+	return timer_set(&px->loop.timers, &px->alive_timer,
+			 px->loop.now + (uint64_t)px->gen->cfg->alive * 1000);
 }
 
 void health_stop(struct proxy *px)
 {
-	timer_cancel(&px->timers, &px->alive_timer);
+	timer_cancel(&px->loop.timers, &px->alive_timer);
 	for (unsigned i = 0; i < px->gen->cfg->nbackends; i++) {
 		struct be_state *st = &px->gen->be[i];
 

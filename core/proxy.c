@@ -35,16 +35,6 @@
 #define FD_RESERVE   16   /* fds kept for listeners, probes, logging */
 #define SOCKETFROM_WAIT_MS 5000 /* how long a SocketFrom helper may take to send the socket */
 
-uint32_t proxy_random(struct proxy *px)
-{
-	uint32_t x = px->rng;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return px->rng = x;
-}
-
 /* Raise the fd limit to its hard maximum: every client costs two fds. */
 static int fd_budget(void)
 {
@@ -130,7 +120,7 @@ static void lsocks_free(struct proxy *px, struct lsock *ls, int n, int close_fds
 {
 	for (int i = 0; i < n; i++) {
 		if (close_fds && ls[i].fd >= 0) {
-			ev_del(px->ev, ls[i].fd);
+			ev_del(px->loop.ev, ls[i].fd);
 			close(ls[i].fd);
 		}
 		tls_ctx_unref(ls[i].tls); /* live connections keep their own reference */
@@ -237,7 +227,7 @@ static void accept_event(void *arg, int fd, int revents);
 static int lsocks_watch(struct proxy *px)
 {
 	for (int i = 0; i < px->nlsocks; i++)
-		if (ev_add(px->ev, px->lsocks[i].fd, POLLIN, accept_event, &px->lsocks[i]) < 0) {
+		if (ev_add(px->loop.ev, px->lsocks[i].fd, POLLIN, accept_event, &px->lsocks[i]) < 0) {
 			log_msg(LOG_ERR, "cannot watch %s", px->lsocks[i].lis->addr_text);
 			return -1;
 		}
@@ -268,7 +258,7 @@ int proxy_check_files(struct config *cfg)
 	if (!g)
 		return errors + 1;
 	g->cfg = cfg;
-	g->px = &px;
+	g->loop = &px.loop;
 	if (backends_init(g, NULL) < 0)
 		errors++;
 	backends_free(g);
@@ -290,21 +280,20 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	memset(px, 0, sizeof(*px));
 	px->cfg_path = path;
 	px->sigfd = -1;
-	px->now = clock_ms();
-	px->started = px->now;
-	px->rng = (uint32_t)(px->now ^ ((uint64_t)getpid() << 16)) | 1;
+	px->loop.now = clock_ms();
+	px->started = px->loop.now;
 	px->maxfds = maxfds;
 	px->maxconns = (maxfds - FD_RESERVE) / 2;
 	timer_init(&px->alive_timer, NULL, px);
-	tlsfail_init(&px->tlsfail, &px->timers);
-	pool_init(&px->pool, 64);
-	px->ev = ev_new(maxfds);
-	if (!px->ev) {
+	tlsfail_init(&px->tlsfail, &px->loop.timers);
+	pool_init(&px->loop.pool, 64);
+	px->loop.ev = ev_new(maxfds);
+	if (!px->loop.ev) {
 		config_free(cfg);
 		log_msg(LOG_ERR, "out of memory");
 		return -1;
 	}
-	px->gen = gen_new(px, cfg, NULL, px->jail);
+	px->gen = gen_new(&px->loop, cfg, NULL, px->jail);
 	if (!px->gen)
 		return -1;
 	px->lsocks = lsocks_open(px, cfg, NULL, 0, &px->nlsocks);
@@ -357,7 +346,7 @@ int proxy_reload(struct proxy *px)
 	if (!control_same_path(px->ctl, cfg->control))
 		log_msg(LOG_WARNING, "reload: a Control change needs a restart; the socket in use "
 				     "stays as it is");
-	g = gen_new(px, cfg, px->gen, px->jail);
+	g = gen_new(&px->loop, cfg, px->gen, px->jail);
 	if (!g) {
 		log_msg(LOG_ERR, "reload failed; still running the previous configuration");
 		return -1;
@@ -423,7 +412,7 @@ static void begin_stop(struct proxy *px)
 	if (px->stopping)
 		return;
 	px->stopping = 1;
-	px->stop_deadline = px->now + (uint64_t)px->gen->cfg->grace * 1000;
+	px->stop_deadline = px->loop.now + (uint64_t)px->gen->cfg->grace * 1000;
 	log_msg(LOG_NOTICE, "stopping: finishing %d connection(s), at most %d s", px->nconns,
 		px->gen->cfg->grace);
 	close_listeners(px);
@@ -446,38 +435,38 @@ static void signal_event(void *arg, int fd, int revents)
 int proxy_run(struct proxy *px)
 {
 	px->sigfd = sig_init();
-	if (px->sigfd < 0 || ev_add(px->ev, px->sigfd, POLLIN, signal_event, px) < 0) {
+	if (px->sigfd < 0 || ev_add(px->loop.ev, px->sigfd, POLLIN, signal_event, px) < 0) {
 		log_msg(LOG_ERR, "cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
 	if (lsocks_watch(px) < 0 || control_start(px) < 0)
 		return 1;
-	px->now = clock_ms();
+	px->loop.now = clock_ms();
 	if (health_start(px) < 0)
 		return 1;
 	log_msg(LOG_NOTICE, "pinfold started, %d listener(s)", px->nlsocks);
 	for (;;) {
 		int timeout, ready;
 
-		if (px->stopping && (px->nconns == 0 || px->now >= px->stop_deadline))
+		if (px->stopping && (px->nconns == 0 || px->loop.now >= px->stop_deadline))
 			break;
-		timeout = timer_next(&px->timers, px->now);
+		timeout = timer_next(&px->loop.timers, px->loop.now);
 		if (px->stopping) {
-			uint64_t left = px->stop_deadline - px->now;
+			uint64_t left = px->stop_deadline - px->loop.now;
 
 			if (timeout < 0 || (uint64_t)timeout > left)
 				timeout = (int)left;
 		}
-		ready = ev_poll(px->ev, timeout);
+		ready = ev_poll(px->loop.ev, timeout);
 		if (ready < 0) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 			return 1;
 		}
 		/* before any callback: a deadline set now must count from now, not from
 		 * before a long idle wait */
-		px->now = clock_ms();
-		ev_dispatch(px->ev, ready);
-		timer_run(&px->timers, px->now);
+		px->loop.now = clock_ms();
+		ev_dispatch(px->loop.ev, ready);
+		timer_run(&px->loop.timers, px->loop.now);
 	}
 	if (px->nconns)
 		log_msg(LOG_WARNING, "grace period over: closing %d connection(s)", px->nconns);
@@ -523,18 +512,18 @@ void proxy_free(struct proxy *px)
 	conn_close_all(px);
 	control_close(px);
 	policy_proxy_free(px);
-	if (px->ev)
+	if (px->loop.ev)
 		close_listeners(px);
 	if (px->gen) {
 		health_stop(px);
 		gen_unref(px->gen);
 	}
 	tlsfail_free(&px->tlsfail);
-	timer_free(&px->timers);
-	pool_drain(&px->pool);
+	timer_free(&px->loop.timers);
+	pool_drain(&px->loop.pool);
 	while (px->npipes)
 		proxy_pipe_give(px, &px->pipes[--px->npipes], 0);
-	ev_free(px->ev);
+	ev_free(px->loop.ev);
 	if (px->sigfd >= 0)
 		close(px->sigfd);
 	free(px->jail);

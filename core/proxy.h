@@ -1,6 +1,6 @@
 /*
  * proxy.h - the running proxy: one context passed to every module instead
- * of globals.  It owns the event loop, the timers, the buffer pool, the
+ * of globals.  It owns the loop (core/loop.h: poll set, timers, buffer pool), the
  * listening sockets, backend runtime state and the current generation (core/gen.h).
  */
 #ifndef PINFOLD_PROXY_H
@@ -8,13 +8,11 @@
 
 #include <stdint.h>
 
-#include "buf.h"
 #include "config.h"
-#include "evloop.h"
 #include "gen.h"
 #include "http.h"
+#include "loop.h"
 #include "sockio.h"
-#include "timer.h"
 #include "tlsfail.h"
 
 #define PROXY_PIPES 8 /* empty splice pipes kept open */
@@ -60,9 +58,7 @@ struct proxy {
 	struct gen *gen;          /* the current generation */
 	const char *cfg_path;     /* the file to read again on SIGHUP */
 	char *jail;               /* RootJail we are chrooted into (our copy), or NULL */
-	struct evloop *ev;
-	struct timers timers;
-	struct bufpool pool;
+	struct loop loop;         /* poll set, timers, buffer pool, clock */
 	struct lsock *lsocks;
 	int nlsocks;
 	struct conn *conns;       /* every client connection, for shutdown */
@@ -79,9 +75,7 @@ struct proxy {
 	struct timer alive_timer; /* the Alive health-check tick */
 	struct control *ctl;      /* the Control socket and its clients, or NULL */
 	uint64_t started;         /* monotonic ms at start, for the uptime pinfoldctl shows */
-	uint32_t rng;
 	int sigfd;
-	uint64_t now;             /* monotonic ms, refreshed every loop turn */
 	struct tlsfail tlsfail;   /* failed client handshakes, summarized by a timer */
 	struct http_msg msg;      /* the head being parsed now: parsing never spans turns */
 	char scratch[HTTP_MAX_HEAD + 1];
@@ -109,8 +103,5 @@ void proxy_free(struct proxy *px);
 int proxy_pipe_take(struct proxy *px, struct io_pipe *p);
 /* Give it back (kept when empty and there is room, else closed); p->rd is -1 after. */
 void proxy_pipe_give(struct proxy *px, struct io_pipe *p, int empty);
-
-/* A small xorshift PRNG for the random balancer. */
-uint32_t proxy_random(struct proxy *px);
 
 #endif

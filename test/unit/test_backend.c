@@ -25,7 +25,7 @@
 	"  Emergency\n Address 127.0.0.9\n Port 9\n End\n" \
 	"End\n"
 
-static struct proxy px;
+static struct loop lp; /* the main loop the pool's timers would run on */
 static struct gen gen;
 
 static const struct cfg_service *setup_text(const char *text);
@@ -43,8 +43,8 @@ static void teardown_px(void)
 	struct config *cfg = gen.cfg;
 
 	backends_free(&gen);
-	timer_free(&px.timers);
-	ev_free(px.ev);
+	timer_free(&lp.timers);
+	ev_free(lp.ev);
 	config_free(cfg);
 }
 
@@ -131,16 +131,15 @@ static const struct cfg_service *setup_text(const char *text)
 	struct config *cfg = cfgutil_load(text);
 
 	assert_non_null(cfg);
-	memset(&px, 0, sizeof(px));
+	memset(&lp, 0, sizeof(lp));
 	memset(&gen, 0, sizeof(gen));
 	gen.cfg = cfg;
-	gen.px = &px;
+	gen.loop = &lp;
 	gen.refs = 1;
-	px.gen = &gen;
-	px.rng = 12345;
-	px.ev = ev_new(64);
-	assert_non_null(px.ev);
+	lp.ev = ev_new(64);
+	assert_non_null(lp.ev);
 	assert_int_equal(backends_init(&gen, NULL), 0);
+	gen.be_rng = 12345; /* the same picks every run */
 	return cfg->services;
 }
 
@@ -195,7 +194,7 @@ static void test_session_pins(void **state)
 	backend_pin(&gen, svc, "k", 1, svc->backends);
 	assert_ptr_equal(backend_pick(&gen, svc, "k", 1, &full), svc->backends);
 	/* the TTL runs out: the pin is gone, the balancer decides (and pins anew) */
-	px.now += 61 * 1000;
+	lp.now += 61 * 1000;
 	b = backend_pick(&gen, svc, "k", 1, &full);
 	assert_non_null(b);
 	/* the Emergency backend is never pinned */

@@ -63,7 +63,6 @@ static void env_load(struct env *e, const char *tmpl)
 	e->g.cfg = e->cfg;
 	e->g.refs = 1;
 	e->px.gen = &e->g;
-	e->g.px = &e->px;
 	assert_int_equal(policy_gen_init(&e->g, NULL, NULL), 0);
 }
 
