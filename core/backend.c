@@ -10,11 +10,13 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "file.h"
 #include "log.h"
+#include "loop.h"
 #include "session.h"
 
 #define POOL_MAX_PER_BACKEND 256 /* above the usual client concurrency: no churn */
@@ -78,10 +80,6 @@ int backends_init(struct gen *g, const char *jail)
 
 		st->alive = 1;
 		st->disabled = (uint8_t)cfg->backend_by_id[i]->disabled;
-		st->probe_fd = -1;
-		timer_init(&st->probe_timer, NULL, st); /* core/health.c sets the callback */
-		st->gen = g;
-		st->id = i;
 	}
 	g->be_rng = (uint32_t)(g->loop->now ^ ((uint64_t)getpid() << 16)) | 1;
 	if (cfg->nsessions) {
@@ -254,7 +252,7 @@ void backend_pin(struct gen *g, const struct cfg_service *svc, const char *key, 
 		         (uint64_t)se->ttl * 1000);
 }
 
-void backend_failed(struct gen *g, const struct cfg_backend *be, const char *why)
+void backend_mark_down(struct gen *g, const struct cfg_backend *be, const char *why)
 {
 	struct be_state *st = &g->be[be->id];
 
@@ -266,7 +264,7 @@ void backend_failed(struct gen *g, const struct cfg_backend *be, const char *why
 		upconn_close(st->idle);
 }
 
-void backend_revived(struct gen *g, unsigned id)
+void backend_mark_up(struct gen *g, unsigned id)
 {
 	struct be_state *st = &g->be[id];
 
@@ -274,6 +272,43 @@ void backend_revived(struct gen *g, unsigned id)
 		return;
 	st->alive = 1;
 	log_msg(LOG_NOTICE, "backend %s is alive again", g->cfg->backend_by_id[id]->addr_text);
+}
+
+void backend_set_disabled(struct gen *g, unsigned id, int disabled)
+{
+	g->be[id].disabled = (uint8_t)(disabled != 0);
+	g->be[id].ctl_set = 1;
+}
+
+void backend_conn_begin(struct gen *g, const struct cfg_backend *be)
+{
+	g->be[be->id].active++;
+	g->be[be->id].requests++;
+}
+
+void backend_conn_end(struct gen *g, const struct cfg_backend *be)
+{
+	g->be[be->id].active--;
+}
+
+void backends_carry(struct gen *to, const struct gen *from)
+{
+	for (unsigned i = 0; i < to->cfg->nbackends; i++) {
+		const struct cfg_backend *nb = to->cfg->backend_by_id[i];
+
+		for (unsigned j = 0; j < from->cfg->nbackends; j++) {
+			const struct cfg_backend *ob = from->cfg->backend_by_id[j];
+
+			if (nb->addrlen == ob->addrlen && memcmp(&nb->addr, &ob->addr, nb->addrlen) == 0) {
+				to->be[i].alive = from->be[j].alive;
+				if (from->be[j].ctl_set) { /* an operator's choice outlives a reload */
+					to->be[i].disabled = from->be[j].disabled;
+					to->be[i].ctl_set = 1;
+				}
+				break;
+			}
+		}
+	}
 }
 
 /*

@@ -1,13 +1,32 @@
 /*
  * backend.h - choosing a backend for a service and keeping idle keep-alive
- * connections to backends for reuse.
+ * connections to backends for reuse.  The run-time state of every backend
+ * (alive, disabled, counters, pooled connections) is this module's: others
+ * read it and change it only through the functions below.
  */
 #ifndef PINFOLD_BACKEND_H
 #define PINFOLD_BACKEND_H
 
+#include <stdint.h>
+
 #include "config.h"
-#include "proxy.h"
+#include "gen.h"
 #include "tls.h"
+
+struct upconn;
+
+/* Runtime state of one backend, g->be[cfg_backend.id]: written only by backend.c. */
+struct be_state {
+	uint8_t alive;
+	uint8_t disabled;   /* by config or at runtime */
+	uint8_t ctl_set;    /* `disabled` was set by pinfoldctl: a reload keeps it */
+	int iwrr_cw;        /* interleaved weighted round robin: current weight */
+	uint32_t active;    /* requests in flight */
+	uint64_t requests;  /* requests sent */
+	struct upconn *idle;/* keep-alive connections to it, ready for reuse */
+	struct tls_ctx *tls;/* client context for an HTTPS backend */
+	int nidle;
+};
 
 /*
  * Runtime state for g->cfg's backends (all alive at first) and the client TLS
@@ -17,6 +36,8 @@ int backends_init(struct gen *g, const char *jail);
 /* Close pooled connections: the generation is no longer current (probes: health_stop). */
 void backends_retire(struct gen *g);
 void backends_free(struct gen *g);
+/* A reload: a backend of `to` at the address of one in `from` keeps what we knew of it. */
+void backends_carry(struct gen *to, const struct gen *from);
 
 /*
  * Pick an alive, enabled backend of the service that is below its
@@ -33,9 +54,15 @@ const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *
 void backend_pin(struct gen *g, const struct cfg_service *svc, const char *key, size_t len,
                  const struct cfg_backend *be);
 
-/* A connect to it failed or timed out: mark it dead (logged once). */
-void backend_failed(struct gen *g, const struct cfg_backend *be, const char *why);
-void backend_revived(struct gen *g, unsigned id);
+/* A connect to it failed or timed out, or a health check failed: mark it dead (logged once). */
+void backend_mark_down(struct gen *g, const struct cfg_backend *be, const char *why);
+/* A probe answered: alive again (logged once). */
+void backend_mark_up(struct gen *g, unsigned id);
+/* pinfoldctl disabled or enabled it: an operator's choice, kept across reloads. */
+void backend_set_disabled(struct gen *g, unsigned id, int disabled);
+/* A request to it begins (a connection is opened or taken from the pool), or ends. */
+void backend_conn_begin(struct gen *g, const struct cfg_backend *be);
+void backend_conn_end(struct gen *g, const struct cfg_backend *be);
 
 /*
  * An idle kept-alive connection to this backend, or -1.  *tls receives its

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "health.h"
 #include "http.h"
 #include "net.h"
 #include "stream.h"
@@ -25,6 +24,13 @@
 enum hc_phase { HC_CONNECT, HC_HANDSHAKE, HC_SEND, HC_RECV };
 
 struct hc_probe {
+	struct hc_probe **owner; /* the caller's pointer to it, cleared when it ends */
+	struct loop *lp;
+	const struct cfg_backend *b;
+	struct tls_ctx *tls;
+	check_http_done done;
+	void *arg;
+	struct timer tm; /* ConnTO, then TimeOut */
 	struct stream s;
 	struct buf in;
 	enum hc_phase phase;
@@ -81,57 +87,49 @@ int check_http_verdict(const struct cfg_backend *b, const char *data, size_t len
 	return 1;
 }
 
-static const struct cfg_backend *backend_of(const struct be_state *st)
+void check_http_stop(struct hc_probe **hp)
 {
-	return st->gen->cfg->backend_by_id[st->id];
-}
+	struct hc_probe *h = *hp;
 
-void check_http_stop(struct be_state *st)
-{
-	struct loop *lp = st->gen->loop;
-	struct hc_probe *h = st->hc;
-
-	timer_cancel(&lp->timers, &st->probe_timer);
 	if (!h)
 		return;
+	timer_cancel(&h->lp->timers, &h->tm);
 	if (h->s.fd >= 0) {
-		ev_del(lp->ev, h->s.fd);
+		ev_del(h->lp->ev, h->s.fd);
 		stream_close(&h->s);
 	}
-	buf_release(&lp->pool, &h->in);
+	buf_release(&h->lp->pool, &h->in);
+	*hp = NULL;
 	free(h);
-	st->hc = NULL;
-	st->probe_fd = -1;
-	st->probing = 0;
 }
 
-static void finish(struct be_state *st, int ok, const char *why)
+static void finish(struct hc_probe *h, int ok, const char *why)
 {
-	check_http_stop(st);
-	health_result(st, ok, why);
+	check_http_done done = h->done;
+	void *arg = h->arg;
+
+	check_http_stop(h->owner);
+	done(arg, ok, why);
 }
 
-static void fail_errno(struct be_state *st, const char *what)
+static void fail_errno(struct hc_probe *h, const char *what)
 {
 	char why[160];
 
 	snprintf(why, sizeof(why), "health check %s: %s", what, strerror(errno));
-	finish(st, 0, why);
+	finish(h, 0, why);
 }
 
 static void hc_timeout(struct timer *t, void *arg)
 {
-	struct be_state *st = arg;
-
-	finish(st, 0, "health check timed out");
+	finish(arg, 0, "health check timed out");
 }
 
 /* Run the probe as far as it goes without waiting. */
-static void hc_step(struct be_state *st)
+static void hc_step(struct hc_probe *h)
 {
-	const struct cfg_backend *b = backend_of(st);
-	struct loop *lp = st->gen->loop;
-	struct hc_probe *h = st->hc;
+	const struct cfg_backend *b = h->b;
+	struct loop *lp = h->lp;
 	char why[160];
 	int rc;
 
@@ -139,14 +137,13 @@ static void hc_step(struct be_state *st)
 		switch (h->phase) {
 		case HC_CONNECT:
 			if (net_connect_result(h->s.fd) < 0) {
-				fail_errno(st, "could not connect");
+				fail_errno(h, "could not connect");
 				return;
 			}
 			if (b->https) {
-				h->s.tls = tls_new_client(st->gen->be[st->id].tls, h->s.fd,
-				                          b->tls_servername);
+				h->s.tls = tls_new_client(h->tls, h->s.fd, b->tls_servername);
 				if (!h->s.tls) {
-					finish(st, 0, "health check could not start TLS");
+					finish(h, 0, "health check could not start TLS");
 					return;
 				}
 				h->s.ready = 0;
@@ -155,13 +152,12 @@ static void hc_step(struct be_state *st)
 				h->phase = HC_SEND;
 			}
 			/* the connect is done: the rest is bounded by the response timeout */
-			timer_set(&lp->timers, &st->probe_timer,
-			          lp->now + (uint64_t)b->timeout * 1000);
+			timer_set(&lp->timers, &h->tm, lp->now + (uint64_t)b->timeout * 1000);
 			break;
 		case HC_HANDSHAKE:
 			rc = stream_handshake(&h->s);
 			if (rc < 0) {
-				finish(st, 0, "health check TLS handshake failed");
+				finish(h, 0, "health check TLS handshake failed");
 				return;
 			}
 			if (rc == 0) {
@@ -179,7 +175,7 @@ static void hc_step(struct be_state *st)
 					ev_set(lp->ev, h->s.fd, h->s.wr_ev);
 					return;
 				}
-				fail_errno(st, "could not send");
+				fail_errno(h, "could not send");
 				return;
 			}
 			h->sent += (size_t)w;
@@ -194,21 +190,20 @@ static void hc_step(struct be_state *st)
 				rc = check_http_verdict(b, buf_head(&h->in), buf_len(&h->in), why,
 				                        sizeof(why));
 				if (rc >= 0) {
-					finish(st, rc, why);
+					finish(h, rc, why);
 					return;
 				}
 				break; /* read on: TLS may hold more than poll() shows */
 			}
 			if (n == 0) {
-				finish(st, 0,
-				       "health check: connection closed before a status line");
+				finish(h, 0, "health check: connection closed before a status line");
 				return;
 			}
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 				ev_set(lp->ev, h->s.fd, h->s.rd_ev);
 				return;
 			}
-			fail_errno(st, "could not read");
+			fail_errno(h, "could not read");
 			return;
 		}
 		}
@@ -220,9 +215,9 @@ static void hc_event(void *arg, int fd, int revents)
 	hc_step(arg);
 }
 
-void check_http_start(struct loop *lp, struct be_state *st)
+void check_http_start(struct hc_probe **hp, struct loop *lp, const struct cfg_backend *b,
+                      struct tls_ctx *tls, check_http_done done, void *arg)
 {
-	const struct cfg_backend *b = backend_of(st);
 	struct hc_probe *h;
 	int inprog = 0, fd, n;
 
@@ -234,33 +229,32 @@ void check_http_start(struct loop *lp, struct be_state *st)
 		free(h);
 		return;
 	}
+	h->owner = hp;
+	h->lp = lp;
+	h->b = b;
+	h->tls = tls;
+	h->done = done;
+	h->arg = arg;
 	h->reqlen = (size_t)n;
+	timer_init(&h->tm, hc_timeout, h);
+	stream_init(&h->s, -1, NULL);
+	*hp = h;
 	fd = net_connect((const struct sockaddr *)&b->addr, b->addrlen, &inprog);
 	if (fd < 0) {
-		int e = errno;
-
-		buf_release(&lp->pool, &h->in);
-		free(h);
-		errno = e;
-		fail_errno(st, "could not connect");
+		fail_errno(h, "could not connect");
 		return;
 	}
-	stream_init(&h->s, fd, NULL);
 	h->phase = HC_CONNECT;
-	st->hc = h;
-	st->probe_fd = fd;
-	st->probing = 1;
-	st->probe_timer.fn = hc_timeout;
-	if (ev_add(lp->ev, fd, POLLOUT, hc_event, st) < 0) {
-		h->s.fd = -1; /* not watched: check_http_stop must not ev_del it */
-		close(fd);
-		check_http_stop(st);
+	if (ev_add(lp->ev, fd, POLLOUT, hc_event, h) < 0) {
+		close(fd); /* not watched: check_http_stop must not ev_del it */
+		check_http_stop(hp);
 		return;
 	}
-	if (timer_set(&lp->timers, &st->probe_timer, lp->now + (uint64_t)b->conn_to * 1000) < 0) {
-		check_http_stop(st);
+	h->s.fd = fd;
+	if (timer_set(&lp->timers, &h->tm, lp->now + (uint64_t)b->conn_to * 1000) < 0) {
+		check_http_stop(hp);
 		return;
 	}
 	if (!inprog)
-		hc_step(st); /* connected at once (loopback) */
+		hc_step(h); /* connected at once (loopback) */
 }

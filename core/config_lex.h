@@ -13,11 +13,12 @@
 
 #include <stddef.h>
 
-#include "config.h"
-
-/* Where diagnostics go, and how many of each were emitted. */
+/*
+ * Where diagnostics go, and how many of each were emitted.  fn has the shape
+ * of config.h's cfg_diag_fn; the lexer does not need the grammar's result.
+ */
 struct cfg_report {
-	cfg_diag_fn fn; /* may be NULL: count only */
+	void (*fn)(void *ctx, int is_error, const char *msg); /* may be NULL: count only */
 	void *ctx;
 	int errors;
 	int warnings;

@@ -422,7 +422,7 @@ static void up_close(struct conn *c)
 	stream_close(&c->us);
 	c->uev = 0;
 	if (c->be)
-		c->gen->be[c->be->id].active--;
+		backend_conn_end(c->gen, c->be);
 }
 
 static void conn_free(struct conn *c)
@@ -723,7 +723,7 @@ static int method_retryable(int method)
 static void up_failed(struct conn *c, const char *why, int mark)
 {
 	if (mark && c->be && !c->be->emergency)
-		backend_failed(c->gen, c->be, why);
+		backend_mark_down(c->gen, c->be, why);
 	up_close(c);
 	c->up_reused = 0;
 	c->rs = RS_NONE;
@@ -794,7 +794,7 @@ static void up_start(struct conn *c)
 			local_reply(c, 503);
 			return;
 		}
-		backend_failed(c->gen, be, strerror(errno));
+		backend_mark_down(c->gen, be, strerror(errno));
 	}
 	if (ev_add(px->loop.ev, fd, 0, up_event, c) < 0) {
 		tls_free(tls);
@@ -807,8 +807,7 @@ static void up_start(struct conn *c)
 	c->uev = 0;
 	c->up_got = 0;
 	c->uout.start = 0; /* (re)send the whole head */
-	c->gen->be[be->id].active++;
-	c->gen->be[be->id].requests++;
+	backend_conn_begin(c->gen, be);
 	c->rs = c->up_reused ? RS_HEAD : RS_CONNECT;
 	if (!inprog && !c->up_reused)
 		up_connected(c); /* connected at once (loopback): no POLLOUT will come for it */
@@ -1205,7 +1204,7 @@ static void exchange_done(struct conn *c)
 			ev_del(px->loop.ev, c->us.fd);
 			fd = stream_release(&c->us, &tls);
 			c->uev = 0;
-			c->gen->be[c->be->id].active--;
+			backend_conn_end(c->gen, c->be);
 			backend_pool_put(c->gen, c->be->id, fd, tls);
 		} else {
 			up_close(c);

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "file.h"
 #include "health.h"
 #include "log.h"
@@ -421,6 +422,7 @@ int control_parse_request(const char *line, size_t len, struct ctl_req *rq, char
 
 struct lister {
 	const struct gen *g;
+	const struct hc_state *hs; /* health-check state by backend id, or NULL */
 	struct ctl_out *o;
 	struct table svc, be;
 	int json;
@@ -430,6 +432,7 @@ static void list_backend(struct lister *ls, const char *spath, unsigned bi,
                          const struct cfg_backend *b)
 {
 	const struct be_state *st = &ls->g->be[b->id];
+	int probing = ls->hs && ls->hs[b->id].probing;
 
 	if (ls->json) {
 		struct ctl_out *o = ls->o;
@@ -442,7 +445,7 @@ static void list_backend(struct lister *ls, const char *spath, unsigned bi,
 		    ",\"alive\":%s,\"enabled\":%s,\"probing\":%s,\"emergency\":%s,\"https\":%s,"
 		    "\"priority\":%d,\"active\":%" PRIu32 ",\"requests\":%" PRIu64 "}",
 		    st->alive ? "true" : "false", st->disabled ? "false" : "true",
-		    st->probing ? "true" : "false", b->emergency ? "true" : "false",
+		    probing ? "true" : "false", b->emergency ? "true" : "false",
 		    b->https ? "true" : "false", b->priority, st->active, st->requests);
 		return;
 	}
@@ -454,7 +457,7 @@ static void list_backend(struct lister *ls, const char *spath, unsigned bi,
 	tbl_cell(&ls->be, "%" PRIu32, st->active);
 	tbl_cell(&ls->be, "%" PRIu64, st->requests);
 	tbl_cell(&ls->be, "%s%s%s", b->emergency ? "emergency" : "",
-	         b->emergency && st->probing ? "," : "", st->probing ? "probing" : "");
+	         b->emergency && probing ? "," : "", probing ? "probing" : "");
 }
 
 static const char *svc_kind(const struct cfg_service *s)
@@ -494,7 +497,7 @@ static void list_services(struct lister *ls, const char *pre, const struct cfg_s
 	}
 }
 
-void control_list(const struct gen *g, long pid, uint64_t uptime_s, int conns, int json,
+void control_list(const struct gen *g, const struct hc_state *hs, long pid, uint64_t uptime_s, int conns, int json,
                   struct ctl_out *o)
 {
 	const struct config *cfg = g->cfg;
@@ -504,6 +507,7 @@ void control_list(const struct gen *g, long pid, uint64_t uptime_s, int conns, i
 
 	memset(&ls, 0, sizeof(ls));
 	ls.g = g;
+	ls.hs = hs;
 	ls.o = o;
 	ls.json = json;
 	if (json)
@@ -601,6 +605,14 @@ static void report_backend(struct ctl_out *o, const struct config *cfg, unsigned
 	}
 }
 
+/* pinfoldctl's check; while stopping there are no checks, only what is known. */
+static enum health_probe probe_now(struct proxy *px, unsigned id)
+{
+	if (px->health)
+		return health_probe_now(px->health, id);
+	return px->gen->be[id].alive ? HEALTH_ALIVE : HEALTH_DEAD;
+}
+
 static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_out *o)
 {
 	struct gen *g = px->gen;
@@ -610,7 +622,7 @@ static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_ou
 
 	if (rq->cmd == CTL_LIST) {
 		out_printf(o, "OK\n");
-		control_list(g, (long)getpid(), (px->loop.now - px->started) / 1000, px->nconns,
+		control_list(g, px->health ? px->health->st : NULL, (long)getpid(), (px->loop.now - px->started) / 1000, px->nconns,
 		             rq->json, o);
 		return;
 	}
@@ -629,13 +641,13 @@ static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_ou
 	}
 	out_printf(o, "OK\n%s", rq->json ? "{\"backends\":[" : "");
 	for (int i = 0; i < n; i++) {
-		struct be_state *st = &g->be[ids[i]];
+		const struct be_state *st = &g->be[ids[i]];
 		const char *addr = cfg->backend_by_id[ids[i]]->addr_text;
 		char path[32];
 
 		control_backend_path(cfg, ids[i], path, sizeof(path));
 		if (rq->cmd == CTL_CHECK) {
-			const char *w = probe_word(health_probe_now(px, ids[i]));
+			const char *w = probe_word(probe_now(px, ids[i]));
 			char q[16];
 
 			snprintf(q, sizeof(q), "\"%s\"", w);
@@ -645,8 +657,7 @@ static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_ou
 			        path, w);
 			continue;
 		}
-		st->disabled = rq->cmd == CTL_DISABLE;
-		st->ctl_set = 1;
+		backend_set_disabled(g, ids[i], rq->cmd == CTL_DISABLE);
 		report_backend(o, cfg, ids[i], rq->json, !shown++, "enabled",
 		               rq->json ? (st->disabled ? "false" : "true")
 		                        : (st->disabled ? "disabled" : "enabled"));

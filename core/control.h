@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "buildopts.h"
+#include "health.h"
 #include "proxy.h"
 
 #define CTL_MAX_REQUEST 512 /* bytes of a request line, newline included */
@@ -90,8 +91,11 @@ int control_find_backends(const struct config *cfg, const char *spec, unsigned *
                           char *err, size_t errlen);
 /* "L/S/B" of backend id into buf (size >= 32); returns buf. */
 char *control_backend_path(const struct config *cfg, unsigned id, char *buf, size_t len);
-/* The state of generation g as aligned tables or as one JSON object. */
-void control_list(const struct gen *g, long pid, uint64_t uptime_s, int conns, int json,
+/*
+ * The state of generation g as aligned tables or as one JSON object; hs is its
+ * health-check state by backend id (NULL: no probe in flight).
+ */
+void control_list(const struct gen *g, const struct hc_state *hs, long pid, uint64_t uptime_s, int conns, int json,
                   struct ctl_out *o);
 void ctl_out_free(struct ctl_out *o);
 

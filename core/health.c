@@ -9,47 +9,49 @@
  */
 #include "health.h"
 
-#include <errno.h>
-#include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "backend.h"
 #include "check_http.h"
+#include "gen.h"
 #include "log.h"
 #include "net.h"
 
-static void probe_end(struct be_state *st, int ok)
+static const struct cfg_backend *backend_of(const struct hc_state *st)
 {
-	struct loop *lp = st->gen->loop;
+	return st->h->g->cfg->backend_by_id[st->id];
+}
 
-	timer_cancel(&lp->timers, &st->probe_timer);
-	if (st->probe_fd >= 0) {
-		ev_del(lp->ev, st->probe_fd);
-		close(st->probe_fd);
-		st->probe_fd = -1;
+static void probe_end(struct hc_state *st, int ok)
+{
+	struct loop *lp = st->h->lp;
+
+	timer_cancel(&lp->timers, &st->tm);
+	if (st->fd >= 0) {
+		ev_del(lp->ev, st->fd);
+		close(st->fd);
+		st->fd = -1;
 	}
 	st->probing = 0;
 	if (ok)
-		backend_revived(st->gen, st->id);
+		backend_mark_up(st->h->g, st->id);
 }
 
 static void probe_event(void *arg, int fd, int revents)
 {
-	struct be_state *st = arg;
-
-	probe_end(st, net_connect_result(fd) == 0);
+	probe_end(arg, net_connect_result(fd) == 0);
 }
 
 static void probe_timeout(struct timer *t, void *arg)
 {
-	struct be_state *st = arg;
-
-	probe_end(st, 0);
+	probe_end(arg, 0);
 }
 
-static void probe_start(struct proxy *px, struct be_state *st)
+static void probe_start(struct hc_state *st)
 {
-	const struct cfg_backend *b = st->gen->cfg->backend_by_id[st->id];
+	const struct cfg_backend *b = backend_of(st);
+	struct loop *lp = st->h->lp;
 	int inprog = 0;
 	int fd = net_connect((const struct sockaddr *)&b->addr, b->addrlen, &inprog);
 
@@ -57,82 +59,114 @@ static void probe_start(struct proxy *px, struct be_state *st)
 		return; /* refused at once: still dead */
 	if (!inprog) {
 		close(fd);
-		backend_revived(st->gen, st->id);
+		backend_mark_up(st->h->g, st->id);
 		return;
 	}
-	st->probe_timer.fn = probe_timeout;
-	if (ev_add(px->loop.ev, fd, POLLOUT, probe_event, st) < 0 ||
-	    timer_set(&px->loop.timers, &st->probe_timer, px->loop.now + (uint64_t)b->conn_to * 1000) < 0) {
-		ev_del(px->loop.ev, fd);
+	if (ev_add(lp->ev, fd, POLLOUT, probe_event, st) < 0 ||
+	    timer_set(&lp->timers, &st->tm, lp->now + (uint64_t)b->conn_to * 1000) < 0) {
+		ev_del(lp->ev, fd);
 		close(fd);
 		return;
 	}
-	st->probe_fd = fd;
+	st->fd = fd;
 	st->probing = 1;
 }
 
-void health_result(struct be_state *st, int ok, const char *why)
+/* The HTTP check of st's backend ended: revive it or mark it dead. */
+static void check_done(void *arg, int ok, const char *why)
 {
-	const struct cfg_backend *b = st->gen->cfg->backend_by_id[st->id];
+	struct hc_state *st = arg;
 
+	st->probing = 0;
 	if (ok)
-		backend_revived(st->gen, st->id);
+		backend_mark_up(st->h->g, st->id);
 	else
-		backend_failed(st->gen, b, why);
+		backend_mark_down(st->h->g, backend_of(st), why);
 }
 
-void health_check_now(struct proxy *px)
+static void check_start(struct hc_state *st)
 {
-	struct gen *g = px->gen;
+	st->probing = 1;
+	check_http_start(&st->hc, st->h->lp, backend_of(st), st->h->g->be[st->id].tls, check_done,
+	                 st);
+	if (!st->hc)
+		st->probing = 0; /* ended already (check_done ran) or never started */
+}
+
+void health_check_now(struct health *h)
+{
+	const struct gen *g = h->g;
 
 	for (unsigned i = 0; i < g->cfg->nbackends; i++) {
-		struct be_state *st = &g->be[i];
+		struct hc_state *st = &h->st[i];
 
 		if (st->probing)
 			continue;
-		if (g->cfg->backend_by_id[i]->hc && !st->disabled)
-			check_http_start(&px->loop, st);
-		else if (!st->alive)
-			probe_start(px, st);
+		if (g->cfg->backend_by_id[i]->hc && !g->be[i].disabled)
+			check_start(st);
+		else if (!g->be[i].alive)
+			probe_start(st);
 	}
 }
 
-enum health_probe health_probe_now(struct proxy *px, unsigned id)
+enum health_probe health_probe_now(struct health *h, unsigned id)
 {
-	struct be_state *st = &px->gen->be[id];
+	struct hc_state *st = &h->st[id];
+	const struct be_state *be = &h->g->be[id];
 
-	if (!st->alive && !st->probing)
-		probe_start(px, st);
-	return st->alive ? HEALTH_ALIVE : st->probing ? HEALTH_PROBING : HEALTH_DEAD;
+	if (!be->alive && !st->probing)
+		probe_start(st);
+	return be->alive ? HEALTH_ALIVE : st->probing ? HEALTH_PROBING : HEALTH_DEAD;
 }
 
 static void alive_tick(struct timer *t, void *arg)
 {
-	struct proxy *px = arg;
+	struct health *h = arg;
 
-	health_check_now(px);
-	timer_set(&px->loop.timers, &px->alive_timer, px->loop.now + (uint64_t)px->gen->cfg->alive * 1000);
+	health_check_now(h);
+	timer_set(&h->lp->timers, &h->tick, h->lp->now + (uint64_t)h->g->cfg->alive * 1000);
 }
 
-int health_start(struct proxy *px)
+struct health *health_start(struct loop *lp, struct gen *g)
 {
-	px->alive_timer.fn = alive_tick; /* initialised by proxy_init */
-	px->alive_timer.arg = px;
-	if (px->gen->cfg->alive <= 0)
-		return 0;
-	return timer_set(&px->loop.timers, &px->alive_timer,
-			 px->loop.now + (uint64_t)px->gen->cfg->alive * 1000);
+	struct health *h = calloc(1, sizeof(*h));
+	unsigned n = g->cfg->nbackends;
+
+	if (!h || !(h->st = calloc(n ? n : 1, sizeof(*h->st)))) {
+		free(h);
+		log_msg(LOG_ERR, "out of memory");
+		return NULL;
+	}
+	h->lp = lp;
+	h->g = g;
+	timer_init(&h->tick, alive_tick, h);
+	for (unsigned i = 0; i < n; i++) {
+		h->st[i].h = h;
+		h->st[i].id = i;
+		h->st[i].fd = -1;
+		timer_init(&h->st[i].tm, probe_timeout, &h->st[i]);
+	}
+	if (g->cfg->alive > 0 &&
+	    timer_set(&lp->timers, &h->tick, lp->now + (uint64_t)g->cfg->alive * 1000) < 0) {
+		health_stop(h);
+		return NULL;
+	}
+	return h;
 }
 
-void health_stop(struct proxy *px)
+void health_stop(struct health *h)
 {
-	timer_cancel(&px->loop.timers, &px->alive_timer);
-	for (unsigned i = 0; i < px->gen->cfg->nbackends; i++) {
-		struct be_state *st = &px->gen->be[i];
+	if (!h)
+		return;
+	timer_cancel(&h->lp->timers, &h->tick);
+	for (unsigned i = 0; i < h->g->cfg->nbackends; i++) {
+		struct hc_state *st = &h->st[i];
 
 		if (st->hc)
-			check_http_stop(st);
+			check_http_stop(&st->hc);
 		else if (st->probing)
 			probe_end(st, 0);
 	}
+	free(h->st);
+	free(h);
 }

@@ -62,29 +62,6 @@ static const char *jail_path(const struct proxy *px, const char *path)
 	return file_in_jail(px->jail, path);
 }
 
-/* ---- generations ------------------------------------------------------------------ */
-
-/* A reloaded backend at the same address keeps what we knew about it. */
-static void gen_carry_state(struct gen *to, const struct gen *from)
-{
-	for (unsigned i = 0; i < to->cfg->nbackends; i++) {
-		const struct cfg_backend *nb = to->cfg->backend_by_id[i];
-
-		for (unsigned j = 0; j < from->cfg->nbackends; j++) {
-			const struct cfg_backend *ob = from->cfg->backend_by_id[j];
-
-			if (nb->addrlen == ob->addrlen && memcmp(&nb->addr, &ob->addr, nb->addrlen) == 0) {
-				to->be[i].alive = from->be[j].alive;
-				if (from->be[j].ctl_set) { /* an operator's choice outlives a reload */
-					to->be[i].disabled = from->be[j].disabled;
-					to->be[i].ctl_set = 1;
-				}
-				break;
-			}
-		}
-	}
-}
-
 /* ---- listeners ---------------------------------------------------------------------- */
 
 static struct tls_ctx *listener_tls(struct proxy *px, const struct cfg_listener *l)
@@ -284,7 +261,6 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	px->started = px->loop.now;
 	px->maxfds = maxfds;
 	px->maxconns = (maxfds - FD_RESERVE) / 2;
-	timer_init(&px->alive_timer, NULL, px);
 	tlsfail_init(&px->tlsfail, &px->loop.timers);
 	pool_init(&px->loop.pool, 64);
 	px->loop.ev = ev_new(maxfds);
@@ -351,7 +327,7 @@ int proxy_reload(struct proxy *px)
 		log_msg(LOG_ERR, "reload failed; still running the previous configuration");
 		return -1;
 	}
-	gen_carry_state(g, px->gen);
+	backends_carry(g, px->gen);
 	ls = lsocks_open(px, cfg, px->lsocks, px->nlsocks, &n);
 	if (!ls) {
 		gen_unref(g);
@@ -359,15 +335,19 @@ int proxy_reload(struct proxy *px)
 		return -1;
 	}
 	/* commit: nothing below can fail half-way */
-	health_stop(px);
+	health_stop(px->health);
+	px->health = NULL;
 	gen_retire(px->gen);
 	lsocks_free(px, px->lsocks, px->nlsocks, 1); /* closes only sockets not handed over */
 	px->lsocks = ls;
 	px->nlsocks = n;
 	gen_unref(px->gen);
 	px->gen = g;
-	if (lsocks_watch(px) < 0 || health_start(px) < 0)
+	if (lsocks_watch(px) < 0)
 		log_msg(LOG_ERR, "reload: cannot watch every listener");
+	px->health = health_start(&px->loop, g);
+	if (!px->health)
+		log_msg(LOG_ERR, "reload: cannot start the health checks");
 	log_msg(LOG_NOTICE, "configuration reloaded from %s (%d listener(s))", px->cfg_path, n);
 	return 0;
 }
@@ -416,7 +396,8 @@ static void begin_stop(struct proxy *px)
 	log_msg(LOG_NOTICE, "stopping: finishing %d connection(s), at most %d s", px->nconns,
 		px->gen->cfg->grace);
 	close_listeners(px);
-	health_stop(px);
+	health_stop(px->health);
+	px->health = NULL;
 	gen_retire(px->gen);
 	conn_shutdown_idle(px);
 }
@@ -442,7 +423,8 @@ int proxy_run(struct proxy *px)
 	if (lsocks_watch(px) < 0 || control_start(px) < 0)
 		return 1;
 	px->loop.now = clock_ms();
-	if (health_start(px) < 0)
+	px->health = health_start(&px->loop, px->gen);
+	if (!px->health)
 		return 1;
 	log_msg(LOG_NOTICE, "pinfold started, %d listener(s)", px->nlsocks);
 	for (;;) {
@@ -515,7 +497,8 @@ void proxy_free(struct proxy *px)
 	if (px->loop.ev)
 		close_listeners(px);
 	if (px->gen) {
-		health_stop(px);
+		health_stop(px->health);
+		px->health = NULL;
 		gen_unref(px->gen);
 	}
 	tlsfail_free(&px->tlsfail);

@@ -23,28 +23,9 @@ struct tls_ctx;
 struct policy_state;
 struct connlimit;
 struct sess_table;
-struct hc_probe;
+struct health;
 struct errpages;
 struct control;
-
-/* Runtime state of one backend, indexed by cfg_backend.id. */
-struct be_state {
-	uint8_t alive;
-	uint8_t disabled;   /* by config or at runtime */
-	uint8_t probing;    /* a health probe is in flight */
-	uint8_t ctl_set;    /* `disabled` was set by pinfoldctl: a reload keeps it */
-	int probe_fd;
-	int iwrr_cw;        /* interleaved weighted round robin: current weight */
-	uint32_t active;    /* requests in flight */
-	uint64_t requests;  /* requests sent */
-	struct upconn *idle;/* keep-alive connections to it, ready for reuse */
-	struct tls_ctx *tls;/* client context for an HTTPS backend */
-	int nidle;
-	struct timer probe_timer;
-	struct hc_probe *hc; /* an HTTP health check in flight (core/check_http.c) */
-	struct gen *gen;
-	unsigned id;
-};
 
 struct lsock {
 	int fd;
@@ -72,7 +53,7 @@ struct proxy {
 	struct connlimit *connlimit; /* MaxConnsPerIP: live connections per client address */
 	int stopping;             /* SIGTERM seen: finish in-flight work, then exit */
 	uint64_t stop_deadline;
-	struct timer alive_timer; /* the Alive health-check tick */
+	struct health *health;    /* the current generation's health checks, or NULL */
 	struct control *ctl;      /* the Control socket and its clients, or NULL */
 	uint64_t started;         /* monotonic ms at start, for the uptime pinfoldctl shows */
 	int sigfd;

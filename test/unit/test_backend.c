@@ -1,6 +1,8 @@
 /*
  * test_backend.c - backend choice: Priority as weight, dead and disabled skipped, Emergency,
- * per-backend MaxConnections, session pins (re-pinned when the pinned backend dies).
+ * per-backend MaxConnections, session pins (re-pinned when the pinned backend dies); the
+ * state behind the mutators: request counters, an operator's Disabled and liveness carried
+ * over a reload to the backend at the same address.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +15,8 @@
 #include "backend.h"
 #include "buildopts.h"
 #include "cfgutil.h"
-#include "proxy.h"
+#include "gen.h"
+#include "loop.h"
 
 #define CFG \
 	"ListenHTTP\n Address 127.0.0.1\n Port 7080\nEnd\n" \
@@ -100,20 +103,20 @@ static void test_dead_then_emergency(void **state)
 	const struct cfg_backend *b1 = svc->backends, *b2 = b1->next, *b3 = b2->next;
 	int hits[10], full;
 
-	backend_failed(&gen, b2, "test");
+	backend_mark_down(&gen, b2, "test");
 	count_picks(svc, hits, 100);
 	assert_int_equal(hits[1], 100);
-	backend_failed(&gen, b1, "test");
+	backend_mark_down(&gen, b1, "test");
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[3], 10); /* only priority 0 left: it is used */
-	backend_failed(&gen, b3, "test");
+	backend_mark_down(&gen, b3, "test");
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[9], 10); /* none alive: Emergency */
-	backend_revived(&gen, b2->id);
+	backend_mark_up(&gen, b2->id);
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[2], 10);
-	gen.be[b2->id].disabled = 1;
-	gen.be[svc->emergency->id].alive = 0;
+	backend_set_disabled(&gen, b2->id, 1);
+	backend_mark_down(&gen, svc->emergency, "test");
 	assert_null(backend_pick(&gen, svc, NULL, 0, &full));
 	teardown_px();
 }
@@ -162,7 +165,8 @@ static void test_max_connections(void **state)
 	gen.be[b2->id].active = 1;
 	assert_ptr_equal(backend_pick(&gen, svc, NULL, 0, &full), b2);
 	assert_int_equal(full, 0);
-	gen.be[b1->id].alive = gen.be[b2->id].alive = 0;
+	backend_mark_down(&gen, b1, "test");
+	backend_mark_down(&gen, b2, "test");
 	assert_ptr_equal(backend_pick(&gen, svc, NULL, 0, &full), svc->emergency);
 	gen.be[b1->id].nidle = 0;
 	teardown_px();
@@ -183,11 +187,11 @@ static void test_session_pins(void **state)
 	for (int i = 0; i < 100; i++)
 		assert_ptr_equal(backend_pick(&gen, svc, "10.0.0.1", 8, &full), first);
 	/* the pinned backend dies: another is chosen and the key re-pinned to it */
-	backend_failed(&gen, first, "test");
+	backend_mark_down(&gen, first, "test");
 	other = backend_pick(&gen, svc, "10.0.0.1", 8, &full);
 	assert_non_null(other);
 	assert_ptr_not_equal(other, first);
-	backend_revived(&gen, first->id);
+	backend_mark_up(&gen, first->id);
 	for (int i = 0; i < 50; i++)
 		assert_ptr_equal(backend_pick(&gen, svc, "10.0.0.1", 8, &full), other);
 	/* a response can pin a key (COOKIE, HEADER) */
@@ -204,6 +208,59 @@ static void test_session_pins(void **state)
 }
 #endif
 
+/* The counters pinfoldctl shows move only through backend_conn_begin/end. */
+static void test_counters(void **state)
+{
+	const struct cfg_service *svc = setup_px("");
+	const struct cfg_backend *b1 = svc->backends;
+
+	backend_conn_begin(&gen, b1);
+	backend_conn_begin(&gen, b1);
+	backend_conn_end(&gen, b1);
+	assert_int_equal(gen.be[b1->id].active, 1);
+	assert_int_equal(gen.be[b1->id].requests, 2);
+	teardown_px();
+}
+
+/* A reload: what we knew of a backend follows its address, an operator's Disabled too. */
+static void test_carry(void **state)
+{
+	const struct cfg_service *svc = setup_px("");
+	const struct cfg_backend *b1 = svc->backends, *b2 = b1->next;
+	char text[1024];
+	struct gen to;
+
+	backend_mark_down(&gen, b1, "test");
+	backend_set_disabled(&gen, b2->id, 1);
+	/* the new config lists them in another order: ids differ, addresses match */
+	snprintf(text, sizeof(text), "%s",
+	         "ListenHTTP\n Address 127.0.0.1\n Port 7080\nEnd\n"
+	         "Service\n"
+	         "  BackEnd\n Address 127.0.0.2\n Port 3\n End\n"
+	         "  BackEnd\n Address 127.0.0.2\n Port 2\n End\n"
+	         "  BackEnd\n Address 127.0.0.2\n Port 1\n End\n"
+	         "End\n");
+	memset(&to, 0, sizeof(to));
+	to.cfg = cfgutil_load(text);
+	assert_non_null(to.cfg);
+	to.loop = &lp;
+	assert_int_equal(backends_init(&to, NULL), 0);
+	backends_carry(&to, &gen);
+	{
+		const struct cfg_backend *n3 = to.cfg->services->backends, *n2 = n3->next,
+		                         *n1 = n2->next;
+
+		assert_int_equal(to.be[n1->id].alive, 0);    /* was dead */
+		assert_int_equal(to.be[n2->id].disabled, 1); /* pinfoldctl disable outlives it */
+		assert_int_equal(to.be[n2->id].ctl_set, 1);
+		assert_int_equal(to.be[n3->id].alive, 1);
+		assert_int_equal(to.be[n3->id].disabled, 0);
+	}
+	backends_free(&to);
+	config_free(to.cfg);
+	teardown_px();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +271,8 @@ int main(void)
 		cmocka_unit_test(test_session_pins),
 #endif
 		cmocka_unit_test(test_dead_then_emergency),
+		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_carry),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

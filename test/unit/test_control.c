@@ -7,6 +7,8 @@
 
 #include "cfgutil.h"
 #include "control.h"
+#include "backend.h"
+#include "health.h"
 #include "proxy.h"
 
 /* Two listeners (the second with no services), global services, an Emergency, a shared address. */
@@ -147,6 +149,7 @@ static void test_list(void **state)
 {
 	struct config *cfg = cfgutil_load(CFG);
 	struct gen g;
+	struct hc_state *hs;
 	struct ctl_out o = {0};
 
 	assert_non_null(cfg);
@@ -162,12 +165,14 @@ static void test_list(void **state)
 	g.be[1].disabled = 1;
 	g.be[1].requests = 12345678901ull;
 	g.be[0].active = 7;
-	g.be[2].probing = 1;
+	hs = calloc(cfg->nbackends, sizeof(*hs));
+	assert_non_null(hs);
+	hs[2].probing = 1; /* health.c's state: a probe of backend 2 is in flight */
 	g.lis[0].requests = 42;
 	g.lis[0].conns = 3;
 	g.svc_requests[cfg->listeners->services->id] = 40;
 
-	control_list(&g, 99, 61, 3, 0, &o);
+	control_list(&g, hs, 99, 61, 3, 0, &o);
 	assert_false(o.oom);
 	assert_non_null(strstr(o.p, "pid 99, up 61 s, 3 client connection(s)\n"));
 	/* columns line up: each value starts where its header does */
@@ -183,7 +188,7 @@ static void test_list(void **state)
 	assert_null(strstr(o.p, " \n")); /* no trailing blanks */
 	ctl_out_free(&o);
 
-	control_list(&g, 99, 61, 3, 1, &o);
+	control_list(&g, hs, 99, 61, 3, 1, &o);
 	assert_false(o.oom);
 	assert_non_null(
 	    strstr(o.p, "{\"pid\":99,\"uptime\":61,\"connections\":3,\"listeners\":[{"));
@@ -203,6 +208,7 @@ static void test_list(void **state)
 	assert_string_equal(o.p + o.len - 3, "]}\n");
 	ctl_out_free(&o);
 
+	free(hs);
 	free(g.be);
 	free(g.lis);
 	free(g.svc_requests);
