@@ -437,7 +437,7 @@ static void conn_free(struct conn *c)
 	buf_release(&px->loop.pool, &c->uin);
 	buf_release(&px->loop.pool, &c->cout);
 	buf_release(&px->loop.pool, &c->uout);
-	proxy_pipe_give(px, &c->pipe, c->piped == 0);
+	io_pipes_give(&px->pipes, &c->pipe, c->piped == 0);
 	free(c->logtext);
 	free(c->skey);
 	policy_conn_close(&c->pol, px); /* MaxConnsPerIP count */
@@ -1035,8 +1035,8 @@ static void splice_in(struct conn *c)
 		return;
 	if (n < 0 && !c->piped && (errno == EINVAL || errno == ENOSYS)) {
 		/* this system cannot splice these sockets: copy, as before */
-		proxy_pipe_give(c->px, &c->pipe, 0);
-		c->px->no_splice = 1;
+		io_pipes_give(&c->px->pipes, &c->pipe, 0);
+		io_pipes_disable(&c->px->pipes);
 		return;
 	}
 	/* end of stream or error inside the body: the client sees the cut */
@@ -1213,7 +1213,7 @@ static void exchange_done(struct conn *c)
 	buf_release(&px->loop.pool, &c->uout);
 	buf_release(&px->loop.pool, &c->uin);
 	buf_release(&px->loop.pool, &c->cout);
-	proxy_pipe_give(px, &c->pipe, c->piped == 0);
+	io_pipes_give(&px->pipes, &c->pipe, c->piped == 0);
 	c->piped = 0;
 	free(c->logtext);
 	c->logtext = NULL;
@@ -1325,7 +1325,8 @@ static void progress(struct conn *c)
 		client_write(c);
 		if (c->dead)
 			break;
-		if (splice_wanted(c) && proxy_pipe_take(c->px, &c->pipe) == 0)
+		if (splice_wanted(c) &&
+		    io_pipes_take(&c->px->pipes, &c->pipe, proxy_spare_fds(c->px)) == 0)
 			continue; /* the next round reads into it */
 		if (c->rs == RS_TUNNEL && c->us.fd < 0 && !buf_len(&c->uin) && !buf_len(&c->cout)) {
 			mark_dead(c);

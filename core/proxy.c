@@ -32,7 +32,6 @@
 #include "tls.h"
 
 #define ACCEPT_BURST 64   /* accepts per readiness event, so one listener cannot starve the rest */
-#define FD_RESERVE   16   /* fds kept for listeners, probes, logging */
 #define SOCKETFROM_WAIT_MS 5000 /* how long a SocketFrom helper may take to send the socket */
 
 /* Raise the fd limit to its hard maximum: every client costs two fds. */
@@ -260,7 +259,7 @@ int proxy_init(struct proxy *px, struct config *cfg, const char *path)
 	px->loop.now = clock_ms();
 	px->started = px->loop.now;
 	px->maxfds = maxfds;
-	px->maxconns = (maxfds - FD_RESERVE) / 2;
+	px->maxconns = (maxfds - PROXY_FD_RESERVE) / 2;
 	tlsfail_init(&px->tlsfail, &px->loop.timers);
 	pool_init(&px->loop.pool, 64);
 	px->loop.ev = ev_new(maxfds);
@@ -458,37 +457,6 @@ int proxy_run(struct proxy *px)
 	return 0;
 }
 
-int proxy_pipe_take(struct proxy *px, struct io_pipe *p)
-{
-	if (px->npipes) {
-		*p = px->pipes[--px->npipes];
-		return 0;
-	}
-	/* every connection may hold two fds: a pipe must not take one they need */
-	if (px->no_splice || 2 * (px->nconns + px->pipes_open + 1) + FD_RESERVE > px->maxfds)
-		return -1;
-	if (io_pipe_open(p) < 0) {
-		if (errno == ENOSYS)
-			px->no_splice = 1;
-		return -1;
-	}
-	px->pipes_open++;
-	return 0;
-}
-
-void proxy_pipe_give(struct proxy *px, struct io_pipe *p, int empty)
-{
-	if (p->rd < 0)
-		return;
-	if (empty && px->npipes < PROXY_PIPES) {
-		px->pipes[px->npipes++] = *p;
-	} else {
-		io_pipe_close(p);
-		px->pipes_open--;
-	}
-	p->rd = p->wr = -1;
-}
-
 void proxy_free(struct proxy *px)
 {
 	conn_close_all(px);
@@ -504,8 +472,7 @@ void proxy_free(struct proxy *px)
 	tlsfail_free(&px->tlsfail);
 	timer_free(&px->loop.timers);
 	pool_drain(&px->loop.pool);
-	while (px->npipes)
-		proxy_pipe_give(px, &px->pipes[--px->npipes], 0);
+	io_pipes_close(&px->pipes);
 	ev_free(px->loop.ev);
 	if (px->sigfd >= 0)
 		close(px->sigfd);

@@ -15,7 +15,7 @@
 #include "sockio.h"
 #include "tlsfail.h"
 
-#define PROXY_PIPES 8 /* empty splice pipes kept open */
+#define PROXY_FD_RESERVE 16 /* fds kept for listeners, probes, logging */
 
 struct conn;
 struct upconn;
@@ -46,10 +46,7 @@ struct proxy {
 	int nconns;
 	int maxconns;             /* stop accepting above this (fd budget) */
 	int maxfds;               /* the fd budget: RLIMIT_NOFILE, raised to its hard limit */
-	struct io_pipe pipes[PROXY_PIPES]; /* empty pipes kept for the next spliced body */
-	int npipes;               /* of them */
-	int pipes_open;           /* pipes open, kept or in use: two fds each */
-	uint8_t no_splice;        /* splice() is missing or refused here: always copy */
+	struct io_pipes pipes;    /* splice pipes: kept, open, and whether splice() works */
 	struct connlimit *connlimit; /* MaxConnsPerIP: live connections per client address */
 	int stopping;             /* SIGTERM seen: finish in-flight work, then exit */
 	uint64_t stop_deadline;
@@ -77,12 +74,11 @@ int proxy_reload(struct proxy *px);
 int proxy_run(struct proxy *px);
 void proxy_free(struct proxy *px);
 
-/*
- * A pipe for splicing a body, when the fd budget has room for two more fds
- * (a kept one if there is one).  0, or -1: copy through buffers instead.
- */
-int proxy_pipe_take(struct proxy *px, struct io_pipe *p);
-/* Give it back (kept when empty and there is room, else closed); p->rd is -1 after. */
-void proxy_pipe_give(struct proxy *px, struct io_pipe *p, int empty);
+/* Fds the proxy can spend on other things (splice pipes) without starving connections. */
+static inline int proxy_spare_fds(const struct proxy *px)
+{
+	/* every connection may hold two fds */
+	return px->maxfds - PROXY_FD_RESERVE - 2 * px->nconns;
+}
 
 #endif

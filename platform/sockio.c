@@ -91,3 +91,44 @@ void io_pipe_close(struct io_pipe *p)
 		close(p->wr);
 	p->rd = p->wr = -1;
 }
+
+int io_pipes_take(struct io_pipes *pp, struct io_pipe *p, int spare_fds)
+{
+	if (pp->nkept) {
+		*p = pp->kept[--pp->nkept];
+		return 0;
+	}
+	if (pp->no_splice || 2 * (pp->open + 1) > spare_fds)
+		return -1;
+	if (io_pipe_open(p) < 0) {
+		if (errno == ENOSYS)
+			pp->no_splice = 1;
+		return -1;
+	}
+	pp->open++;
+	return 0;
+}
+
+void io_pipes_give(struct io_pipes *pp, struct io_pipe *p, int empty)
+{
+	if (p->rd < 0)
+		return;
+	if (empty && pp->nkept < IO_PIPES_KEPT) {
+		pp->kept[pp->nkept++] = *p;
+	} else {
+		io_pipe_close(p);
+		pp->open--;
+	}
+	p->rd = p->wr = -1;
+}
+
+void io_pipes_disable(struct io_pipes *pp)
+{
+	pp->no_splice = 1;
+}
+
+void io_pipes_close(struct io_pipes *pp)
+{
+	while (pp->nkept)
+		io_pipes_give(pp, &pp->kept[--pp->nkept], 0);
+}

@@ -2,7 +2,9 @@
  * test_sockio.c - moving bytes socket -> pipe -> socket with splice (Linux),
  * over real loopback TCP connections: every byte arrives in order, an empty
  * socket says EAGAIN, a closed one end of stream, and nothing more than asked
- * for leaves the socket.  Skipped where io_pipe_open() says ENOSYS.
+ * for leaves the socket; the pool of kept pipes stays inside its fd budget, reuses an
+ * empty pipe and closes one that still holds bytes.  Skipped where io_pipe_open() says
+ * ENOSYS.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,11 +154,67 @@ static void test_asked_length_eagain_and_eof(void **state)
 	close(s[0]), close(s[1]);
 }
 
+/* Count this process's open fds (to see pipes really closed). */
+static int open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+static void test_pipe_pool(void **state)
+{
+	struct io_pipes pp;
+	struct io_pipe p[IO_PIPES_KEPT + 1], probe;
+	int base = open_fds();
+
+	if (open_or_skip(&probe) < 0) {
+		skip();
+		return;
+	}
+	io_pipe_close(&probe);
+	memset(&pp, 0, sizeof(pp));
+	/* the budget: two fds per pipe, and no more than the caller can spare */
+	assert_int_equal(io_pipes_take(&pp, &p[0], 3), 0);
+	assert_int_equal(io_pipes_take(&pp, &p[1], 3), -1);
+	assert_int_equal(pp.open, 1);
+	/* an empty pipe is kept and handed out again, without a new one */
+	io_pipes_give(&pp, &p[0], 1);
+	assert_int_equal(p[0].rd, -1);
+	assert_int_equal(pp.nkept, 1);
+	assert_int_equal(io_pipes_take(&pp, &p[1], 0), 0); /* kept: no budget needed */
+	assert_int_equal(pp.open, 1);
+	/* one that may still hold bytes is closed, not kept */
+	io_pipes_give(&pp, &p[1], 0);
+	assert_int_equal(pp.nkept, 0);
+	assert_int_equal(pp.open, 0);
+	assert_int_equal(open_fds(), base);
+	/* at most IO_PIPES_KEPT are kept; the rest close */
+	for (int i = 0; i <= IO_PIPES_KEPT; i++)
+		assert_int_equal(io_pipes_take(&pp, &p[i], 1000), 0);
+	for (int i = 0; i <= IO_PIPES_KEPT; i++)
+		io_pipes_give(&pp, &p[i], 1);
+	assert_int_equal(pp.nkept, IO_PIPES_KEPT);
+	assert_int_equal(pp.open, IO_PIPES_KEPT);
+	assert_int_equal(open_fds(), base + 2 * IO_PIPES_KEPT);
+	/* splicing refused here: no new pipe from now on, and exit closes the kept ones */
+	io_pipes_disable(&pp);
+	io_pipes_close(&pp);
+	assert_int_equal(pp.nkept, 0);
+	assert_int_equal(pp.open, 0);
+	assert_int_equal(io_pipes_take(&pp, &p[0], 1000), -1);
+	assert_int_equal(open_fds(), base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bytes_arrive_in_order),
 	    cmocka_unit_test(test_asked_length_eagain_and_eof),
+	    cmocka_unit_test(test_pipe_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
