@@ -3,7 +3,8 @@
  * interleaved weighted round robin, per-backend MaxConnections) and the pool
  * of idle keep-alive connections to backends.  Liveness is decided here and
  * in core/health.c; the proxy path only reports failures.  Everything is per
- * configuration generation: a reload starts with empty session pins, since
+ * configuration generation (struct backends, in struct gen): a reload starts
+ * with empty session pins, since
  * backend ids (what a pin names) may mean other backends after it.
  */
 #include "backend.h"
@@ -36,7 +37,7 @@ struct upconn {
 	int fd;
 	struct tls_conn *tls;
 	unsigned id;
-	struct gen *gen;
+	struct backends *bk;
 	struct timer tm;
 	uint64_t since;   /* pooled at (ms) */
 	uint64_t polls;   /* ev_rounds() when it was pooled */
@@ -44,12 +45,12 @@ struct upconn {
 };
 
 /* Backend contexts for HTTPS backends; files are read now. */
-static int backends_tls(struct gen *g, const char *jail)
+static int backends_tls(struct backends *bk, const char *jail)
 {
 	char err[512];
 
-	for (unsigned id = 0; id < g->cfg->nbackends; id++) {
-		const struct cfg_backend *b = g->cfg->backend_by_id[id];
+	for (unsigned id = 0; id < bk->cfg->nbackends; id++) {
+		const struct cfg_backend *b = bk->cfg->backend_by_id[id];
 		struct tls_client_opts o = {0};
 
 		if (!b->https)
@@ -59,8 +60,8 @@ static int backends_tls(struct gen *g, const char *jail)
 		o.cert = file_in_jail(jail, b->tls_cert);
 		o.min_version = b->tls_min_version;
 		o.ciphers = b->tls_ciphers;
-		g->be[id].tls = tls_client_ctx_new(&o, err, sizeof(err));
-		if (!g->be[id].tls) {
+		bk->be[id].tls = tls_client_ctx_new(&o, err, sizeof(err));
+		if (!bk->be[id].tls) {
 			log_msg(LOG_ERR, "%s:%d: %s", b->file, b->line, err);
 			return -1;
 		}
@@ -68,32 +69,34 @@ static int backends_tls(struct gen *g, const char *jail)
 	return 0;
 }
 
-int backends_init(struct gen *g, const char *jail)
+int backends_init(struct backends *bk, const struct config *cfg, struct loop *loop,
+                  const char *jail)
 {
-	const struct config *cfg = g->cfg;
-
-	g->be = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof(*g->be));
-	if (!g->be)
+	memset(bk, 0, sizeof(*bk));
+	bk->cfg = cfg;
+	bk->loop = loop;
+	bk->be = calloc(cfg->nbackends ? cfg->nbackends : 1, sizeof(*bk->be));
+	if (!bk->be)
 		return -1;
 	for (unsigned i = 0; i < cfg->nbackends; i++) {
-		struct be_state *st = &g->be[i];
+		struct be_state *st = &bk->be[i];
 
 		st->alive = 1;
 		st->disabled = (uint8_t)cfg->backend_by_id[i]->disabled;
 	}
-	g->be_rng = (uint32_t)(g->loop->now ^ ((uint64_t)getpid() << 16)) | 1;
+	bk->rng = (uint32_t)(bk->loop->now ^ ((uint64_t)getpid() << 16)) | 1;
 	if (cfg->nsessions) {
-		g->sessions = sess_new(SESS_DEFAULT_ENTRIES);
-		if (!g->sessions)
+		bk->sessions = sess_new(SESS_DEFAULT_ENTRIES);
+		if (!bk->sessions)
 			return -1;
 	}
-	return backends_tls(g, jail);
+	return backends_tls(bk, jail);
 }
 
 static void upconn_close(struct upconn *u)
 {
-	struct loop *lp = u->gen->loop;
-	struct be_state *st = &u->gen->be[u->id];
+	struct loop *lp = u->bk->loop;
+	struct be_state *st = &u->bk->be[u->id];
 	struct upconn **pp;
 
 	for (pp = &st->idle; *pp; pp = &(*pp)->next)
@@ -109,71 +112,72 @@ static void upconn_close(struct upconn *u)
 	free(u);
 }
 
-void backends_retire(struct gen *g)
+void backends_retire(struct backends *bk)
 {
-	if (!g->be)
+	bk->retired = 1;
+	if (!bk->be)
 		return;
-	for (unsigned i = 0; i < g->cfg->nbackends; i++) {
-		struct be_state *st = &g->be[i];
+	for (unsigned i = 0; i < bk->cfg->nbackends; i++) {
+		struct be_state *st = &bk->be[i];
 
 		while (st->idle)
 			upconn_close(st->idle);
 	}
 }
 
-void backends_free(struct gen *g)
+void backends_free(struct backends *bk)
 {
-	if (!g->be)
+	if (!bk->be)
 		return;
-	backends_retire(g);
-	for (unsigned i = 0; i < g->cfg->nbackends; i++)
-		tls_ctx_unref(g->be[i].tls);
-	free(g->be);
-	g->be = NULL;
-	sess_free(g->sessions);
-	g->sessions = NULL;
+	backends_retire(bk);
+	for (unsigned i = 0; i < bk->cfg->nbackends; i++)
+		tls_ctx_unref(bk->be[i].tls);
+	free(bk->be);
+	bk->be = NULL;
+	sess_free(bk->sessions);
+	bk->sessions = NULL;
 }
 
 /* A small xorshift PRNG for the random balancer, one per generation. */
-static uint32_t be_random(struct gen *g)
+static uint32_t be_random(struct backends *bk)
 {
-	uint32_t x = g->be_rng;
+	uint32_t x = bk->rng;
 
 	x ^= x << 13;
 	x ^= x >> 17;
 	x ^= x << 5;
-	return g->be_rng = x;
+	return bk->rng = x;
 }
 
-static int alive(const struct gen *g, const struct cfg_backend *b)
+static int alive(const struct backends *bk, const struct cfg_backend *b)
 {
-	const struct be_state *st = &g->be[b->id];
+	const struct be_state *st = &bk->be[b->id];
 
 	return st->alive && !st->disabled;
 }
 
 /* Alive, and below its MaxConnections (idle pooled connections do not count). */
-static int usable(const struct gen *g, const struct cfg_backend *b)
+static int usable(const struct backends *bk, const struct cfg_backend *b)
 {
-	return alive(g, b) && (!b->max_conns || g->be[b->id].active < b->max_conns);
+	return alive(bk, b) && (!b->max_conns || bk->be[b->id].active < b->max_conns);
 }
 
-static const struct cfg_backend *pick_random(struct gen *g, const struct cfg_service *svc)
+static const struct cfg_backend *pick_random(struct backends *bk, const struct cfg_service *svc)
 {
 	const struct cfg_backend *b, *first = NULL;
 	unsigned total = 0, r;
 
 	for (b = svc->backends; b; b = b->next)
-		if (usable(g, b)) {
+		if (usable(bk, b)) {
 			total += (unsigned)b->priority;
 			if (!first)
 				first = b;
 		}
 	if (total == 0)
 		return first; /* only priority-0 backends are left */
-	r = be_random(g) % total;
+	r = be_random(bk) % total;
 	for (b = svc->backends; b; b = b->next) {
-		if (!usable(g, b))
+		if (!usable(bk, b))
 			continue;
 		if (r < (unsigned)b->priority)
 			return b;
@@ -183,30 +187,30 @@ static const struct cfg_backend *pick_random(struct gen *g, const struct cfg_ser
 }
 
 /* Smooth weighted round robin: spreads each backend's share evenly over time. */
-static const struct cfg_backend *pick_iwrr(struct gen *g, const struct cfg_service *svc)
+static const struct cfg_backend *pick_iwrr(struct backends *bk, const struct cfg_service *svc)
 {
 	const struct cfg_backend *b, *best = NULL, *first = NULL;
 	int total = 0;
 
 	for (b = svc->backends; b; b = b->next) {
-		struct be_state *st = &g->be[b->id];
+		struct be_state *st = &bk->be[b->id];
 
-		if (!usable(g, b))
+		if (!usable(bk, b))
 			continue;
 		if (!first)
 			first = b;
 		st->iwrr_cw += b->priority;
 		total += b->priority;
-		if (b->priority > 0 && (!best || st->iwrr_cw > g->be[best->id].iwrr_cw))
+		if (b->priority > 0 && (!best || st->iwrr_cw > bk->be[best->id].iwrr_cw))
 			best = b;
 	}
 	if (!best)
 		return first;
-	g->be[best->id].iwrr_cw -= total;
+	bk->be[best->id].iwrr_cw -= total;
 	return best;
 }
 
-const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *svc,
+const struct cfg_backend *backend_pick(struct backends *bk, const struct cfg_service *svc,
                                        const char *key, size_t len, int *full)
 {
 	const struct cfg_session *se = key ? svc->session : NULL;
@@ -214,47 +218,47 @@ const struct cfg_backend *backend_pick(struct gen *g, const struct cfg_service *
 	int pinned = -1;
 
 	*full = 0;
-	if (se && g->sessions) {
-		pinned = sess_find(g->sessions, se->slot, key, len, g->loop->now);
-		if (pinned >= 0 && (unsigned)pinned < g->cfg->nbackends) {
-			b = g->cfg->backend_by_id[pinned];
-			if (usable(g, b))
+	if (se && bk->sessions) {
+		pinned = sess_find(bk->sessions, se->slot, key, len, bk->loop->now);
+		if (pinned >= 0 && (unsigned)pinned < bk->cfg->nbackends) {
+			b = bk->cfg->backend_by_id[pinned];
+			if (usable(bk, b))
 				return b;
-			if (alive(g, b))
+			if (alive(bk, b))
 				se = NULL; /* only full: keep the pin for the next request */
 		}
 	}
-	b = svc->balancer == BAL_IWRR ? pick_iwrr(g, svc) : pick_random(g, svc);
+	b = svc->balancer == BAL_IWRR ? pick_iwrr(bk, svc) : pick_random(bk, svc);
 	if (b) {
 		if (se)
-			backend_pin(g, svc, key, len, b);
+			backend_pin(bk, svc, key, len, b);
 		return b;
 	}
 	for (b = svc->backends; b; b = b->next)
-		if (alive(g, b)) {
+		if (alive(bk, b)) {
 			*full = 1; /* alive backends, all at their MaxConnections */
 			return NULL;
 		}
-	if (svc->emergency && usable(g, svc->emergency))
+	if (svc->emergency && usable(bk, svc->emergency))
 		return svc->emergency;
-	if (svc->emergency && alive(g, svc->emergency))
+	if (svc->emergency && alive(bk, svc->emergency))
 		*full = 1;
 	return NULL;
 }
 
-void backend_pin(struct gen *g, const struct cfg_service *svc, const char *key, size_t len,
+void backend_pin(struct backends *bk, const struct cfg_service *svc, const char *key, size_t len,
                  const struct cfg_backend *be)
 {
 	const struct cfg_session *se = svc->session;
 
-	if (se && g->sessions && key && !be->emergency)
-		sess_pin(g->sessions, se->slot, key, len, be->id, g->loop->now,
+	if (se && bk->sessions && key && !be->emergency)
+		sess_pin(bk->sessions, se->slot, key, len, be->id, bk->loop->now,
 		         (uint64_t)se->ttl * 1000);
 }
 
-void backend_mark_down(struct gen *g, const struct cfg_backend *be, const char *why)
+void backend_mark_down(struct backends *bk, const struct cfg_backend *be, const char *why)
 {
-	struct be_state *st = &g->be[be->id];
+	struct be_state *st = &bk->be[be->id];
 
 	if (!st->alive)
 		return;
@@ -264,34 +268,34 @@ void backend_mark_down(struct gen *g, const struct cfg_backend *be, const char *
 		upconn_close(st->idle);
 }
 
-void backend_mark_up(struct gen *g, unsigned id)
+void backend_mark_up(struct backends *bk, unsigned id)
 {
-	struct be_state *st = &g->be[id];
+	struct be_state *st = &bk->be[id];
 
 	if (st->alive)
 		return;
 	st->alive = 1;
-	log_msg(LOG_NOTICE, "backend %s is alive again", g->cfg->backend_by_id[id]->addr_text);
+	log_msg(LOG_NOTICE, "backend %s is alive again", bk->cfg->backend_by_id[id]->addr_text);
 }
 
-void backend_set_disabled(struct gen *g, unsigned id, int disabled)
+void backend_set_disabled(struct backends *bk, unsigned id, int disabled)
 {
-	g->be[id].disabled = (uint8_t)(disabled != 0);
-	g->be[id].ctl_set = 1;
+	bk->be[id].disabled = (uint8_t)(disabled != 0);
+	bk->be[id].ctl_set = 1;
 }
 
-void backend_conn_begin(struct gen *g, const struct cfg_backend *be)
+void backend_conn_begin(struct backends *bk, const struct cfg_backend *be)
 {
-	g->be[be->id].active++;
-	g->be[be->id].requests++;
+	bk->be[be->id].active++;
+	bk->be[be->id].requests++;
 }
 
-void backend_conn_end(struct gen *g, const struct cfg_backend *be)
+void backend_conn_end(struct backends *bk, const struct cfg_backend *be)
 {
-	g->be[be->id].active--;
+	bk->be[be->id].active--;
 }
 
-void backends_carry(struct gen *to, const struct gen *from)
+void backends_carry(struct backends *to, const struct backends *from)
 {
 	for (unsigned i = 0; i < to->cfg->nbackends; i++) {
 		const struct cfg_backend *nb = to->cfg->backend_by_id[i];
@@ -338,7 +342,7 @@ static void upconn_event(void *arg, int fd, int revents)
 	(void)fd;
 	(void)revents;
 	log_msg(LOG_DEBUG, "backend %s: idle pooled connection closed or sent bytes; dropped",
-		u->gen->cfg->backend_by_id[u->id]->addr_text);
+		u->bk->cfg->backend_by_id[u->id]->addr_text);
 	upconn_close(u);
 }
 
@@ -348,10 +352,10 @@ static void upconn_event(void *arg, int fd, int revents)
  * request that cannot be sent twice, or one that already met a closed
  * connection) peeks at every one.
  */
-int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int check)
+int backend_pool_get(struct backends *bk, unsigned id, struct tls_conn **tls, int check)
 {
-	struct loop *lp = g->loop;
-	struct be_state *st = &g->be[id];
+	struct loop *lp = bk->loop;
+	struct be_state *st = &bk->be[id];
 
 	*tls = NULL;
 	while (st->idle) {
@@ -374,13 +378,13 @@ int backend_pool_get(struct gen *g, unsigned id, struct tls_conn **tls, int chec
 	return -1;
 }
 
-void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls)
+void backend_pool_put(struct backends *bk, unsigned id, int fd, struct tls_conn *tls)
 {
-	struct loop *lp = g->loop;
-	struct be_state *st = &g->be[id];
+	struct loop *lp = bk->loop;
+	struct be_state *st = &bk->be[id];
 	struct upconn *u;
 
-	if (g->retired || st->nidle >= POOL_MAX_PER_BACKEND || !st->alive)
+	if (bk->retired || st->nidle >= POOL_MAX_PER_BACKEND || !st->alive)
 		goto drop;
 	u = calloc(1, sizeof(*u));
 	if (!u)
@@ -388,7 +392,7 @@ void backend_pool_put(struct gen *g, unsigned id, int fd, struct tls_conn *tls)
 	u->fd = fd;
 	u->tls = tls;
 	u->id = id;
-	u->gen = g;
+	u->bk = bk;
 	u->since = lp->now;
 	u->polls = ev_rounds(lp->ev);
 	timer_init(&u->tm, upconn_expired, u);

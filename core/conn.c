@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "errpage.h"
 #include "file.h"
+#include "gen.h"
 #include "log.h"
 #include "net.h"
 #include "stream.h"
@@ -422,7 +423,7 @@ static void up_close(struct conn *c)
 	stream_close(&c->us);
 	c->uev = 0;
 	if (c->be)
-		backend_conn_end(c->gen, c->be);
+		backend_conn_end(&c->gen->bk, c->be);
 }
 
 static void conn_free(struct conn *c)
@@ -440,7 +441,7 @@ static void conn_free(struct conn *c)
 	io_pipes_give(&px->pipes, &c->pipe, c->piped == 0);
 	free(c->logtext);
 	free(c->skey);
-	policy_conn_close(&c->pol, px); /* MaxConnsPerIP count */
+	policy_conn_close(&c->pol, px->connlimit); /* MaxConnsPerIP count */
 	c->gen->lis[c->lis->id].conns--;
 	gen_unref(c->gen);
 	if (c->prev)
@@ -632,7 +633,7 @@ static void start_request(struct conn *c)
 	/* TrustedIP client, listener ACL, RateLimit, MaxRequest.  The clock is
 	 * read afresh: px->loop.now is from before the last poll() and lags after an idle spell. */
 	if (!status)
-		status = policy_admit(&c->pol, c->gen, c->lis, buf, m, clock_ms());
+		status = policy_admit(&c->pol, c->gen->pstate, c->lis, buf, m, clock_ms());
 	if (status) {
 		buf_consume(&c->cin, (size_t)rc);
 		local_reply(c, status);
@@ -723,7 +724,7 @@ static int method_retryable(int method)
 static void up_failed(struct conn *c, const char *why, int mark)
 {
 	if (mark && c->be && !c->be->emergency)
-		backend_mark_down(c->gen, c->be, why);
+		backend_mark_down(&c->gen->bk, c->be, why);
 	up_close(c);
 	c->up_reused = 0;
 	c->rs = RS_NONE;
@@ -766,7 +767,7 @@ static void up_start(struct conn *c)
 			local_reply(c, 503);
 			return;
 		}
-		be = backend_pick(c->gen, c->svc, c->skey_len ? c->skey : NULL, c->skey_len, &full);
+		be = backend_pick(&c->gen->bk, c->svc, c->skey_len ? c->skey : NULL, c->skey_len, &full);
 		if (!be) {
 			if (full) {
 				/* busy, not broken: tell the client to come back soon */
@@ -780,7 +781,7 @@ static void up_start(struct conn *c)
 		}
 		c->be = be;
 		/* a request that cannot be sent again is worth a look at the connection */
-		fd = backend_pool_get(c->gen, be->id, &tls,
+		fd = backend_pool_get(&c->gen->bk, be->id, &tls,
 				      c->reqb.kind != BODY_NONE || c->up_stale ||
 					      !method_retryable(c->req_method));
 		c->up_reused = fd >= 0;
@@ -794,7 +795,7 @@ static void up_start(struct conn *c)
 			local_reply(c, 503);
 			return;
 		}
-		backend_mark_down(c->gen, be, strerror(errno));
+		backend_mark_down(&c->gen->bk, be, strerror(errno));
 	}
 	if (ev_add(px->loop.ev, fd, 0, up_event, c) < 0) {
 		tls_free(tls);
@@ -807,7 +808,7 @@ static void up_start(struct conn *c)
 	c->uev = 0;
 	c->up_got = 0;
 	c->uout.start = 0; /* (re)send the whole head */
-	backend_conn_begin(c->gen, be);
+	backend_conn_begin(&c->gen->bk, be);
 	c->rs = c->up_reused ? RS_HEAD : RS_CONNECT;
 	if (!inprog && !c->up_reused)
 		up_connected(c); /* connected at once (loopback): no POLLOUT will come for it */
@@ -889,7 +890,7 @@ static int up_handshake(struct conn *c)
 static void up_connected(struct conn *c)
 {
 	const struct cfg_backend *be = c->be;
-	struct tls_ctx *ctx = c->gen->be[be->id].tls;
+	struct tls_ctx *ctx = c->gen->bk.be[be->id].tls;
 
 	if (net_connect_result(c->us.fd) < 0) {
 		up_failed(c, strerror(errno), 1);
@@ -973,7 +974,7 @@ static void response_head(struct conn *c)
 		const char *k = sess_response_key(c->svc->session, buf_head(&c->uin), m, &klen);
 
 		if (k)
-			backend_pin(c->gen, c->svc, k, klen, c->be);
+			backend_pin(&c->gen->bk, c->svc, k, klen, c->be);
 	}
 	c->resp_keep = m->keep_alive;
 	body_init(&c->respb, m->body, m->content_length);
@@ -1204,8 +1205,8 @@ static void exchange_done(struct conn *c)
 			ev_del(px->loop.ev, c->us.fd);
 			fd = stream_release(&c->us, &tls);
 			c->uev = 0;
-			backend_conn_end(c->gen, c->be);
-			backend_pool_put(c->gen, c->be->id, fd, tls);
+			backend_conn_end(&c->gen->bk, c->be);
+			backend_pool_put(&c->gen->bk, c->be->id, fd, tls);
 		} else {
 			up_close(c);
 		}
@@ -1497,7 +1498,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	c->lis = ls->lis;
 	c->lport = ls->port;
 	/* MaxConnsPerIP; a refused connection is logged there */
-	if (policy_conn_open(&c->pol, px, c->lis, peer) < 0) {
+	if (policy_conn_open(&c->pol, &px->connlimit, c->gen->cfg, c->lis, peer) < 0) {
 		close(fd);
 		gen_unref(c->gen);
 		free(c);
@@ -1510,7 +1511,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 		c->cs.tls = tls_new_server(ls->tls, fd);
 		if (!c->cs.tls) {
 			close(fd);
-			policy_conn_close(&c->pol, px);
+			policy_conn_close(&c->pol, px->connlimit);
 			gen_unref(c->gen);
 			free(c);
 			return -1;
@@ -1522,7 +1523,7 @@ int conn_accept(struct proxy *px, const struct lsock *ls, int fd,
 	client_deadline_set(c, px->loop.now, ls->tls ? c->lis->hs_to : c->lis->head_to);
 	if (ev_add(px->loop.ev, fd, POLLIN, client_event, c) < 0) {
 		stream_close(&c->cs);
-		policy_conn_close(&c->pol, px);
+		policy_conn_close(&c->pol, px->connlimit);
 		gen_unref(c->gen);
 		free(c);
 		return -1;

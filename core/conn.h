@@ -8,7 +8,7 @@
 
 #include <sys/socket.h>
 
-#include "proxy.h"
+#include "proxy_state.h"
 
 /* Take ownership of an accepted client socket.  0, or -1 (fd closed). */
 int conn_accept(struct proxy *px, const struct lsock *ls, int fd,

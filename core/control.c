@@ -21,6 +21,7 @@
 
 #include "backend.h"
 #include "file.h"
+#include "gen.h"
 #include "health.h"
 #include "log.h"
 #include "net.h"
@@ -431,7 +432,7 @@ struct lister {
 static void list_backend(struct lister *ls, const char *spath, unsigned bi,
                          const struct cfg_backend *b)
 {
-	const struct be_state *st = &ls->g->be[b->id];
+	const struct be_state *st = &ls->g->bk.be[b->id];
 	int probing = ls->hs && ls->hs[b->id].probing;
 
 	if (ls->json) {
@@ -610,7 +611,7 @@ static enum health_probe probe_now(struct proxy *px, unsigned id)
 {
 	if (px->health)
 		return health_probe_now(px->health, id);
-	return px->gen->be[id].alive ? HEALTH_ALIVE : HEALTH_DEAD;
+	return px->gen->bk.be[id].alive ? HEALTH_ALIVE : HEALTH_DEAD;
 }
 
 static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_out *o)
@@ -636,12 +637,12 @@ static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_ou
 		}
 	} else {
 		for (unsigned id = 0; id < cfg->nbackends && n < CTL_MAX_IDS; id++)
-			if (!g->be[id].alive)
+			if (!g->bk.be[id].alive)
 				ids[n++] = (unsigned)id;
 	}
 	out_printf(o, "OK\n%s", rq->json ? "{\"backends\":[" : "");
 	for (int i = 0; i < n; i++) {
-		const struct be_state *st = &g->be[ids[i]];
+		const struct be_state *st = &g->bk.be[ids[i]];
 		const char *addr = cfg->backend_by_id[ids[i]]->addr_text;
 		char path[32];
 
@@ -657,7 +658,7 @@ static void do_request(struct proxy *px, const struct ctl_req *rq, struct ctl_ou
 			        path, w);
 			continue;
 		}
-		backend_set_disabled(g, ids[i], rq->cmd == CTL_DISABLE);
+		backend_set_disabled(&g->bk, ids[i], rq->cmd == CTL_DISABLE);
 		report_backend(o, cfg, ids[i], rq->json, !shown++, "enabled",
 		               rq->json ? (st->disabled ? "false" : "true")
 		                        : (st->disabled ? "disabled" : "enabled"));

@@ -21,8 +21,9 @@
 
 #include "config.h"
 #include "buildopts.h"
+#include "gen.h"
 #include "health.h"
-#include "proxy.h"
+#include "proxy_state.h"
 
 #define CTL_MAX_REQUEST 512 /* bytes of a request line, newline included */
 

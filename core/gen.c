@@ -18,9 +18,9 @@
 
 static void gen_free(struct gen *g)
 {
-	policy_gen_free(g);
+	policy_state_free(g->pstate);
 	errpages_free(g->errpages);
-	backends_free(g);
+	backends_free(&g->bk);
 	free(g->lis);
 	free(g->svc_requests);
 	config_free(g->cfg);
@@ -37,7 +37,6 @@ struct gen *gen_new(struct loop *loop, struct config *cfg, const struct gen *old
 		return NULL;
 	}
 	g->cfg = cfg;
-	g->loop = loop;
 	g->refs = 1;
 	g->lis = calloc(cfg->nlisteners + 1, sizeof(*g->lis));
 	g->svc_requests = calloc(cfg->nservices + 1, sizeof(*g->svc_requests));
@@ -45,8 +44,8 @@ struct gen *gen_new(struct loop *loop, struct config *cfg, const struct gen *old
 		gen_free(g);
 		return NULL;
 	}
-	/* policy_gen_init reads the BasicAuth password files: a bad one fails the load */
-	if (backends_init(g, jail) < 0 || policy_gen_init(g, old, jail) < 0 ||
+	/* policy_state_new reads the BasicAuth password files: a bad one fails the load */
+	if (backends_init(&g->bk, cfg, loop, jail) < 0 || policy_state_new(&g->pstate, cfg, old ? old->pstate : NULL, jail) < 0 ||
 	    errpages_load(cfg, jail, &g->errpages) > 0) {
 		gen_free(g);
 		return NULL;
@@ -70,6 +69,5 @@ void gen_unref(struct gen *g)
 
 void gen_retire(struct gen *g)
 {
-	g->retired = 1;
-	backends_retire(g);
+	backends_retire(&g->bk);
 }

@@ -10,11 +10,11 @@
 
 #include <stdint.h>
 
+#include "backend.h"
+
 struct config;
-struct be_state;
 struct loop;
 struct policy_state;
-struct sess_table;
 struct errpages;
 
 /* Counters of one listener, in the generation its connections started with. */
@@ -25,13 +25,9 @@ struct lis_stats {
 
 struct gen {
 	struct config *cfg;
-	struct be_state *be; /* cfg->nbackends entries (core/backend.c) */
-	struct loop *loop;   /* the loop its backends' pooled connections and probes run on */
+	struct backends bk;  /* its backends' run-time state (core/backend.c) */
 	int refs;            /* connections using it, plus one while it is current */
-	uint8_t retired;     /* no longer current: nothing new is kept for reuse */
 	struct policy_state *pstate; /* access controls: rate-limit table, BasicAuth files */
-	struct sess_table *sessions; /* Session pins of every service; a reload starts empty */
-	uint32_t be_rng;             /* the random balancer's state (core/backend.c) */
 	struct errpages *errpages;   /* ErrorFile pages, read when the generation is made */
 	struct lis_stats *lis;   /* by cfg_listener.id: counters pinfoldctl shows */
 	uint64_t *svc_requests;  /* by cfg_service.id: requests routed to it */

@@ -14,13 +14,12 @@
 
 #include "backend.h"
 #include "check_http.h"
-#include "gen.h"
 #include "log.h"
 #include "net.h"
 
 static const struct cfg_backend *backend_of(const struct hc_state *st)
 {
-	return st->h->g->cfg->backend_by_id[st->id];
+	return st->h->bk->cfg->backend_by_id[st->id];
 }
 
 static void probe_end(struct hc_state *st, int ok)
@@ -35,7 +34,7 @@ static void probe_end(struct hc_state *st, int ok)
 	}
 	st->probing = 0;
 	if (ok)
-		backend_mark_up(st->h->g, st->id);
+		backend_mark_up(st->h->bk, st->id);
 }
 
 static void probe_event(void *arg, int fd, int revents)
@@ -59,7 +58,7 @@ static void probe_start(struct hc_state *st)
 		return; /* refused at once: still dead */
 	if (!inprog) {
 		close(fd);
-		backend_mark_up(st->h->g, st->id);
+		backend_mark_up(st->h->bk, st->id);
 		return;
 	}
 	if (ev_add(lp->ev, fd, POLLOUT, probe_event, st) < 0 ||
@@ -79,15 +78,15 @@ static void check_done(void *arg, int ok, const char *why)
 
 	st->probing = 0;
 	if (ok)
-		backend_mark_up(st->h->g, st->id);
+		backend_mark_up(st->h->bk, st->id);
 	else
-		backend_mark_down(st->h->g, backend_of(st), why);
+		backend_mark_down(st->h->bk, backend_of(st), why);
 }
 
 static void check_start(struct hc_state *st)
 {
 	st->probing = 1;
-	check_http_start(&st->hc, st->h->lp, backend_of(st), st->h->g->be[st->id].tls, check_done,
+	check_http_start(&st->hc, st->h->lp, backend_of(st), st->h->bk->be[st->id].tls, check_done,
 	                 st);
 	if (!st->hc)
 		st->probing = 0; /* ended already (check_done ran) or never started */
@@ -95,16 +94,16 @@ static void check_start(struct hc_state *st)
 
 void health_check_now(struct health *h)
 {
-	const struct gen *g = h->g;
+	const struct backends *bk = h->bk;
 
-	for (unsigned i = 0; i < g->cfg->nbackends; i++) {
+	for (unsigned i = 0; i < bk->cfg->nbackends; i++) {
 		struct hc_state *st = &h->st[i];
 
 		if (st->probing)
 			continue;
-		if (g->cfg->backend_by_id[i]->hc && !g->be[i].disabled)
+		if (bk->cfg->backend_by_id[i]->hc && !bk->be[i].disabled)
 			check_start(st);
-		else if (!g->be[i].alive)
+		else if (!bk->be[i].alive)
 			probe_start(st);
 	}
 }
@@ -112,7 +111,7 @@ void health_check_now(struct health *h)
 enum health_probe health_probe_now(struct health *h, unsigned id)
 {
 	struct hc_state *st = &h->st[id];
-	const struct be_state *be = &h->g->be[id];
+	const struct be_state *be = &h->bk->be[id];
 
 	if (!be->alive && !st->probing)
 		probe_start(st);
@@ -124,13 +123,13 @@ static void alive_tick(struct timer *t, void *arg)
 	struct health *h = arg;
 
 	health_check_now(h);
-	timer_set(&h->lp->timers, &h->tick, h->lp->now + (uint64_t)h->g->cfg->alive * 1000);
+	timer_set(&h->lp->timers, &h->tick, h->lp->now + (uint64_t)h->bk->cfg->alive * 1000);
 }
 
-struct health *health_start(struct loop *lp, struct gen *g)
+struct health *health_start(struct loop *lp, struct backends *bk)
 {
 	struct health *h = calloc(1, sizeof(*h));
-	unsigned n = g->cfg->nbackends;
+	unsigned n = bk->cfg->nbackends;
 
 	if (!h || !(h->st = calloc(n ? n : 1, sizeof(*h->st)))) {
 		free(h);
@@ -138,7 +137,7 @@ struct health *health_start(struct loop *lp, struct gen *g)
 		return NULL;
 	}
 	h->lp = lp;
-	h->g = g;
+	h->bk = bk;
 	timer_init(&h->tick, alive_tick, h);
 	for (unsigned i = 0; i < n; i++) {
 		h->st[i].h = h;
@@ -146,8 +145,8 @@ struct health *health_start(struct loop *lp, struct gen *g)
 		h->st[i].fd = -1;
 		timer_init(&h->st[i].tm, probe_timeout, &h->st[i]);
 	}
-	if (g->cfg->alive > 0 &&
-	    timer_set(&lp->timers, &h->tick, lp->now + (uint64_t)g->cfg->alive * 1000) < 0) {
+	if (bk->cfg->alive > 0 &&
+	    timer_set(&lp->timers, &h->tick, lp->now + (uint64_t)bk->cfg->alive * 1000) < 0) {
 		health_stop(h);
 		return NULL;
 	}
@@ -159,7 +158,7 @@ void health_stop(struct health *h)
 	if (!h)
 		return;
 	timer_cancel(&h->lp->timers, &h->tick);
-	for (unsigned i = 0; i < h->g->cfg->nbackends; i++) {
+	for (unsigned i = 0; i < h->bk->cfg->nbackends; i++) {
 		struct hc_state *st = &h->st[i];
 
 		if (st->hc)

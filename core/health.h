@@ -14,7 +14,7 @@
 
 #include "loop.h"
 
-struct gen;
+struct backends;
 struct hc_probe;
 struct health;
 
@@ -31,13 +31,16 @@ struct hc_state {
 /* The checks of one (the current) generation's backends. */
 struct health {
 	struct loop *lp;
-	struct gen *g;
+	struct backends *bk;
 	struct timer tick;   /* the Alive tick */
-	struct hc_state *st; /* g->cfg->nbackends entries */
+	struct hc_state *st; /* bk->cfg->nbackends entries */
 };
 
-/* Checks for g's backends on lp, and the Alive tick armed.  NULL on error (logged). */
-struct health *health_start(struct loop *lp, struct gen *g);
+/*
+ * Checks for the backends of bk (the current generation's) on lp, and the Alive
+ * tick armed.  NULL on error (logged).
+ */
+struct health *health_start(struct loop *lp, struct backends *bk);
 /* Cancel the tick and any probe in flight, and free h (NULL: nothing). */
 void health_stop(struct health *h);
 /* Probe every dead backend now (also called by the tick). */

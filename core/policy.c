@@ -2,7 +2,7 @@
  * policy.c - request filtering decisions and the access controls.
  *
  * The access controls keep two kinds of state.  Per configuration generation
- * (struct policy_state, hung on struct gen): one token-bucket table for every
+ * (struct policy_state, hung on struct gen by core/gen.c): one token-bucket table for every
  * RateLimit and the failed-login limit, and the BasicAuth password files.  A
  * reload starts them afresh, and a connection keeps using the generation it
  * started with, as it does for everything else.  Per process (on struct
@@ -28,7 +28,6 @@
 #include "entropy.h"
 #include "file.h"
 #include "log.h"
-#include "proxy.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "timer.h"
@@ -231,12 +230,12 @@ static void auth_diag(void *ctx, const char *msg)
 }
 
 /* A key nobody can guess; kept from the last generation if the jail offers no entropy. */
-static void make_key(uint8_t key[32], const struct gen *old)
+static void make_key(uint8_t key[32], const struct policy_state *old)
 {
 	if (entropy_fill(key, 32) == 0)
 		return;
-	if (old && old->pstate) {
-		memcpy(key, old->pstate->key, 32);
+	if (old) {
+		memcpy(key, old->key, 32);
 		return;
 	}
 	/* Last resort: time, pid and where the heap and stack were put (ASLR); weak, and said so.
@@ -255,13 +254,13 @@ static int needs_table(const struct config *cfg)
 	return cfg->nrates > 0 || cfg->nauth > 0;
 }
 
-int policy_gen_init(struct gen *g, const struct gen *old, const char *jail)
+int policy_state_new(struct policy_state **out, const struct config *cfg,
+                     const struct policy_state *old, const char *jail)
 {
-	const struct config *cfg = g->cfg;
 	struct policy_state *ps = calloc(1, sizeof(*ps));
 	int errors = 0;
 
-	g->pstate = ps;
+	*out = ps;
 	if (!ps)
 		goto oom;
 	ps->cfg = cfg;
@@ -288,10 +287,8 @@ oom:
 	return -1;
 }
 
-void policy_gen_free(struct gen *g)
+void policy_state_free(struct policy_state *ps)
 {
-	struct policy_state *ps = g->pstate;
-
 	if (!ps)
 		return;
 	rl_free(ps->rl);
@@ -299,7 +296,6 @@ void policy_gen_free(struct gen *g)
 		auth_free(ps->users[i]);
 	free(ps->users);
 	free(ps);
-	g->pstate = NULL;
 }
 
 int policy_check_files(const struct config *cfg)
@@ -318,18 +314,18 @@ int policy_check_files(const struct config *cfg)
 	return failed;
 }
 
-void policy_proxy_free(struct proxy *px)
+void policy_conns_free(struct connlimit **table)
 {
-	connlimit_free(px->connlimit);
-	px->connlimit = NULL;
+	connlimit_free(*table);
+	*table = NULL;
 }
 
 /* ---- per connection -------------------------------------------------------------------- */
 
-int policy_conn_open(struct policy_conn *pc, struct proxy *px, const struct cfg_listener *l,
-                     const struct sockaddr_storage *peer)
+int policy_conn_open(struct policy_conn *pc, struct connlimit **table, const struct config *cfg,
+                     const struct cfg_listener *l, const struct sockaddr_storage *peer)
 {
-	unsigned cap = px->gen->cfg->max_conns_ip;
+	unsigned cap = cfg->max_conns_ip;
 	int rc;
 
 	memset(pc, 0, sizeof(*pc));
@@ -342,9 +338,9 @@ int policy_conn_open(struct policy_conn *pc, struct proxy *px, const struct cfg_
 	/* a trusted proxy carries many clients: it is not capped as one */
 	if (!cap || (l->trusted && acl_match(l->trusted, &pc->peer)))
 		return 0;
-	if (!px->connlimit && !(px->connlimit = connlimit_new()))
+	if (!*table && !(*table = connlimit_new()))
 		return 0;
-	rc = connlimit_acquire(px->connlimit, &pc->peer, cap);
+	rc = connlimit_acquire(*table, &pc->peer, cap);
 	if (rc == 0)
 		pc->counted = 1;
 	if (rc != -1)
@@ -353,10 +349,10 @@ int policy_conn_open(struct policy_conn *pc, struct proxy *px, const struct cfg_
 	return -1;
 }
 
-void policy_conn_close(struct policy_conn *pc, struct proxy *px)
+void policy_conn_close(struct policy_conn *pc, struct connlimit *table)
 {
-	if (pc->counted && px->connlimit)
-		connlimit_release(px->connlimit, &pc->peer);
+	if (pc->counted && table)
+		connlimit_release(table, &pc->peer);
 	pc->counted = 0;
 }
 
@@ -470,11 +466,9 @@ done:
 	acl_addr_format(&pc->client, pc->client_text, sizeof(pc->client_text));
 }
 
-int policy_admit(struct policy_conn *pc, struct gen *g, const struct cfg_listener *l,
+int policy_admit(struct policy_conn *pc, struct policy_state *ps, const struct cfg_listener *l,
                  const char *buf, const struct http_msg *m, uint64_t now)
 {
-	struct policy_state *ps = g->pstate;
-
 	pc->ps = ps;
 	pc->now = now;
 	keep_reqline(pc, buf + m->method_off, (size_t)m->head_len - m->method_off);

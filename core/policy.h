@@ -26,8 +26,8 @@
 #include "http.h"
 #include "route.h"
 
-struct gen;
-struct proxy;
+struct connlimit;
+struct policy_state;
 struct policy_state;
 
 /* Where a BasicAuth check of the current request ended. */
@@ -86,17 +86,19 @@ int policy_is_spoofable(int hdr_id);
 /* ---- runtime state ------------------------------------------------------------------ */
 
 /*
- * Build g's state (g->pstate): the rate-limit table and the BasicAuth
+ * Build a generation's state into *out: the rate-limit table and the BasicAuth
  * password files, read now (through `jail` once chrooted, as the TLS files
- * are).  `old` is the generation being replaced, or NULL.  0, or -1 (logged
- * at the config line that names the file).
+ * are).  `old` is the state of the generation being replaced, or NULL.  0, or
+ * -1 (logged at the config line that names the file; *out is freed with
+ * policy_state_free() either way).
  */
-int policy_gen_init(struct gen *g, const struct gen *old, const char *jail);
-void policy_gen_free(struct gen *g);
+int policy_state_new(struct policy_state **out, const struct config *cfg,
+                     const struct policy_state *old, const char *jail);
+void policy_state_free(struct policy_state *ps);
 /* For -c: read every password file; returns the number that failed (each logged). */
 int policy_check_files(const struct config *cfg);
-/* The proxy-wide per-address connection table (at exit). */
-void policy_proxy_free(struct proxy *px);
+/* The proxy-wide per-address connection table (at exit); *table is NULL after. */
+void policy_conns_free(struct connlimit **table);
 
 /* ---- per connection and per request -------------------------------------------------- */
 
@@ -104,9 +106,9 @@ void policy_proxy_free(struct proxy *px);
  * A new client connection: note its address, count it against MaxConnsPerIP.
  * 0, or -1 when the address is at its cap (logged as refused; close the socket).
  */
-int policy_conn_open(struct policy_conn *pc, struct proxy *px, const struct cfg_listener *l,
-                     const struct sockaddr_storage *peer);
-void policy_conn_close(struct policy_conn *pc, struct proxy *px);
+int policy_conn_open(struct policy_conn *pc, struct connlimit **table, const struct config *cfg,
+                     const struct cfg_listener *l, const struct sockaddr_storage *peer);
+void policy_conn_close(struct policy_conn *pc, struct connlimit *table);
 
 /*
  * Every parse attempt of a request head: forget the previous request, then
@@ -121,7 +123,7 @@ int policy_request_head(struct policy_conn *pc, const struct cfg_listener *l, co
  * listener's ACL gate (403), RateLimit (429) and MaxRequest by Content-Length
  * (413).  0, or the status to answer.
  */
-int policy_admit(struct policy_conn *pc, struct gen *g, const struct cfg_listener *l,
+int policy_admit(struct policy_conn *pc, struct policy_state *ps, const struct cfg_listener *l,
                  const char *buf, const struct http_msg *m, uint64_t now);
 
 /* Let route_find() ask about ACL, BasicAuth and Method conditions. */

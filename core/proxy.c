@@ -215,7 +215,7 @@ static int lsocks_watch(struct proxy *px)
 int proxy_check_files(struct config *cfg)
 {
 	struct proxy px;
-	struct gen *g;
+	struct backends bk;
 	int errors = 0;
 
 	memset(&px, 0, sizeof(px));
@@ -230,15 +230,9 @@ int proxy_check_files(struct config *cfg)
 		tls_ctx_unref(ctx);
 	}
 	/* backend contexts, through the same code a start uses */
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return errors + 1;
-	g->cfg = cfg;
-	g->loop = &px.loop;
-	if (backends_init(g, NULL) < 0)
+	if (backends_init(&bk, cfg, &px.loop, NULL) < 0)
 		errors++;
-	backends_free(g);
-	free(g);
+	backends_free(&bk);
 	errors += policy_check_files(cfg); /* BasicAuth password files */
 	{
 		struct errpages *ep;
@@ -326,7 +320,7 @@ int proxy_reload(struct proxy *px)
 		log_msg(LOG_ERR, "reload failed; still running the previous configuration");
 		return -1;
 	}
-	backends_carry(g, px->gen);
+	backends_carry(&g->bk, &px->gen->bk);
 	ls = lsocks_open(px, cfg, px->lsocks, px->nlsocks, &n);
 	if (!ls) {
 		gen_unref(g);
@@ -344,7 +338,7 @@ int proxy_reload(struct proxy *px)
 	px->gen = g;
 	if (lsocks_watch(px) < 0)
 		log_msg(LOG_ERR, "reload: cannot watch every listener");
-	px->health = health_start(&px->loop, g);
+	px->health = health_start(&px->loop, &g->bk);
 	if (!px->health)
 		log_msg(LOG_ERR, "reload: cannot start the health checks");
 	log_msg(LOG_NOTICE, "configuration reloaded from %s (%d listener(s))", px->cfg_path, n);
@@ -422,7 +416,7 @@ int proxy_run(struct proxy *px)
 	if (lsocks_watch(px) < 0 || control_start(px) < 0)
 		return 1;
 	px->loop.now = clock_ms();
-	px->health = health_start(&px->loop, px->gen);
+	px->health = health_start(&px->loop, &px->gen->bk);
 	if (!px->health)
 		return 1;
 	log_msg(LOG_NOTICE, "pinfold started, %d listener(s)", px->nlsocks);
@@ -461,7 +455,7 @@ void proxy_free(struct proxy *px)
 {
 	conn_close_all(px);
 	control_close(px);
-	policy_proxy_free(px);
+	policy_conns_free(&px->connlimit);
 	if (px->loop.ev)
 		close_listeners(px);
 	if (px->gen) {

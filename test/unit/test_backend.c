@@ -15,7 +15,6 @@
 #include "backend.h"
 #include "buildopts.h"
 #include "cfgutil.h"
-#include "gen.h"
 #include "loop.h"
 
 #define CFG \
@@ -29,7 +28,8 @@
 	"End\n"
 
 static struct loop lp; /* the main loop the pool's timers would run on */
-static struct gen gen;
+static struct backends bk;
+static struct config *loaded; /* bk.cfg, to free */
 
 static const struct cfg_service *setup_text(const char *text);
 
@@ -43,9 +43,9 @@ static const struct cfg_service *setup_px(const char *balancer)
 
 static void teardown_px(void)
 {
-	struct config *cfg = gen.cfg;
+	struct config *cfg = loaded;
 
-	backends_free(&gen);
+	backends_free(&bk);
 	timer_free(&lp.timers);
 	ev_free(lp.ev);
 	config_free(cfg);
@@ -64,7 +64,7 @@ static void count_picks(const struct cfg_service *svc, int *hits, int n)
 	int full;
 
 	for (int i = 0; i < n; i++) {
-		const struct cfg_backend *b = backend_pick(&gen, svc, NULL, 0, &full);
+		const struct cfg_backend *b = backend_pick(&bk, svc, NULL, 0, &full);
 
 		assert_non_null(b);
 		hits[port_of(b)]++;
@@ -103,21 +103,21 @@ static void test_dead_then_emergency(void **state)
 	const struct cfg_backend *b1 = svc->backends, *b2 = b1->next, *b3 = b2->next;
 	int hits[10], full;
 
-	backend_mark_down(&gen, b2, "test");
+	backend_mark_down(&bk, b2, "test");
 	count_picks(svc, hits, 100);
 	assert_int_equal(hits[1], 100);
-	backend_mark_down(&gen, b1, "test");
+	backend_mark_down(&bk, b1, "test");
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[3], 10); /* only priority 0 left: it is used */
-	backend_mark_down(&gen, b3, "test");
+	backend_mark_down(&bk, b3, "test");
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[9], 10); /* none alive: Emergency */
-	backend_mark_up(&gen, b2->id);
+	backend_mark_up(&bk, b2->id);
 	count_picks(svc, hits, 10);
 	assert_int_equal(hits[2], 10);
-	backend_set_disabled(&gen, b2->id, 1);
-	backend_mark_down(&gen, svc->emergency, "test");
-	assert_null(backend_pick(&gen, svc, NULL, 0, &full));
+	backend_set_disabled(&bk, b2->id, 1);
+	backend_mark_down(&bk, svc->emergency, "test");
+	assert_null(backend_pick(&bk, svc, NULL, 0, &full));
 	teardown_px();
 }
 
@@ -135,14 +135,11 @@ static const struct cfg_service *setup_text(const char *text)
 
 	assert_non_null(cfg);
 	memset(&lp, 0, sizeof(lp));
-	memset(&gen, 0, sizeof(gen));
-	gen.cfg = cfg;
-	gen.loop = &lp;
-	gen.refs = 1;
+	loaded = cfg;
 	lp.ev = ev_new(64);
 	assert_non_null(lp.ev);
-	assert_int_equal(backends_init(&gen, NULL), 0);
-	gen.be_rng = 12345; /* the same picks every run */
+	assert_int_equal(backends_init(&bk, cfg, &lp, NULL), 0);
+	bk.rng = 12345; /* the same picks every run */
 	return cfg->services;
 }
 
@@ -153,22 +150,22 @@ static void test_max_connections(void **state)
 	int full;
 
 	assert_int_equal(b1->max_conns, 1);
-	gen.be[b1->id].active = 1; /* b1 is full: every pick is b2 */
+	bk.be[b1->id].active = 1; /* b1 is full: every pick is b2 */
 	for (int i = 0; i < 50; i++) {
-		b = backend_pick(&gen, svc, NULL, 0, &full);
+		b = backend_pick(&bk, svc, NULL, 0, &full);
 		assert_ptr_equal(b, b2);
 	}
-	gen.be[b1->id].nidle = 5; /* idle pooled connections do not count */
-	gen.be[b2->id].active = 2;
-	assert_null(backend_pick(&gen, svc, NULL, 0, &full));
+	bk.be[b1->id].nidle = 5; /* idle pooled connections do not count */
+	bk.be[b2->id].active = 2;
+	assert_null(backend_pick(&bk, svc, NULL, 0, &full));
 	assert_int_equal(full, 1); /* alive but full: no Emergency, a 503 with Retry-After */
-	gen.be[b2->id].active = 1;
-	assert_ptr_equal(backend_pick(&gen, svc, NULL, 0, &full), b2);
+	bk.be[b2->id].active = 1;
+	assert_ptr_equal(backend_pick(&bk, svc, NULL, 0, &full), b2);
 	assert_int_equal(full, 0);
-	backend_mark_down(&gen, b1, "test");
-	backend_mark_down(&gen, b2, "test");
-	assert_ptr_equal(backend_pick(&gen, svc, NULL, 0, &full), svc->emergency);
-	gen.be[b1->id].nidle = 0;
+	backend_mark_down(&bk, b1, "test");
+	backend_mark_down(&bk, b2, "test");
+	assert_ptr_equal(backend_pick(&bk, svc, NULL, 0, &full), svc->emergency);
+	bk.be[b1->id].nidle = 0;
 	teardown_px();
 }
 
@@ -181,29 +178,29 @@ static void test_session_pins(void **state)
 
 	svc = setup_px("Session\n Type IP\n TTL 60\n End");
 	assert_non_null(svc->session);
-	assert_non_null(gen.sessions);
-	first = backend_pick(&gen, svc, "10.0.0.1", 8, &full);
+	assert_non_null(bk.sessions);
+	first = backend_pick(&bk, svc, "10.0.0.1", 8, &full);
 	assert_non_null(first);
 	for (int i = 0; i < 100; i++)
-		assert_ptr_equal(backend_pick(&gen, svc, "10.0.0.1", 8, &full), first);
+		assert_ptr_equal(backend_pick(&bk, svc, "10.0.0.1", 8, &full), first);
 	/* the pinned backend dies: another is chosen and the key re-pinned to it */
-	backend_mark_down(&gen, first, "test");
-	other = backend_pick(&gen, svc, "10.0.0.1", 8, &full);
+	backend_mark_down(&bk, first, "test");
+	other = backend_pick(&bk, svc, "10.0.0.1", 8, &full);
 	assert_non_null(other);
 	assert_ptr_not_equal(other, first);
-	backend_mark_up(&gen, first->id);
+	backend_mark_up(&bk, first->id);
 	for (int i = 0; i < 50; i++)
-		assert_ptr_equal(backend_pick(&gen, svc, "10.0.0.1", 8, &full), other);
+		assert_ptr_equal(backend_pick(&bk, svc, "10.0.0.1", 8, &full), other);
 	/* a response can pin a key (COOKIE, HEADER) */
-	backend_pin(&gen, svc, "k", 1, svc->backends);
-	assert_ptr_equal(backend_pick(&gen, svc, "k", 1, &full), svc->backends);
+	backend_pin(&bk, svc, "k", 1, svc->backends);
+	assert_ptr_equal(backend_pick(&bk, svc, "k", 1, &full), svc->backends);
 	/* the TTL runs out: the pin is gone, the balancer decides (and pins anew) */
 	lp.now += 61 * 1000;
-	b = backend_pick(&gen, svc, "k", 1, &full);
+	b = backend_pick(&bk, svc, "k", 1, &full);
 	assert_non_null(b);
 	/* the Emergency backend is never pinned */
-	backend_pin(&gen, svc, "e", 1, svc->emergency);
-	assert_ptr_not_equal(backend_pick(&gen, svc, "e", 1, &full), svc->emergency);
+	backend_pin(&bk, svc, "e", 1, svc->emergency);
+	assert_ptr_not_equal(backend_pick(&bk, svc, "e", 1, &full), svc->emergency);
 	teardown_px();
 }
 #endif
@@ -214,11 +211,11 @@ static void test_counters(void **state)
 	const struct cfg_service *svc = setup_px("");
 	const struct cfg_backend *b1 = svc->backends;
 
-	backend_conn_begin(&gen, b1);
-	backend_conn_begin(&gen, b1);
-	backend_conn_end(&gen, b1);
-	assert_int_equal(gen.be[b1->id].active, 1);
-	assert_int_equal(gen.be[b1->id].requests, 2);
+	backend_conn_begin(&bk, b1);
+	backend_conn_begin(&bk, b1);
+	backend_conn_end(&bk, b1);
+	assert_int_equal(bk.be[b1->id].active, 1);
+	assert_int_equal(bk.be[b1->id].requests, 2);
 	teardown_px();
 }
 
@@ -228,10 +225,11 @@ static void test_carry(void **state)
 	const struct cfg_service *svc = setup_px("");
 	const struct cfg_backend *b1 = svc->backends, *b2 = b1->next;
 	char text[1024];
-	struct gen to;
+	struct config *tocfg;
+	struct backends to;
 
-	backend_mark_down(&gen, b1, "test");
-	backend_set_disabled(&gen, b2->id, 1);
+	backend_mark_down(&bk, b1, "test");
+	backend_set_disabled(&bk, b2->id, 1);
 	/* the new config lists them in another order: ids differ, addresses match */
 	snprintf(text, sizeof(text), "%s",
 	         "ListenHTTP\n Address 127.0.0.1\n Port 7080\nEnd\n"
@@ -240,12 +238,10 @@ static void test_carry(void **state)
 	         "  BackEnd\n Address 127.0.0.2\n Port 2\n End\n"
 	         "  BackEnd\n Address 127.0.0.2\n Port 1\n End\n"
 	         "End\n");
-	memset(&to, 0, sizeof(to));
-	to.cfg = cfgutil_load(text);
-	assert_non_null(to.cfg);
-	to.loop = &lp;
-	assert_int_equal(backends_init(&to, NULL), 0);
-	backends_carry(&to, &gen);
+	tocfg = cfgutil_load(text);
+	assert_non_null(tocfg);
+	assert_int_equal(backends_init(&to, tocfg, &lp, NULL), 0);
+	backends_carry(&to, &bk);
 	{
 		const struct cfg_backend *n3 = to.cfg->services->backends, *n2 = n3->next,
 		                         *n1 = n2->next;
@@ -257,7 +253,7 @@ static void test_carry(void **state)
 		assert_int_equal(to.be[n3->id].disabled, 0);
 	}
 	backends_free(&to);
-	config_free(to.cfg);
+	config_free(tocfg);
 	teardown_px();
 }
 

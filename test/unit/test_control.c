@@ -9,7 +9,6 @@
 #include "control.h"
 #include "backend.h"
 #include "health.h"
-#include "proxy.h"
 
 /* Two listeners (the second with no services), global services, an Emergency, a shared address. */
 #define CFG                                                                                        \
@@ -155,16 +154,16 @@ static void test_list(void **state)
 	assert_non_null(cfg);
 	memset(&g, 0, sizeof(g));
 	g.cfg = cfg;
-	g.be = calloc(cfg->nbackends, sizeof(*g.be));
+	g.bk.be = calloc(cfg->nbackends, sizeof(*g.bk.be));
 	g.lis = calloc(cfg->nlisteners, sizeof(*g.lis));
 	g.svc_requests = calloc(cfg->nservices, sizeof(*g.svc_requests));
-	assert_non_null(g.be);
+	assert_non_null(g.bk.be);
 	for (unsigned i = 0; i < cfg->nbackends; i++)
-		g.be[i].alive = 1;
-	g.be[1].alive = 0;
-	g.be[1].disabled = 1;
-	g.be[1].requests = 12345678901ull;
-	g.be[0].active = 7;
+		g.bk.be[i].alive = 1;
+	g.bk.be[1].alive = 0;
+	g.bk.be[1].disabled = 1;
+	g.bk.be[1].requests = 12345678901ull;
+	g.bk.be[0].active = 7;
 	hs = calloc(cfg->nbackends, sizeof(*hs));
 	assert_non_null(hs);
 	hs[2].probing = 1; /* health.c's state: a probe of backend 2 is in flight */
@@ -209,7 +208,7 @@ static void test_list(void **state)
 	ctl_out_free(&o);
 
 	free(hs);
-	free(g.be);
+	free(g.bk.be);
 	free(g.lis);
 	free(g.svc_requests);
 	config_free(cfg);

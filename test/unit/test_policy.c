@@ -18,7 +18,6 @@
 #include "cfgutil.h"
 #include "http.h"
 #include "policy.h"
-#include "proxy.h"
 #include "rewrite.h"
 #include "route.h"
 
@@ -31,11 +30,12 @@ static char scratch[HTTP_MAX_HEAD + 1];
 static char out[16384];
 static char htpasswd[64];
 
-/* A running configuration: the generation and a proxy around it, as proxy.c makes them. */
+/* A running configuration: its policy state, as core/gen.c makes it, and the proxy-wide
+ * per-address connection table. */
 struct env {
 	struct config *cfg;
-	struct gen g;
-	struct proxy px;
+	struct policy_state *ps;
+	struct connlimit *conns;
 };
 
 /* The result of one request through the policy calls. */
@@ -60,16 +60,13 @@ static void env_load(struct env *e, const char *tmpl)
 	e->cfg = cfgutil_load(text);
 	if (!e->cfg)
 		fail_msg("config: %s", cfgutil_diag);
-	e->g.cfg = e->cfg;
-	e->g.refs = 1;
-	e->px.gen = &e->g;
-	assert_int_equal(policy_gen_init(&e->g, NULL, NULL), 0);
+	assert_int_equal(policy_state_new(&e->ps, e->cfg, NULL, NULL), 0);
 }
 
 static void env_free(struct env *e)
 {
-	policy_gen_free(&e->g);
-	policy_proxy_free(&e->px);
+	policy_state_free(e->ps);
+	policy_conns_free(&e->conns);
 	config_free(e->cfg);
 }
 
@@ -104,7 +101,7 @@ static void run(struct env *e, int lis, const char *peer, const char *req, uint6
 		l = l->next;
 	memset(r, 0, sizeof(*r));
 	peer_of(peer, &ss);
-	assert_int_equal(policy_conn_open(&r->pc, &e->px, l, &ss), 0);
+	assert_int_equal(policy_conn_open(&r->pc, &e->conns, e->cfg, l, &ss), 0);
 	rc = http_parse_request(req, strlen(req), &m);
 	rc = policy_request_head(&r->pc, l, req, strlen(req), rc, &m);
 	if (rc < 0) {
@@ -112,7 +109,7 @@ static void run(struct env *e, int lis, const char *peer, const char *req, uint6
 		goto done;
 	}
 	assert_true(rc > 0);
-	r->status = policy_admit(&r->pc, &e->g, l, req, &m, now);
+	r->status = policy_admit(&r->pc, e->ps, l, req, &m, now);
 	if (r->status)
 		goto done;
 	route_req_init(&rq, req, &m, scratch);
@@ -135,7 +132,7 @@ static void run(struct env *e, int lis, const char *peer, const char *req, uint6
 	out[n] = '\0';
 	r->head = out;
 done:
-	policy_conn_close(&r->pc, &e->px);
+	policy_conn_close(&r->pc, e->conns);
 }
 
 /* ---- TrustedIP ------------------------------------------------------------------------ */
@@ -481,7 +478,7 @@ static void test_replies(void **state)
 	    "  End\n  Error 401\n End\nEnd\n");
 	l = e.cfg->listeners;
 	peer_of("192.0.2.1", &ss);
-	assert_int_equal(policy_conn_open(&pc, &e.px, l, &ss), 0);
+	assert_int_equal(policy_conn_open(&pc, &e.conns, e.cfg, l, &ss), 0);
 
 	/* the default challenge, and the listener's SetHeader */
 	n = policy_reply(&pc, l, NULL, 401, 1, "GET / HTTP/1.1", 14, NULL, 0, out, sizeof(out));
