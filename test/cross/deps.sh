@@ -21,7 +21,7 @@ python3-websockets file"
 pkgs="$pkgs autoconf automake libtool perl"
 # The packaging tests (test/cross/CMakeLists.txt): busybox for the init scripts, php for
 # the pfSense package, unifdef for the FreeBSD read of platform/, shellcheck for all.
-pkgs="$pkgs busybox-static shellcheck php-cli unifdef openssl"
+pkgs="$pkgs busybox-static shellcheck php-cli php-xml unifdef openssl"
 foreign=""
 for t in "$@"; do
 	case $t in
