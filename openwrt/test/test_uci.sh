@@ -30,10 +30,17 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/pinfold-uci.XXXXXX")
 chmod 755 "$T"
 pids=""
+# The challenge directory the init script bind-mounts into the jail: never left mounted
+# (rm -rf would reach into it).
+unmount_all() {
+	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount "$m" 2>/dev/null || true; done
+}
 cleanup() {
 	for p in $pids; do
 		kill "$p" 2>/dev/null || true
 	done
+	unmount_all
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -96,12 +103,13 @@ else
 fi
 
 # ---- 2. ... and pinfold accepts it (HTTPS left out: certificates are the TLS tests') ----
-awk -v g="$nobody_group" '
+awk -v g="$nobody_group" -v ac="$T/acme-challenge" '
 	/^config / { skip = ($0 ~ /^config listener .https./) }
 	skip { next }
 	/option enabled/ { sub(/.0.$/, "'"'"'1'"'"'") }
 	/option user/ { $0 = "\toption user '"'"'nobody'"'"'" }
 	/option group/ { $0 = "\toption group '"'"'" g "'"'"'" }
+	/option acme_challenge/ { $0 = "\toption acme_challenge '"'"'" ac "'"'"'" }
 	{ print }' "$files/pinfold.config" >"$T/check.uci"
 mkdir -p "$T/jail"
 if gen "$T/check.uci" "$T/jail/check.cfg"; then
@@ -332,6 +340,7 @@ fi
 rc() {
 	action=$1 ucifile=$2
 	shift 2
+	unmount_all
 	rm -rf "$T/uci" "$T/run"
 	mkdir -p "$T/uci"
 	cp "$ucifile" "$T/uci/pinfold"
@@ -372,28 +381,58 @@ check "ujail: the certificate mounted" logged "add_jail_mount $T/cert.pem"
 check "ujail: the jail dir mounted" logged "add_jail_mount $T/run"
 
 # HTTPS: the certificates are copied into the jail, root's and the group's only, and the
-# config names the copies.  (Whether pinfold then starts depends on the TLS backend and a
-# real certificate: that is the TLS tests' business.)
-mkdir -p "$T/acme/a" "$T/acme/b"
-echo A >"$T/acme/a/fullchain.pem"
-echo B >"$T/acme/b/fullchain.pem"
-chmod 600 "$T/acme/a/fullchain.pem" "$T/acme/b/fullchain.pem"
-{
-	cat "$T/procd.uci"
-	printf "config listener 'tls'\n\toption protocol 'https'\n\toption port '7443'\n"
-	printf "\tlist cert '%s'\n\tlist cert '%s'\n" "$T/acme/a/fullchain.pem" "$T/acme/b/fullchain.pem"
-} >"$T/tls.uci"
-rc start "$T/tls.uci" || true
-ca=$T/run/certs/$(printf '%s' "${T#/}/acme/a/fullchain.pem" | tr / _)
-cb=$T/run/certs/$(printf '%s' "${T#/}/acme/b/fullchain.pem" | tr / _)
-gid=$(getent group "$nobody_group" | cut -d: -f3)
-check "certs: both copied, same names kept apart" sh -c \
-	'[ "$(cat "$1")" = A ] && [ "$(cat "$2")" = B ]' sh "$ca" "$cb"
-check "certs: copy is 0640 root:$nobody_group" test "$(stat -c '%a %u:%g' "$ca")" = "640 0:$gid"
-check "certs: dir is 0750 root:$nobody_group" test "$(stat -c '%a %u:%g' "$T/run/certs")" = "750 0:$gid"
-check "certs: the config names the copies" grep -qxF "	Cert \"$ca\"" "$T/run/pinfold.cfg"
-rc start "$T/procd.uci" || true
-check "certs: removed when no longer named" test ! -e "$ca"
+# config names the copies; OpenWrt's acme layout (NAME.fullchain.crt + NAME.key) is joined
+# into one PEM.  Real certificates: `pinfold -c` loads them before anything is applied.
+# mkcert NAME FILE...: an ECDSA P-256 certificate for NAME; with one FILE, key and chain
+# together, with two, the chain and the key apart.
+mkcert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=$1" -keyout "$T/k.pem" -out "$T/c.pem" 2>/dev/null
+	if [ $# = 2 ]; then
+		cat "$T/k.pem" "$T/c.pem" >"$2"
+	else
+		cp "$T/c.pem" "$2" && cp "$T/k.pem" "$3"
+	fi
+	rm -f "$T/k.pem" "$T/c.pem"
+}
+tls=1
+[ "${PINFOLD_TLS_BACKEND:-mbedtls}" != none ] && command -v openssl >/dev/null || tls=0
+if [ "$tls" = 1 ]; then
+	mkdir -p "$T/acme/a" "$T/acme/b" "$T/ssl-acme"
+	mkcert a.test "$T/acme/a/fullchain.pem"
+	mkcert b.test "$T/acme/b/fullchain.pem"
+	mkcert ha.example.org "$T/ssl-acme/ha.example.org.fullchain.crt" "$T/ssl-acme/ha.example.org.key"
+	chmod 600 "$T/acme/a/fullchain.pem" "$T/acme/b/fullchain.pem"
+	{
+		cat "$T/procd.uci"
+		printf "config listener 'tls'\n\toption protocol 'https'\n\toption port '%s'\n" \
+			"$(free_port 127.0.0.1)"
+		printf "\tlist acme_domain 'ha.example.org'\n"
+		printf "\tlist cert '%s'\n\tlist cert '%s'\n" "$T/acme/a/fullchain.pem" "$T/acme/b/fullchain.pem"
+	} >"$T/tls.uci"
+	rc start "$T/tls.uci" PINFOLD_ACME_CERTS="$T/ssl-acme" || true
+	[ -s "$T/run/pinfold.cfg" ] || cat "$T/rc.err"
+	ca=$T/run/certs/$(printf '%s' "${T#/}/acme/a/fullchain.pem" | tr / _)
+	cb=$T/run/certs/$(printf '%s' "${T#/}/acme/b/fullchain.pem" | tr / _)
+	cacme=$T/run/certs/acme_ha.example.org.pem
+	gid=$(getent group "$nobody_group" | cut -d: -f3)
+	check "certs: both copied, same names kept apart" sh -c \
+		'cmp -s "$1" "$2" && cmp -s "$3" "$4"' sh "$ca" "$T/acme/a/fullchain.pem" "$cb" "$T/acme/b/fullchain.pem"
+	check "certs: copy is 0640 root:$nobody_group" test "$(stat -c '%a %u:%g' "$ca")" = "640 0:$gid"
+	check "certs: dir is 0750 root:$nobody_group" test "$(stat -c '%a %u:%g' "$T/run/certs")" = "750 0:$gid"
+	check "certs: the config names the copies" grep -qxF "	Cert \"$ca\"" "$T/run/pinfold.cfg"
+	check "acme_domain: OpenWrt acme's fullchain + key joined in the jail" sh -c \
+		'cat "$2" "$3" | cmp -s - "$1"' sh "$cacme" "$T/ssl-acme/ha.example.org.fullchain.crt" \
+		"$T/ssl-acme/ha.example.org.key"
+	check "acme_domain: first, so the default certificate" sh -c \
+		'grep "^	Cert " "$1" | head -n1 | grep -qF "acme_ha.example.org.pem"' sh "$T/run/pinfold.cfg"
+	check "nothing staged is left behind" sh -c \
+		'[ ! -e "$1/pinfold.cfg.new" ] && [ ! -e "$1/pinfold.cfg.check" ] && [ ! -e "$1/certs.new" ]' sh "$T/run"
+	rc start "$T/procd.uci" || true
+	check "certs: removed when no longer named" test ! -e "$ca"
+else
+	echo "skip - certificates in the jail (TLS backend none, or no openssl)"
+fi
 
 sed "s|option enabled '1'|option enabled '0'|" "$T/procd.uci" >"$T/off.uci"
 rc start "$T/off.uci" || true

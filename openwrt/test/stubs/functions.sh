@@ -37,9 +37,13 @@ option() { # name value...
 	_uci_set "$_uci_section" "$name" "$*"
 }
 
+# The real uci_load (/lib/config/uci.sh) empties every list of the previous load
+# (CONFIG_LIST_STATE): a second config_load must not append to the first one's lists.
+_uci_lists=""
 list() { # name value...
 	local name=$1 n v
 	shift
+	_uci_lists="$_uci_lists ${_uci_section}_${name}"
 	v=$*
 	eval "n=\${CONFIG_${_uci_section}_${name}_LENGTH:-0}"
 	n=$((n + 1))
@@ -57,7 +61,10 @@ config_load() { # package
 	for s in $_uci_sections; do
 		unset "CONFIG_${s}_TYPE"
 	done
-	_uci_sections="" _uci_section="" _uci_count=0
+	for s in $_uci_lists; do
+		unset "CONFIG_${s}" "CONFIG_${s}_LENGTH"
+	done
+	_uci_sections="" _uci_section="" _uci_count=0 _uci_lists=""
 	# shellcheck disable=SC1090
 	. "${UCI_CONFIG_DIR:-/etc/config}/$1"
 }
