@@ -357,6 +357,7 @@ pinfold_uci_generate() {
 	PINFOLD_UCI_ERRORS=0
 	PINFOLD_UCI_OUT="$out.tmp.$$"
 	PINFOLD_UCI_CERTS=""
+	# shellcheck disable=SC2034  # read by pinfold.init
 	PINFOLD_UCI_ACME=""
 	_pf_jail=$(cd "$(dirname "$out")" && pwd)
 	_pf_chroot=1
