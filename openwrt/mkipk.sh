@@ -107,6 +107,8 @@ desc=$(sed -n '/^define Package\/pinfold\/description/,/^endef/p' "$here/Makefil
 	echo "Package: pinfold"
 	echo "Version: $version-r$release"
 	echo "Depends: $depends"
+	echo "License: $(mkvar PKG_LICENSE)"
+	echo "Maintainer: $(mkvar PKG_MAINTAINER)"
 	echo "Source: feeds/pinfold/openwrt"
 	echo "SourceName: pinfold"
 	echo "Section: net"

@@ -1,0 +1,18 @@
+# mipsel-linux-musl.cmake - CMake toolchain file: mipsel, musl libc, fully static:
+# OpenWrt's mipsel_24kc (ramips mt7621/mt76x8 routers).  The binary needs no libc on the
+# router, so one .ipk runs whatever musl the release has.  The compiler is Debian's
+# mipsel-linux-gnu-gcc behind the musl-gcc wrapper that test/cross/sysroot.sh builds from
+# Debian's musl source into PINFOLD_CROSS_PREFIX. Under qemu-user without any sysroot: a
+# static binary loads nothing.
+#   sh test/cross/build.sh mipsel-linux-musl
+set(CMAKE_SYSTEM_PROCESSOR mipsel)
+set(PINFOLD_CROSS_TRIPLE mipsel-linux-gnu)
+set(PINFOLD_CROSS_SYSROOT "")
+set(PINFOLD_CROSS_QEMU qemu-mipsel)
+set(PINFOLD_CROSS_LOADER "")
+set(CMAKE_C_COMPILER ${PINFOLD_CROSS_PREFIX}/bin/musl-gcc)
+set(CMAKE_EXE_LINKER_FLAGS_INIT -static)
+# musl-gcc sees no kernel headers: the cross compiler's (Linux-only code, e.g. <linux/*.h>),
+# searched after musl's own.
+set(CMAKE_C_FLAGS_INIT "-idirafter ${PINFOLD_CROSS_PREFIX}/kernel-include")
+include(${CMAKE_CURRENT_LIST_DIR}/toolchain-common.cmake)
