@@ -87,9 +87,25 @@ PY
 
 # ---- the port --------------------------------------------------------------------------
 for v in PORTNAME DISTVERSION CATEGORIES MASTER_SITES MAINTAINER COMMENT USES USE_RC_SUBR USERS GROUPS \
-	LIB_DEPENDS BUILD_DEPENDS CMAKE_ARGS; do
+	BUILD_DEPENDS CMAKE_ARGS; do
 	check "port Makefile sets $v" has_var "$port/Makefile" "$v"
 done
+check "port MAINTAINER is an address" grep -Eq '^MAINTAINER=[[:space:]]+[^#[:space:]]+@[^[:space:]]+$' "$port/Makefile"
+check "port COMMENT: short, no article, no final period" sh -c '
+	c=$(sed -n "s/^COMMENT=[[:space:]]*//p" "$1")
+	[ -n "$c" ] && [ ${#c} -le 70 ] && case $c in A\ * | An\ * | The\ * | *.) exit 1 ;; esac' sh "$port/Makefile"
+check "port OPTIONS: one TLS backend, MBEDTLS by default, OPENSSL" sh -c '
+	grep -q "^OPTIONS_SINGLE=[[:space:]]*TLS$" "$1" &&
+	grep -q "^OPTIONS_SINGLE_TLS=[[:space:]]*MBEDTLS OPENSSL$" "$1" &&
+	grep -q "^OPTIONS_DEFAULT=[[:space:]]*MBEDTLS$" "$1" &&
+	grep -q "^MBEDTLS_CMAKE_ON=.*-DPINFOLD_TLS=mbedtls" "$1" &&
+	grep -q "^OPENSSL_CMAKE_ON=.*-DPINFOLD_TLS=openssl" "$1" &&
+	grep -q "^MBEDTLS_LIB_DEPENDS=.*security/mbedtls3" "$1" && grep -q "^OPENSSL_USES=.*ssl" "$1" &&
+	for o in TLS MBEDTLS OPENSSL; do grep -q "^${o}_DESC=" "$1" || exit 1; done' sh "$port/Makefile"
+check "port: no TLS choice left outside OPTIONS" sh -c '! grep -q "^CMAKE_ARGS=.*PINFOLD_TLS" "$1"' sh "$port/Makefile"
+check "port USERS/GROUPS: the pinfold the package's PHP and rc.d use" sh -c '
+	grep -q "^USERS=[[:space:]]*pinfold$" "$1" && grep -q "^GROUPS=[[:space:]]*pinfold$" "$1" &&
+	grep -q "PINFOLD_USER. => .pinfold." "$2"' sh "$port/Makefile" "$pkg/files/usr/local/pkg/pinfold.inc"
 check "port Makefile ends with bsd.port.mk" sh -c 'tail -n1 "$1" | grep -qx ".include <bsd.port.mk>"' \
 	sh "$port/Makefile"
 rcname=$(sed -n 's/^USE_RC_SUBR=[[:space:]]*//p' "$port/Makefile")
