@@ -118,6 +118,10 @@ _pf_global() {
 	esac
 	config_get v "$s" alive 30
 	_pf_int "$s" alive "$v" 1 86400 && _pf_emit "Alive $v"
+	# The control socket (pinfoldctl, LuCI's status page), in a directory of the jail the
+	# init script gives to pinfold's user.
+	config_get_bool v "$s" control 0
+	[ "$v" = 0 ] || _pf_emit "Control \"$_pf_jail/run/ctl.sock\""
 	# HTTP-01: OpenWrt's acme writes CHALLENGE_DIR/.well-known/acme-challenge/TOKEN
 	# (CHALLENGE_DIR=/var/run/acme/challenge); the init script maps it into the jail.
 	config_get v "$s" acme_challenge ''

@@ -82,15 +82,16 @@ config_get() { # var section option [default] | section option
 	esac
 }
 
+# The real one keeps its value in _tmp, so a caller's variable named v is set too.
 config_get_bool() { # var section option [default]
-	local v
-	config_get v "$2" "$3" "$4"
-	case $v in
-	1 | on | true | yes | enabled) v=1 ;;
-	0 | off | false | no | disabled) v=0 ;;
-	*) v=$4 ;;
+	local _tmp
+	config_get _tmp "$2" "$3" "$4"
+	case $_tmp in
+	1 | on | true | yes | enabled) _tmp=1 ;;
+	0 | off | false | no | disabled) _tmp=0 ;;
+	*) _tmp=$4 ;;
 	esac
-	eval "$1=\$v"
+	eval "$1=\$_tmp"
 }
 
 config_foreach() { # function [type] [args...]
