@@ -21,8 +21,9 @@ python3-websockets file"
 # libxcrypt's source has no configure script: autotools make it (test/cross/sysroot.sh).
 pkgs="$pkgs autoconf automake libtool perl"
 # The packaging tests (test/cross/CMakeLists.txt): busybox for the init scripts, php for
-# the pfSense package, unifdef for the FreeBSD read of platform/, shellcheck for all.
-pkgs="$pkgs busybox-static shellcheck php-cli php-xml unifdef openssl"
+# the pfSense package, unifdef for the FreeBSD read of platform/, shellcheck for all, node
+# for the LuCI app's views.
+pkgs="$pkgs busybox-static shellcheck php-cli php-xml nodejs unifdef openssl"
 foreign=""
 for t in "$@"; do
 	case $t in

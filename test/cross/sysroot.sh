@@ -92,6 +92,7 @@ cmake_static() { # srcdir builddir cmake-target cmake-args...
 	s=$1 b=$2 t=$3
 	shift 3
 	cmake -S "$s" -B "$b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
+		-DPINFOLD_CROSS_PREFIX="$prefix" \
 		-DCMAKE_POSITION_INDEPENDENT_CODE=ON "$@" >"$b.log" 2>&1 ||
 		{ cat "$b.log" >&2; return 1; }
 	cmake --build "$b" -j "$jobs" --target "$t" >>"$b.log" 2>&1 ||
