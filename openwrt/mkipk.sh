@@ -92,6 +92,7 @@ done
 install -m 0755 "$here/files/pinfold.init" "$data/etc/init.d/pinfold"
 install -m 0600 "$here/files/pinfold.config" "$data/etc/config/pinfold"
 install -m 0644 "$here/files/uci2cfg.sh" "$data/usr/share/pinfold/uci2cfg.sh"
+install -m 0644 "$top/configs/banip/pinfold.banip" "$data/usr/share/pinfold/pinfold.banip"
 
 size=$(find "$data" -type f -exec cat {} + | wc -c | tr -d ' ')
 # Depends: libc always; libmbedtls when the binary links it (the SDK would write the

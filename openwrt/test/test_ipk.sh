@@ -95,7 +95,7 @@ check "UCI config 0600 root (INSTALL_CONF)" test "$(mode_owner ./etc/config/pinf
 check "uci2cfg.sh 0644 root" test "$(mode_owner ./usr/share/pinfold/uci2cfg.sh)" = "-rw-r--r-- 0/0"
 check "every entry owned by 0/0" sh -c '! awk "\$2 != \"0/0\"" "$1" | grep -q .' sh "$T/data.list"
 check "nothing else shipped" test "$(awk '$1 !~ /^d/ { print $6 }' "$T/data.list" | sort | tr '\n' ' ')" = \
-	"./etc/config/pinfold ./etc/init.d/pinfold ./usr/sbin/pinfold ./usr/sbin/pinfoldctl ./usr/share/pinfold/uci2cfg.sh "
+	"./etc/config/pinfold ./etc/init.d/pinfold ./usr/sbin/pinfold ./usr/sbin/pinfoldctl ./usr/share/pinfold/pinfold.banip ./usr/share/pinfold/uci2cfg.sh "
 check "UCI config is the shipped one" cmp -s "$T/data/etc/config/pinfold" "$top/openwrt/files/pinfold.config"
 check "init script is the shipped one" cmp -s "$T/data/etc/init.d/pinfold" "$top/openwrt/files/pinfold.init"
 

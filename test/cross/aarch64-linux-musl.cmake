@@ -10,6 +10,13 @@ set(PINFOLD_CROSS_TRIPLE aarch64-linux-gnu)
 set(PINFOLD_CROSS_SYSROOT "")
 set(PINFOLD_CROSS_QEMU qemu-aarch64)
 set(PINFOLD_CROSS_LOADER "")
+# The compiler lives in the prefix: try_compile() projects (check_ipo_supported) get no
+# cache variables, so the prefix also travels in the environment of this cmake process.
+if(PINFOLD_CROSS_PREFIX)
+  set(ENV{PINFOLD_CROSS_PREFIX} "${PINFOLD_CROSS_PREFIX}")
+else()
+  set(PINFOLD_CROSS_PREFIX "$ENV{PINFOLD_CROSS_PREFIX}")
+endif()
 if(NOT PINFOLD_CROSS_PREFIX)
   message(FATAL_ERROR "${CMAKE_CURRENT_LIST_FILE}: -DPINFOLD_CROSS_PREFIX=DIR (test/cross/sysroot.sh) is needed")
 endif()
