@@ -338,11 +338,15 @@ fi
 # rc ACTION UCI_FILE [ENV=VALUE...]: run pinfold.init ACTION under the rc.common stand-in;
 # what it told procd is in $T/procd.log, its stderr in $T/rc.err.
 rc() {
-	action=$1 ucifile=$2
-	shift 2
 	unmount_all
 	rm -rf "$T/uci" "$T/run"
 	mkdir -p "$T/uci"
+	keep_run "$@"
+}
+# keep_run ACTION UCI_FILE [ENV=VALUE...]: the same, keeping RUNDIR (a running pinfold's).
+keep_run() {
+	action=$1 ucifile=$2
+	shift 2
 	cp "$ucifile" "$T/uci/pinfold"
 	: >"$T/procd.log"
 	env UCI_CONFIG_DIR="$T/uci" PROCD_LOG="$T/procd.log" PINFOLD_PROG="$bin" \
@@ -499,16 +503,6 @@ check "validation: nothing generated, no instance" sh -c \
 
 # ---- 8. check before apply: a running pinfold keeps its config and certificates --------
 # (the rc() helper starts from an empty RUNDIR each time: these steps keep theirs)
-keep_run() { # ACTION UCI [ENV...]: rc without clearing RUNDIR
-	action=$1 ucifile=$2
-	shift 2
-	cp "$ucifile" "$T/uci/pinfold"
-	: >"$T/procd.log"
-	env UCI_CONFIG_DIR="$T/uci" PROCD_LOG="$T/procd.log" PINFOLD_PROG="$bin" \
-		PINFOLD_RUNDIR="$T/run" PINFOLD_UCI2CFG="$files/uci2cfg.sh" \
-		PINFOLD_FUNCTIONS="$stubs/functions.sh" "$@" \
-		busybox sh "$stubs/rc.common" "$files/pinfold.init" "$action" 2>"$T/rc.err"
-}
 rc start "$T/procd.uci" || true
 cp "$T/run/pinfold.cfg" "$T/live.cfg"
 sed "s|option port '7080'|option port 'eighty'|" "$T/procd.uci" >"$T/badport.uci"

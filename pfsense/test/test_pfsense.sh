@@ -195,7 +195,7 @@ for s in "$pkg/files/usr/local/etc/rc.d/pinfold.sh" "$pkg/files/pkg-install.in" 
 	check "${s##*/} passes shellcheck" shellcheck -s sh "$s"
 done
 for p in "$pkg"/files/usr/local/pkg/*.inc "$pkg"/files/etc/inc/priv/*.inc "$here/test_gen.php" \
-	"$here/test_pkg.php" "$here"/stubs/*.inc; do
+	"$here/test_pkg.php" "$here/tap.inc" "$here"/stubs/*.inc; do
 	check "php -l ${p##*/}" php -l "$p" >/dev/null
 done
 

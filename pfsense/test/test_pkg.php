@@ -13,20 +13,7 @@
 
 [$self, $bin, $dir, $user, $group, $port, $beport, $crt1, $key1, $crt2, $key2] = $argv;
 $pkg = realpath(__DIR__ . '/../pfSense-pkg-pinfold/files');
-$pass = 0;
-$fail = 0;
-
-function check(string $what, bool $ok): void
-{
-	global $pass, $fail;
-	if ($ok) {
-		$pass++;
-		echo "ok - {$what}\n";
-	} else {
-		$fail++;
-		echo "not ok - {$what}\n";
-	}
-}
+require_once(__DIR__ . '/tap.inc');
 
 /* The package's PHP, as the rc script loads it too: stand-ins first, this test's paths,
  * and config.xml from config.json (so the rc script's php sees what this test set). */
@@ -239,5 +226,4 @@ $rc = pfstub_rc('stop');
 check("stop does not regenerate", $rc === 0 &&
     trim((string)@file_get_contents("{$dir}/port-rc.log")) === 'onestop');
 
-echo "{$pass} passed, {$fail} failed\n";
-exit($fail === 0 ? 0 : 1);
+tap_done();

@@ -72,7 +72,11 @@ fi
 
 # A changed toolchain file (flags, emulator) needs a fresh cache, not a reconfigure.
 stamp=none
-[ -z "$*" ] || stamp=$(cat "$here/toolchain-common.cmake" "$here/$target.cmake" | cksum)
+common=$here/toolchain-common.cmake
+! grep -q musl-static-common "$here/$target.cmake" 2>/dev/null ||
+	common="$common $here/musl-static-common.cmake"
+# shellcheck disable=SC2086  # common: one or two file names
+[ -z "$*" ] || stamp=$(cat $common "$here/$target.cmake" | cksum)
 if [ "$(cat "$out/build/.toolchain-stamp" 2>/dev/null)" != "$stamp" ]; then
 	rm -rf "$out/build"
 	mkdir -p "$out/build"

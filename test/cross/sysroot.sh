@@ -33,7 +33,10 @@ prefix=$(cd "$prefix" && pwd)
 src=${PINFOLD_CROSS_CACHE:-$here/../../build-cross/src}
 jobs=$(nproc 2>/dev/null || echo 2)
 # What the libraries were built with: a changed toolchain file (or recipe) rebuilds them.
-stamp=$(cat "$here/toolchain-common.cmake" "$toolchain" "$here/sysroot.sh" | cksum | cut -d' ' -f1)
+common=$here/toolchain-common.cmake
+! grep -q musl-static-common "$toolchain" || common="$common $here/musl-static-common.cmake"
+# shellcheck disable=SC2086  # common: one or two file names
+stamp=$(cat $common "$toolchain" "$here/sysroot.sh" | cksum | cut -d' ' -f1)
 
 # uthash: header-only; exactly the files of Debian's uthash-dev (never glibc's ut*.h).
 uthash=$(dpkg -L uthash-dev 2>/dev/null | grep '^/usr/include/[^/]*\.h$' || true)

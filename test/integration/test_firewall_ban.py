@@ -17,16 +17,14 @@ Two paths, from pinfold's real "refused" lines:
 Every client is a 127.0.0.x source address; the nftables tables live only for the test.
 Skipped without nft permission, busybox, fail2ban or htpasswd.
 """
-import base64
 import os
 import re
 import shutil
 import socket
 import subprocess
-import time
 
 import pftest
-from accessctl import SrcConn, get_from, has_tool, htpasswd_file, refused_lines, request_from
+from accessctl import basic, get_from, has_tool, htpasswd_file, refused_lines
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -81,11 +79,6 @@ def banip_pick(line):
     if re.fullmatch(r"[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}", ip):
         return None
     return ip
-
-
-def basic(user, password):
-    return ("Authorization", "Basic " + base64.b64encode(
-        ("%s:%s" % (user, password)).encode()).decode())
 
 
 def nft(*args, check=True):
