@@ -121,12 +121,24 @@ check_stories() { # STORIES (a|b|c)
 		}
 	done
 }
+# Static MIPS binaries under qemu-user 7.2: getsockopt(SO_ERROR) comes back with the host's
+# errno numbers (qemu-sockerr.c undoes that for the dynamic builds, but a static program
+# takes no preload), so unit/test_net's refused-connect check cannot pass there.  Left out,
+# and said so; the glibc mips builds run it.
+unit_skip='^integ/'
+case $target in
+mips*-linux-musl)
+	unit_skip='^(integ/|unit/test_net$)'
+	[ "$tests" = none ] ||
+		echo "== $target: SKIP unit/test_net (qemu-user's untranslated SO_ERROR on MIPS, no preload for a static binary)"
+	;;
+esac
 case $tests in
 none) ;;
-unit) run_ctest -E '^integ/' ;;
-quick) check_stories "$quick_stories" && run_ctest -E "^integ/" &&
+unit) run_ctest -E "$unit_skip" ;;
+quick) check_stories "$quick_stories" && run_ctest -E "$unit_skip" &&
 	run_ctest -R "^integ/($quick_stories)\$" ;;
-smoke) check_stories "$smoke_stories" && run_ctest -E "^integ/" &&
+smoke) check_stories "$smoke_stories" && run_ctest -E "$unit_skip" &&
 	run_ctest -R "^integ/($smoke_stories)\$" ;;
 full) run_ctest ${skip:+-LE "$skip"} ;;
 esac
