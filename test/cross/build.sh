@@ -31,7 +31,7 @@ while [ $# -gt 1 ]; do
 	*) break ;;
 	esac
 done
-target=${1:?usage: build.sh [--tls none|mbedtls] [--tests none|unit|quick|full] TARGET}
+target=${1:?usage: build.sh [--tls none|mbedtls] [--tests none|unit|smoke|quick|full] TARGET}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${PINFOLD_CROSS_OUT:-$top/build-cross}/$target
@@ -42,8 +42,8 @@ if [ "$target" != x86_64-linux-gnu ] && [ ! -f "$here/$target.cmake" ]; then
 	exit 2
 fi
 rm -f "$out"/junit-*.xml
-case $tests in none | unit | quick | full) ;; *)
-	echo "build.sh: --tests none|unit|quick|full" >&2
+case $tests in none | unit | smoke | quick | full) ;; *)
+	echo "build.sh: --tests none|unit|smoke|quick|full" >&2
 	exit 2
 	;;
 esac
