@@ -137,7 +137,9 @@ x86_64-linux-musl)
 	xc_host=$target
 	xc_env="CC=$prefix/bin/musl-gcc -idirafter $prefix/kernel-include"
 	xc_kind="--enable-static --disable-shared --enable-hashes=bcrypt,bcrypt_a,bcrypt_y,sha256crypt,sha512crypt,yescrypt"
-	xc_kind="$xc_kind AR=$triple-ar RANLIB=$triple-ranlib"
+	# LDFLAGS=-static for its build-time helpers too: linked the dynamic way against a
+	# static-only musl, libgcc's ARM division trap (__aeabi_ldiv0) finds no raise().
+	xc_kind="$xc_kind AR=$triple-ar RANLIB=$triple-ranlib LDFLAGS=-static"
 	;;
 *)
 	xc_host=$target
