@@ -35,9 +35,9 @@ esac
 
 # Jail mode (Services > pinfold, "FreeBSD jail"): the port's script makes the jail(8).
 # shellcheck disable=SC2016 # PHP variables, not the shell's
-jailvars=$(/usr/local/bin/php -r 'require_once("/usr/local/pkg/pinfold.inc");
+jailvars=$("$php" -r 'require_once($argv[1]);
 	$s = pinfold_settings();
-	echo (($s["jail"] ?? "") === "on" ? "YES" : "NO"), " ", ($s["jailaddrs"] ?? "127.0.0.1");' 2>/dev/null)
+	echo (($s["jail"] ?? "") === "on" ? "YES" : "NO"), " ", ($s["jailaddrs"] ?? "127.0.0.1");' "$inc" 2>/dev/null)
 jail=${jailvars%% *}
 jailaddrs=${jailvars#* }
 [ "$jail" = YES ] || jail=NO
