@@ -137,9 +137,10 @@ x86_64-linux-musl)
 	xc_host=$target
 	xc_env="CC=$prefix/bin/musl-gcc -idirafter $prefix/kernel-include"
 	xc_kind="--enable-static --disable-shared --enable-hashes=bcrypt,bcrypt_a,bcrypt_y,sha256crypt,sha512crypt,yescrypt"
-	# LDFLAGS=-static for its build-time helpers too: linked the dynamic way against a
-	# static-only musl, libgcc's ARM division trap (__aeabi_ldiv0) finds no raise().
-	xc_kind="$xc_kind AR=$triple-ar RANLIB=$triple-ranlib LDFLAGS=-static"
+	# LIBS=-lc: its helper programs are linked without -static (libtool drops it), so gcc
+	# names libc once, before the last libgcc, whose ARM division trap (__aeabi_ldiv0)
+	# then finds no raise(); a second libc after the first libgcc resolves it.
+	xc_kind="$xc_kind AR=$triple-ar RANLIB=$triple-ranlib LIBS=-lc"
 	;;
 *)
 	xc_host=$target
