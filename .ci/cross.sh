@@ -15,7 +15,13 @@
 #                      busybox init + jail test, real busybox) and the subset
 #   aarch64-linux-gnu  unit and packaging tests under qemu-aarch64
 #   x86_64-linux-gnu   built only, as the size reference
-# Then the stripped sizes, and the .ipk files in build-cross/ipk/.
+#   mipsel-linux-musl, mips-linux-musl, aarch64-linux-musl, arm-linux-musleabihf
+#                      static musl (musl built from Debian's source with Debian's cross
+#                      compilers), what an OpenWrt .ipk carries: mipsel with mbedTLS and the
+#                      smoke subset of the integration stories, the others without TLS and
+#                      the unit and packaging tests, all under qemu-user with no sysroot
+# Then the stripped sizes, the .ipk files in build-cross/ipk/ (glibc: the format) and
+# build-cross/ipk-static/ (static musl: for a real router).
 set -eu
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -38,7 +44,8 @@ run() {
 
 step "dependencies"
 sh test/cross/deps.sh --tls mips-linux-gnu mipsel-linux-gnu aarch64-linux-gnu \
-	x86_64-linux-musl x86_64-linux-gnu
+	x86_64-linux-musl x86_64-linux-gnu mipsel-linux-musl mips-linux-musl aarch64-linux-musl \
+	arm-linux-musleabihf
 
 step "mips (big-endian): build, every test under qemu (but the framing corpora)"
 run mips sh test/cross/build.sh --tls mbedtls --tests full --skip-label framing mips-linux-gnu
@@ -50,6 +57,12 @@ step "aarch64: build, unit and packaging tests under qemu"
 run aarch64 sh test/cross/build.sh --tls none --tests unit aarch64-linux-gnu
 step "x86_64 glibc: build (size reference)"
 run x86_64 sh test/cross/build.sh --tls mbedtls --tests none x86_64-linux-gnu
+
+step "static musl for routers: mipsel (mbedTLS, smoke), mips, aarch64, arm (unit) under qemu"
+run mipsel-musl sh test/cross/build.sh --tls mbedtls --tests smoke mipsel-linux-musl
+for t in mips-linux-musl aarch64-linux-musl arm-linux-musleabihf; do
+	run "$t" sh test/cross/build.sh --tls none --tests unit "$t"
+done
 
 step ".ipk packages (build-cross/ipk/)"
 rm -rf build-cross/ipk
@@ -65,10 +78,23 @@ for t in mips-linux-gnu:mips_24kc mipsel-linux-gnu:mipsel_24kc \
 	fi
 done
 
+rm -rf build-cross/ipk-static
+for t in mipsel-linux-musl:mipsel_24kc mips-linux-musl:mips_24kc \
+	aarch64-linux-musl:aarch64_cortex-a53 arm-linux-musleabihf:arm_cortex-a7_neon-vfpv4; do
+	if [ -x "build-cross/${t%%:*}/build/pinfold" ]; then
+		run "ipk-static-${t##*:}" sh openwrt/mkipk.sh "build-cross/${t%%:*}/build/pinfold" \
+			"${t##*:}" build-cross/ipk-static
+	else
+		echo "#### ipk-static-${t##*:}: FAILED (no build-cross/${t%%:*}/build/pinfold)"
+		failed="$failed ipk-static-${t##*:}"
+	fi
+done
+
 step "stripped sizes (MinSizeRel)"
 printf '%-20s %-8s %10s\n' target TLS bytes
 for t in x86_64-linux-gnu:mbedtls x86_64-linux-musl:none mipsel-linux-gnu:mbedtls \
-	mips-linux-gnu:mbedtls aarch64-linux-gnu:none; do
+	mips-linux-gnu:mbedtls aarch64-linux-gnu:none mipsel-linux-musl:mbedtls \
+	mips-linux-musl:none aarch64-linux-musl:none arm-linux-musleabihf:none; do
 	size=$(cat "build-cross/${t%%:*}/size" 2>/dev/null || echo -)
 	printf '%-20s %-8s %10s\n' "${t%%:*}" "${t##*:}" "$size"
 	[ "$size" != - ] || case " $failed " in *" size-${t%%:*} "*) ;; *) failed="$failed size-${t%%:*}" ;; esac

@@ -92,6 +92,7 @@ done
 install -m 0755 "$here/files/pinfold.init" "$data/etc/init.d/pinfold"
 install -m 0600 "$here/files/pinfold.config" "$data/etc/config/pinfold"
 install -m 0644 "$here/files/uci2cfg.sh" "$data/usr/share/pinfold/uci2cfg.sh"
+install -m 0644 "$top/configs/banip/pinfold.banip" "$data/usr/share/pinfold/pinfold.banip"
 
 size=$(find "$data" -type f -exec cat {} + | wc -c | tr -d ' ')
 # Depends: libc always; libmbedtls when the binary links it (the SDK would write the
@@ -107,6 +108,8 @@ desc=$(sed -n '/^define Package\/pinfold\/description/,/^endef/p' "$here/Makefil
 	echo "Package: pinfold"
 	echo "Version: $version-r$release"
 	echo "Depends: $depends"
+	echo "License: $(mkvar PKG_LICENSE)"
+	echo "Maintainer: $(mkvar PKG_MAINTAINER)"
 	echo "Source: feeds/pinfold/openwrt"
 	echo "SourceName: pinfold"
 	echo "Section: net"

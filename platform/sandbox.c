@@ -245,7 +245,12 @@ static const int allowed[] = {
 	/* memory (malloc, mbedTLS); executable mappings are refused below */
 	__NR_brk, __NR_munmap, __NR_mremap, __NR_madvise,
 	/* time */
-	__NR_clock_gettime, __NR_gettimeofday,
+#ifdef __NR_clock_gettime
+	__NR_clock_gettime,
+#endif
+#ifdef __NR_gettimeofday
+	__NR_gettimeofday,
+#endif
 #ifdef __NR_clock_gettime64
 	__NR_clock_gettime64,
 #endif

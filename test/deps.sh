@@ -8,7 +8,7 @@ build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev libmbedtls
 # (tls_ciphers); dpkg-dev: `apt-get source` for .ci/build-mbedtls36.sh (mbedTLS 3.6).
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind nginx-light haproxy wrk python3-websockets
 	openssl testssl.sh dpkg-dev
-	fail2ban slowhttptest apache2-utils busybox-static shellcheck unifdef php-cli mandoc strace
+	fail2ban slowhttptest apache2-utils busybox-static shellcheck unifdef php-cli php-xml nodejs nftables mandoc strace
 	gnuplot-nox python3-aiohttp chromium"
 # fail2ban: fail2ban-regex/-client on pinfold's refused lines; slowhttptest: slowloris and
 # slow-read attacks; apache2-utils: htpasswd -B for BasicAuth password files; strace: the

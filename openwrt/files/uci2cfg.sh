@@ -5,7 +5,8 @@
 # Defines pinfold_uci_generate OUT: writes the native config to OUT (atomically), or
 # prints every problem as "pinfold: UCI section.option: ..." on stderr and returns 1
 # leaving OUT as it was.  It writes nothing else: the certificate copies the jail needs
-# are listed in PINFOLD_UCI_CERTS for the init script to make.  Covers the common case: listeners, redirects, services with
+# are listed in PINFOLD_UCI_CERTS, and the ACME challenge directory to map into the jail
+# in PINFOLD_UCI_ACME, for the init script to make.  Covers the common case: listeners, redirects, services with
 # hosts, paths and backends, certificates, client ACLs.  Anything more: point
 # `option config_file` at a hand-written native config instead.
 #
@@ -16,8 +17,13 @@
 PINFOLD_UCI_ERRORS=0
 PINFOLD_UCI_OUT=
 PINFOLD_UCI_CERTS=
+PINFOLD_UCI_ACME=
+# Where OpenWrt's acme package (acme-common) keeps what it issues: NAME.fullchain.crt,
+# NAME.key, NAME.combined.crt (overridable for the tests only).
+PINFOLD_ACME_CERTS=${PINFOLD_ACME_CERTS:-/etc/ssl/acme}
 _pf_jail=
 _pf_chroot=1
+_pf_acme=
 
 _pf_err() {
 	echo "pinfold: UCI $*" >&2
@@ -112,6 +118,28 @@ _pf_global() {
 	esac
 	config_get v "$s" alive 30
 	_pf_int "$s" alive "$v" 1 86400 && _pf_emit "Alive $v"
+	# The control socket (pinfoldctl, LuCI's status page), in a directory of the jail the
+	# init script gives to pinfold's user.
+	config_get_bool v "$s" control 0
+	[ "$v" = 0 ] || _pf_emit "Control \"$_pf_jail/run/ctl.sock\""
+	# HTTP-01: OpenWrt's acme writes CHALLENGE_DIR/.well-known/acme-challenge/TOKEN
+	# (CHALLENGE_DIR=/var/run/acme/challenge); the init script maps it into the jail.
+	config_get v "$s" acme_challenge ''
+	_pf_acme=
+	case $v in
+	'') ;;
+	/*)
+		if _pf_str "$s" acme_challenge "$v" >/dev/null; then
+			if [ "$_pf_chroot" = 1 ]; then
+				_pf_acme=$_pf_jail/acme
+				PINFOLD_UCI_ACME="$v $_pf_acme"
+			else
+				_pf_acme=$v
+			fi
+		fi
+		;;
+	*) _pf_err "$s.acme_challenge: expected an absolute directory name, got '$v'" ;;
+	esac
 	config_get v "$s" client ''
 	[ -z "$v" ] || { _pf_int "$s" client "$v" 1 86400 && _pf_emit "Client $v"; }
 	config_get v "$s" timeout ''
@@ -243,6 +271,23 @@ _pf_cert() { # value section
 	q=$(_pf_str "$2" cert "$dst") && _pf_emit "	Cert $q"
 }
 
+# A name OpenWrt's acme package issued: its full chain and key, joined into one PEM in the
+# jail (pinfold's Cert takes one file; a third word on the PINFOLD_UCI_CERTS line is the
+# key to append).
+_pf_acme_domain() { # value section
+	local src
+	case $1 in
+	'' | .* | *..* | *[!A-Za-z0-9._-]*)
+		_pf_err "$2.acme_domain: expected a host name, got '$1'"
+		return
+		;;
+	esac
+	src=$PINFOLD_ACME_CERTS/$1
+	PINFOLD_UCI_CERTS="$PINFOLD_UCI_CERTS$src.fullchain.crt $_pf_jail/certs/acme_$1.pem $src.key
+"
+	_pf_emit "	Cert \"$_pf_jail/certs/acme_$1.pem\""
+}
+
 _pf_disable() { # value section
 	case $1 in
 	SSLv3 | TLSv1 | TLSv1_1 | TLSv1_2) _pf_emit "	Disable $1" ;;
@@ -272,9 +317,14 @@ _pf_listener() {
 	[ -z "$v" ] || { _pf_int "$s" xhttp "$v" 0 4 && _pf_emit "	xHTTP $v"; }
 	config_get v "$s" client ''
 	[ -z "$v" ] || { _pf_int "$s" client "$v" 1 86400 && _pf_emit "	Client $v"; }
+	[ "$proto" = http ] && [ -n "$_pf_acme" ] &&
+		_pf_emit "	ACME \"$_pf_acme/.well-known/acme-challenge\""
 	if [ "$proto" = https ]; then
 		config_get n "$s" cert_LENGTH 0
-		[ "$n" -gt 0 ] || _pf_err "$s.cert: an https listener needs a certificate"
+		config_get v "$s" acme_domain_LENGTH 0
+		[ "$n" -gt 0 ] || [ "$v" -gt 0 ] ||
+			_pf_err "$s.cert: an https listener needs a certificate (cert or acme_domain)"
+		config_list_foreach "$s" acme_domain _pf_acme_domain "$s"
 		config_list_foreach "$s" cert _pf_cert "$s"
 		config_list_foreach "$s" disable _pf_disable "$s"
 		config_get v "$s" ciphers ''
@@ -311,6 +361,8 @@ pinfold_uci_generate() {
 	PINFOLD_UCI_ERRORS=0
 	PINFOLD_UCI_OUT="$out.tmp.$$"
 	PINFOLD_UCI_CERTS=""
+	# shellcheck disable=SC2034  # read by pinfold.init
+	PINFOLD_UCI_ACME=""
 	_pf_jail=$(cd "$(dirname "$out")" && pwd)
 	_pf_chroot=1
 	_pf_listeners=

@@ -74,6 +74,10 @@ check "Description present, continuation lines indented" \
 	sh "$T/ctrl/control"
 check "SourceDateEpoch is a number" sh -c 'case $1 in "" | *[!0-9]*) exit 1;; esac' sh \
 	"$(field SourceDateEpoch)"
+mk=$top/openwrt/Makefile
+check "License: the Makefile's PKG_LICENSE" test "$(field License)" = "$(sed -n 's/^PKG_LICENSE:=//p' "$mk")"
+check "Maintainer: the Makefile's PKG_MAINTAINER" sh -c '[ -n "$1" ] && [ "$1" = "$2" ]' sh \
+	"$(field Maintainer)" "$(sed -n 's/^PKG_MAINTAINER:=//p' "$mk")"
 check "conffiles: /etc/config/pinfold" grep -qx /etc/config/pinfold "$T/ctrl/conffiles"
 check "conffiles name only shipped paths" sh -c '
 	while read -r f; do [ -e "$1$f" ] || exit 1; done <"$2"' sh "$T/data" "$T/ctrl/conffiles"
@@ -91,7 +95,7 @@ check "UCI config 0600 root (INSTALL_CONF)" test "$(mode_owner ./etc/config/pinf
 check "uci2cfg.sh 0644 root" test "$(mode_owner ./usr/share/pinfold/uci2cfg.sh)" = "-rw-r--r-- 0/0"
 check "every entry owned by 0/0" sh -c '! awk "\$2 != \"0/0\"" "$1" | grep -q .' sh "$T/data.list"
 check "nothing else shipped" test "$(awk '$1 !~ /^d/ { print $6 }' "$T/data.list" | sort | tr '\n' ' ')" = \
-	"./etc/config/pinfold ./etc/init.d/pinfold ./usr/sbin/pinfold ./usr/sbin/pinfoldctl ./usr/share/pinfold/uci2cfg.sh "
+	"./etc/config/pinfold ./etc/init.d/pinfold ./usr/sbin/pinfold ./usr/sbin/pinfoldctl ./usr/share/pinfold/pinfold.banip ./usr/share/pinfold/uci2cfg.sh "
 check "UCI config is the shipped one" cmp -s "$T/data/etc/config/pinfold" "$top/openwrt/files/pinfold.config"
 check "init script is the shipped one" cmp -s "$T/data/etc/init.d/pinfold" "$top/openwrt/files/pinfold.init"
 
@@ -100,6 +104,7 @@ case $arch in
 mips_*) want='7f454c46??02????????????????????????0008' ;;
 mipsel_*) want='7f454c46??01????????????????????????0800' ;;
 aarch64_*) want='7f454c46??01????????????????????????b700' ;;
+arm_*) want='7f454c46??01????????????????????????2800' ;;
 x86_64) want='7f454c46??01????????????????????????3e00' ;;
 *) want=unknown ;;
 esac
@@ -118,6 +123,39 @@ check "uci2cfg.sh passes shellcheck" shellcheck "$top/openwrt/files/uci2cfg.sh"
 # reproducible
 ipk2=$(sh "$top/openwrt/mkipk.sh" "$bin" "$arch" "$T/out2")
 check "same input, same bytes" cmp -s "$ipk" "$ipk2"
+
+# ---- the feed Makefile's metadata (read as OpenWrt's package.mk would) -------------------
+check "Makefile: PKG_LICENSE and PKG_MAINTAINER set" sh -c \
+	'grep -q "^PKG_LICENSE:=." "$1" && grep -q "^PKG_MAINTAINER:=.*<.*@.*>" "$1"' sh "$mk"
+# Local source: a change under core/ or platform/ must rebuild the package.
+fdeps=$(sed -n 's/^PKG_FILE_DEPENDS:=//p' "$mk")
+for dep in core platform CMakeLists.txt; do
+	check "PKG_FILE_DEPENDS covers $dep" sh -c 'case " $1 " in *" \$(CURDIR)/../$2 "*) ;; *) exit 1 ;; esac' \
+		sh "$fdeps" "$dep"
+	check "... and $dep exists" test -e "$top/$dep"
+done
+check "Build/Prepare copies exactly what PKG_FILE_DEPENDS watches (+ uthash)" sh -c \
+	'grep -A2 "^define Build/Prepare" "$1" | grep -q "\$(CURDIR)/../CMakeLists.txt \$(CURDIR)/../core \$(CURDIR)/../platform"' \
+	sh "$mk"
+# TLS variants, as ustream-ssl: mbedtls the default, openssl beside it, each passing
+# its backend to CMake.
+variant_of() { # package -> its VARIANT
+	sed -n "/^define Package\/$1\$/,/^endef/s/^ *VARIANT:=//p" "$mk"
+}
+check "variant: pinfold is mbedtls and the default" sh -c \
+	'[ "$2" = mbedtls ] && sed -n "/^define Package\/pinfold\$/,/^endef/p" "$1" | grep -q "DEFAULT_VARIANT:=1"' \
+	sh "$mk" "$(variant_of pinfold)"
+check "variant: pinfold-openssl is openssl, depends on libopenssl" sh -c \
+	'[ "$2" = openssl ] && sed -n "/^define Package\/pinfold-openssl\$/,/^endef/p" "$1" | grep -q "DEPENDS:=+libopenssl"' \
+	sh "$mk" "$(variant_of pinfold-openssl)"
+check "variant: BUILD_VARIANT openssl -> -DPINFOLD_TLS=openssl, else mbedtls" sh -c \
+	'grep -A4 "^ifeq (\$(BUILD_VARIANT),openssl)" "$1" | tr -d "\t " | tr "\n" " " |
+		grep -q "CMAKE_OPTIONS+=-DPINFOLD_TLS=openssl else CMAKE_OPTIONS+=-DPINFOLD_TLS=mbedtls endif"' sh "$mk"
+check "variant: both built, same files, they conflict" sh -c \
+	'grep -q "^\$(eval \$(call BuildPackage,pinfold))" "$1" &&
+	grep -q "^\$(eval \$(call BuildPackage,pinfold-openssl))" "$1" &&
+	grep -q "^Package/pinfold-openssl/install = \$(Package/pinfold/install)" "$1" &&
+	grep -q "CONFLICTS:=pinfold-openssl" "$1"' sh "$mk"
 
 echo "$npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -30,10 +30,17 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/pinfold-uci.XXXXXX")
 chmod 755 "$T"
 pids=""
+# The challenge directory the init script bind-mounts into the jail: never left mounted
+# (rm -rf would reach into it).
+unmount_all() {
+	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount "$m" 2>/dev/null || true; done
+}
 cleanup() {
 	for p in $pids; do
 		kill "$p" 2>/dev/null || true
 	done
+	unmount_all
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -96,12 +103,13 @@ else
 fi
 
 # ---- 2. ... and pinfold accepts it (HTTPS left out: certificates are the TLS tests') ----
-awk -v g="$nobody_group" '
+awk -v g="$nobody_group" -v ac="$T/acme-challenge" '
 	/^config / { skip = ($0 ~ /^config listener .https./) }
 	skip { next }
 	/option enabled/ { sub(/.0.$/, "'"'"'1'"'"'") }
 	/option user/ { $0 = "\toption user '"'"'nobody'"'"'" }
 	/option group/ { $0 = "\toption group '"'"'" g "'"'"'" }
+	/option acme_challenge/ { $0 = "\toption acme_challenge '"'"'" ac "'"'"'" }
 	{ print }' "$files/pinfold.config" >"$T/check.uci"
 mkdir -p "$T/jail"
 if gen "$T/check.uci" "$T/jail/check.cfg"; then
@@ -330,10 +338,15 @@ fi
 # rc ACTION UCI_FILE [ENV=VALUE...]: run pinfold.init ACTION under the rc.common stand-in;
 # what it told procd is in $T/procd.log, its stderr in $T/rc.err.
 rc() {
-	action=$1 ucifile=$2
-	shift 2
+	unmount_all
 	rm -rf "$T/uci" "$T/run"
 	mkdir -p "$T/uci"
+	keep_run "$@"
+}
+# keep_run ACTION UCI_FILE [ENV=VALUE...]: the same, keeping RUNDIR (a running pinfold's).
+keep_run() {
+	action=$1 ucifile=$2
+	shift 2
 	cp "$ucifile" "$T/uci/pinfold"
 	: >"$T/procd.log"
 	env UCI_CONFIG_DIR="$T/uci" PROCD_LOG="$T/procd.log" PINFOLD_PROG="$bin" \
@@ -372,28 +385,58 @@ check "ujail: the certificate mounted" logged "add_jail_mount $T/cert.pem"
 check "ujail: the jail dir mounted" logged "add_jail_mount $T/run"
 
 # HTTPS: the certificates are copied into the jail, root's and the group's only, and the
-# config names the copies.  (Whether pinfold then starts depends on the TLS backend and a
-# real certificate: that is the TLS tests' business.)
-mkdir -p "$T/acme/a" "$T/acme/b"
-echo A >"$T/acme/a/fullchain.pem"
-echo B >"$T/acme/b/fullchain.pem"
-chmod 600 "$T/acme/a/fullchain.pem" "$T/acme/b/fullchain.pem"
-{
-	cat "$T/procd.uci"
-	printf "config listener 'tls'\n\toption protocol 'https'\n\toption port '7443'\n"
-	printf "\tlist cert '%s'\n\tlist cert '%s'\n" "$T/acme/a/fullchain.pem" "$T/acme/b/fullchain.pem"
-} >"$T/tls.uci"
-rc start "$T/tls.uci" || true
-ca=$T/run/certs/$(printf '%s' "${T#/}/acme/a/fullchain.pem" | tr / _)
-cb=$T/run/certs/$(printf '%s' "${T#/}/acme/b/fullchain.pem" | tr / _)
-gid=$(getent group "$nobody_group" | cut -d: -f3)
-check "certs: both copied, same names kept apart" sh -c \
-	'[ "$(cat "$1")" = A ] && [ "$(cat "$2")" = B ]' sh "$ca" "$cb"
-check "certs: copy is 0640 root:$nobody_group" test "$(stat -c '%a %u:%g' "$ca")" = "640 0:$gid"
-check "certs: dir is 0750 root:$nobody_group" test "$(stat -c '%a %u:%g' "$T/run/certs")" = "750 0:$gid"
-check "certs: the config names the copies" grep -qxF "	Cert \"$ca\"" "$T/run/pinfold.cfg"
-rc start "$T/procd.uci" || true
-check "certs: removed when no longer named" test ! -e "$ca"
+# config names the copies; OpenWrt's acme layout (NAME.fullchain.crt + NAME.key) is joined
+# into one PEM.  Real certificates: `pinfold -c` loads them before anything is applied.
+# mkcert NAME FILE...: an ECDSA P-256 certificate for NAME; with one FILE, key and chain
+# together, with two, the chain and the key apart.
+mkcert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=$1" -keyout "$T/k.pem" -out "$T/c.pem" 2>/dev/null
+	if [ $# = 2 ]; then
+		cat "$T/k.pem" "$T/c.pem" >"$2"
+	else
+		cp "$T/c.pem" "$2" && cp "$T/k.pem" "$3"
+	fi
+	rm -f "$T/k.pem" "$T/c.pem"
+}
+tls=1
+[ "${PINFOLD_TLS_BACKEND:-mbedtls}" != none ] && command -v openssl >/dev/null || tls=0
+if [ "$tls" = 1 ]; then
+	mkdir -p "$T/acme/a" "$T/acme/b" "$T/ssl-acme"
+	mkcert a.test "$T/acme/a/fullchain.pem"
+	mkcert b.test "$T/acme/b/fullchain.pem"
+	mkcert ha.example.org "$T/ssl-acme/ha.example.org.fullchain.crt" "$T/ssl-acme/ha.example.org.key"
+	chmod 600 "$T/acme/a/fullchain.pem" "$T/acme/b/fullchain.pem"
+	{
+		cat "$T/procd.uci"
+		printf "config listener 'tls'\n\toption protocol 'https'\n\toption port '%s'\n" \
+			"$(free_port 127.0.0.1)"
+		printf "\tlist acme_domain 'ha.example.org'\n"
+		printf "\tlist cert '%s'\n\tlist cert '%s'\n" "$T/acme/a/fullchain.pem" "$T/acme/b/fullchain.pem"
+	} >"$T/tls.uci"
+	rc start "$T/tls.uci" PINFOLD_ACME_CERTS="$T/ssl-acme" || true
+	[ -s "$T/run/pinfold.cfg" ] || cat "$T/rc.err"
+	ca=$T/run/certs/$(printf '%s' "${T#/}/acme/a/fullchain.pem" | tr / _)
+	cb=$T/run/certs/$(printf '%s' "${T#/}/acme/b/fullchain.pem" | tr / _)
+	cacme=$T/run/certs/acme_ha.example.org.pem
+	gid=$(getent group "$nobody_group" | cut -d: -f3)
+	check "certs: both copied, same names kept apart" sh -c \
+		'cmp -s "$1" "$2" && cmp -s "$3" "$4"' sh "$ca" "$T/acme/a/fullchain.pem" "$cb" "$T/acme/b/fullchain.pem"
+	check "certs: copy is 0640 root:$nobody_group" test "$(stat -c '%a %u:%g' "$ca")" = "640 0:$gid"
+	check "certs: dir is 0750 root:$nobody_group" test "$(stat -c '%a %u:%g' "$T/run/certs")" = "750 0:$gid"
+	check "certs: the config names the copies" grep -qxF "	Cert \"$ca\"" "$T/run/pinfold.cfg"
+	check "acme_domain: OpenWrt acme's fullchain + key joined in the jail" sh -c \
+		'cat "$2" "$3" | cmp -s - "$1"' sh "$cacme" "$T/ssl-acme/ha.example.org.fullchain.crt" \
+		"$T/ssl-acme/ha.example.org.key"
+	check "acme_domain: first, so the default certificate" sh -c \
+		'grep "^	Cert " "$1" | head -n1 | grep -qF "acme_ha.example.org.pem"' sh "$T/run/pinfold.cfg"
+	check "nothing staged is left behind" sh -c \
+		'[ ! -e "$1/pinfold.cfg.new" ] && [ ! -e "$1/pinfold.cfg.check" ] && [ ! -e "$1/certs.new" ]' sh "$T/run"
+	rc start "$T/procd.uci" || true
+	check "certs: removed when no longer named" test ! -e "$ca"
+else
+	echo "skip - certificates in the jail (TLS backend none, or no openssl)"
+fi
 
 sed "s|option enabled '1'|option enabled '0'|" "$T/procd.uci" >"$T/off.uci"
 rc start "$T/off.uci" || true
@@ -427,6 +470,128 @@ rc reload "$T/off.uci" PROCD_RUNNING=1 || true
 check "reload when disabled: stop" logged "kill pinfold.init "
 rc triggers "$T/procd.uci" || true
 check "uci commit pinfold reloads" logged "add_reload_trigger pinfold"
+check "acme renewal reloads (as haproxy, nginx)" \
+	logged "add_raw_trigger acme.renew 5000 /etc/init.d/pinfold reload"
+check "acme issuance reloads" logged "add_raw_trigger acme.issue 5000 /etc/init.d/pinfold reload"
+check "no interface trigger without option firewall" lacks "$T/procd.log" add_reload_interface_trigger
+
+# ---- 7. typed validation: a bad value is refused by its name, nothing generated ---------
+{
+	sed -e "s|option chroot '1'|option chroot 'maybe'|" -e "s|option loglevel '1'|option loglevel '7'|" \
+		"$T/procd.uci"
+	printf "config listener 'bad'\n\toption address '10.0.0.999'\n\toption port '70000'\n"
+	printf "\toption protocol 'https'\n\tlist acme_domain 'not a name'\n\tlist cert '%s'\n" "$T/nope.pem"
+	printf "config service 'badsvc'\n\tlist backend '127.0.0.2:80'\n\toption redirect_code '399'\n"
+} >"$T/invalid.uci"
+rc start "$T/invalid.uci" || true
+check "invalid values: start refused (the service handed to procd without an instance)" \
+	sh -c 'grep -qx "close_service set" "$1" && ! grep -q open_instance "$1"' sh "$T/procd.log"
+for want in "main.chroot: 'maybe' is not a valid bool" \
+	"main.loglevel: '7' is not a valid range(0,5)" \
+	"bad.address: '10.0.0.999' is not a valid ipaddr" \
+	"bad.port: '70000' is not a valid port" \
+	"bad.acme_domain[0]: 'not a name' is not a valid hostname" \
+	"bad.cert[0]: '$T/nope.pem' is not a valid file" \
+	"badsvc.redirect_code: '399' is not a valid range(301,308)"; do
+	check "validation names: $want" grep -qF "pinfold: UCI $want" "$T/rc.err"
+done
+check "validation: the good options are not reported" lacks "$T/rc.err" "main.alive"
+check "validation: nothing generated, no instance" sh -c \
+	'[ ! -e "$1/pinfold.cfg" ] && ! grep -q open_instance "$2"' sh "$T/run" "$T/procd.log"
+
+# ---- 8. check before apply: a running pinfold keeps its config and certificates --------
+# (the rc() helper starts from an empty RUNDIR each time: these steps keep theirs)
+rc start "$T/procd.uci" || true
+cp "$T/run/pinfold.cfg" "$T/live.cfg"
+sed "s|option port '7080'|option port 'eighty'|" "$T/procd.uci" >"$T/badport.uci"
+if keep_run reload "$T/badport.uci" PROCD_RUNNING=1; then st=0; else st=$?; fi
+check "check before apply: a bad UCI value fails the reload" test "$st" != 0
+check "... names it" grep -qF "pinfold: UCI http.port: 'eighty' is not a valid port" "$T/rc.err"
+check "... says the running pinfold keeps its config" grep -q "not reloaded" "$T/rc.err"
+check "... the live config untouched" cmp -s "$T/live.cfg" "$T/run/pinfold.cfg"
+check "... no signal" lacks "$T/procd.log" send_signal
+# A value every datatype accepts but pinfold does not: caught by `pinfold -c` on the
+# staged copy, before the live one is touched.
+sed "s|option xhttp '0'|option xhttp '0'\n\toption client '1'\n\toption timeout '1'|" \
+	"$T/procd.uci" >"$T/ok2.uci"
+printf "config service 'dup'\n\tlist host 'x.test'\n\tlist url '^/(unclosed'\n\tlist backend '127.0.0.2:80'\n" \
+	>>"$T/ok2.uci"
+if keep_run reload "$T/ok2.uci" PROCD_RUNNING=1; then st=0; else st=$?; fi
+check "check before apply: a config pinfold -c refuses fails the reload" test "$st" != 0
+check "... with pinfold's own reason" grep -q "pinfold.cfg.check" "$T/rc.err"
+check "... the live config untouched" cmp -s "$T/live.cfg" "$T/run/pinfold.cfg"
+check "... nothing staged left" sh -c '[ ! -e "$1/pinfold.cfg.new" ] && [ ! -e "$1/certs.new" ]' sh "$T/run"
+check "... no signal" lacks "$T/procd.log" send_signal
+sed "s|option loglevel '1'|option loglevel '2'|" "$T/procd.uci" >"$T/good2.uci"
+keep_run reload "$T/good2.uci" PROCD_RUNNING=1 || true
+check "a good change: applied, then SIGHUP" sh -c \
+	'grep -qx "LogLevel 2" "$1" && grep -qxF "send_signal pinfold * HUP" "$2"' sh "$T/run/pinfold.cfg" "$T/procd.log"
+
+# ---- 9. OpenWrt acme's HTTP-01 challenge directory, mapped into the jail -----------------
+if [ "$(id -u)" = 0 ]; then
+	hport=$(free_port 127.0.0.1)
+	sed -e "s|option port '7080'|option port '$hport'|" "$T/procd.uci" >"$T/acme.uci"
+	rc start "$T/acme.uci" || true
+	check "acme: the http listener answers the challenges" \
+		grep -qxF "	ACME \"$T/run/acme/.well-known/acme-challenge\"" "$T/run/pinfold.cfg"
+	check "acme: the challenge dir is mounted read-only in the jail" sh -c \
+		'awk -v m="$1" '"'"'$2 == m && $4 ~ /(^|,)ro(,|$)/ { f = 1 } END { exit !f }'"'"' /proc/mounts' \
+		sh "$T/run/acme"
+	# as acme's hook writes a token (uacme's httpchalhook.sh, acme.sh --webroot)
+	echo "token-body.thumbprint" >"$T/acme-challenge/.well-known/acme-challenge/tok_EN-1"
+	"$bin" -F -e -f "$T/run/pinfold.cfg" >"$T/acme.log" 2>&1 &
+	apid=$!
+	pids="$pids $apid"
+	i=0
+	until curl -s -o /dev/null "http://127.0.0.1:$hport/" || [ $i -ge 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	check "acme: the token written outside the jail is served from inside it" test \
+		"$(curl -s --max-time 10 -H 'Host: ha.example.org' \
+			"http://127.0.0.1:$hport/.well-known/acme-challenge/tok_EN-1")" = "token-body.thumbprint"
+	check "acme: pinfold is chrooted into the jail" test "$(readlink "/proc/$apid/root")" = "$T/run"
+	kill -TERM "$apid" 2>/dev/null || true
+	wait "$apid" 2>/dev/null || true
+	keep_run stop "$T/acme.uci" || true
+	check "acme: stop unmounts it" sh -c '! awk -v m="$1" '"'"'$2 == m { f = 1 } END { exit !f }'"'"' /proc/mounts' \
+		sh "$T/run/acme"
+else
+	echo "skip - acme challenge mapping (needs root: bind mount, chroot)"
+fi
+
+# ---- 10. the firewall by the package --------------------------------------------------------
+mkdir -p "$T/sys/all" "$T/sys/eth1" "$T/sys/lo"
+for d in all eth1 lo; do echo 0 >"$T/sys/$d/route_localnet"; done
+printf '#!/bin/sh\necho "firewall $*" >>"%s"\n' "$T/procd.log" >"$T/firewall.init"
+chmod 755 "$T/firewall.init"
+sed "s|option firewall '0'|option firewall '1'|" "$T/procd.uci" >"$T/fw.uci"
+printf "config listener 'v6'\n\toption address '::'\n\toption port '7081'\n\toption wan_port '80'\n" \
+	>>"$T/fw.uci"
+fwenv="PINFOLD_NETWORK_SH=$stubs/network.sh PINFOLD_SYSCTL_IPV4=$T/sys PINFOLD_FIREWALL_INIT=$T/firewall.init PINFOLD_TEST_WANDEV=eth1"
+# shellcheck disable=SC2086  # fwenv: VAR=VALUE words
+rc start "$T/fw.uci" $fwenv || true
+for want in "open_data" "json_add_array firewall" "json_add_string type redirect" \
+	"json_add_string name pinfold-http" "json_add_string src wan" "json_add_string proto tcp" \
+	"json_add_string src_dport 80" "json_add_string dest_port 7080" \
+	"json_add_string dest_ip 127.0.0.1" "json_add_string target DNAT" \
+	"json_add_string family ipv4" "json_add_string name pinfold-v6" \
+	"json_add_string dest_port 7081" "json_add_string family ipv6" "close_data"; do
+	check "firewall data: $want" logged "$want"
+done
+check "firewall data: the IPv6 redirect has no dest_ip (the router itself)" sh -c \
+	'sed -n "/name pinfold-v6/,/close_object/p" "$1" | grep -q dest_ip && exit 1 || exit 0' sh "$T/procd.log"
+# (rc.common's start ran the service_started hook: route_localnet and the fw4 reload)
+check "route_localnet on the WAN device" test "$(cat "$T/sys/eth1/route_localnet")" = 1
+check "route_localnet never on conf.all" test "$(cat "$T/sys/all/route_localnet")" = 0
+check "fw4 reloaded to take the forwards" logged "firewall reload"
+# shellcheck disable=SC2086
+keep_run triggers "$T/fw.uci" $fwenv || true
+check "the WAN coming up again reloads (a new device)" logged "add_reload_interface_trigger wan"
+# shellcheck disable=SC2086
+keep_run stop "$T/fw.uci" $fwenv || true
+check "stop: route_localnet put back" test "$(cat "$T/sys/eth1/route_localnet")" = 0
+check "stop: fw4 reloaded (the forwards go)" logged "firewall reload"
 
 echo "$npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -10,20 +10,7 @@
 require_once(__DIR__ . '/../pfSense-pkg-pinfold/files/usr/local/pkg/pinfold_gen.inc');
 
 [$self, $bin, $dir, $user, $group, $jail, $port, $beport] = $argv;
-$pass = 0;
-$fail = 0;
-
-function check(string $what, bool $ok): void
-{
-	global $pass, $fail;
-	if ($ok) {
-		$pass++;
-		echo "ok - {$what}\n";
-	} else {
-		$fail++;
-		echo "not ok - {$what}\n";
-	}
-}
+require_once(__DIR__ . '/tap.inc');
 
 function has_line(string $text, string $line): bool
 {
@@ -111,5 +98,4 @@ $errors = array();
 pinfold_gen_config(array('row' => array()), $opt, $errors);
 check("reported: no services", count($errors) === 1 && strpos($errors[0], 'at least one') !== false);
 
-echo "{$pass} passed, {$fail} failed\n";
-exit($fail === 0 ? 0 : 1);
+tap_done();

@@ -6,12 +6,17 @@
 #     script pfSense runs ends in .sh), XML well-formed, PHP syntax (php -l), shellcheck;
 #   - pinfold_gen.inc (settings -> config) run by php-cli, its output checked by the real
 #     `pinfold -c` (test_gen.php);
+#   - pinfold.inc and the package's rc script under stand-ins of pfSense's PHP functions
+#     (stubs/, real signatures): the certificate select of pinfold.xml, the
+#     plugin_certificates hook, a real certificate written and renewed, reload refusing
+#     broken settings (test_pkg.php);
 #   - the port's rc.d script (pinfold.in) run under a stand-in for rc.subr against the real
 #     binary: onestart (pinfold detaches, writes its pid file, chroots, drops to nobody),
 #     onestatus, onereload (SIGHUP), oneconfigtest, the enable knob, onestop;
 #   - platform/ and core/ read as FreeBSD would (unifdef -U__linux__ -D__FreeBSD__): no
 #     Linux-only call or header left outside an #ifdef.
-# Exit 77 (skipped) without shellcheck, php, python3, unifdef or curl, or when not root.
+# Exit 77 (skipped) without shellcheck, php, python3, unifdef, curl or openssl, or when not
+# root.
 # shellcheck disable=SC2016  # sh -c snippets take their values as arguments
 set -eu
 # PFTEST_SLOW (the tests' one factor for a slow or loaded machine) stretches every bounded
@@ -24,7 +29,7 @@ pf=$(cd "$here/.." && pwd)
 top=$(cd "$pf/.." && pwd)
 port=$pf/port
 pkg=$pf/pfSense-pkg-pinfold
-for tool in shellcheck php python3 unifdef curl; do
+for tool in shellcheck php python3 unifdef curl openssl; do
 	command -v "$tool" >/dev/null || {
 		echo "SKIP: $tool not installed"
 		exit 77
@@ -82,9 +87,25 @@ PY
 
 # ---- the port --------------------------------------------------------------------------
 for v in PORTNAME DISTVERSION CATEGORIES MASTER_SITES MAINTAINER COMMENT USES USE_RC_SUBR USERS GROUPS \
-	LIB_DEPENDS BUILD_DEPENDS CMAKE_ARGS; do
+	BUILD_DEPENDS CMAKE_ARGS; do
 	check "port Makefile sets $v" has_var "$port/Makefile" "$v"
 done
+check "port MAINTAINER is an address" grep -Eq '^MAINTAINER=[[:space:]]+[^#[:space:]]+@[^[:space:]]+$' "$port/Makefile"
+check "port COMMENT: short, no article, no final period" sh -c '
+	c=$(sed -n "s/^COMMENT=[[:space:]]*//p" "$1")
+	[ -n "$c" ] && [ ${#c} -le 70 ] && case $c in A\ * | An\ * | The\ * | *.) exit 1 ;; esac' sh "$port/Makefile"
+check "port OPTIONS: one TLS backend, MBEDTLS by default, OPENSSL" sh -c '
+	grep -q "^OPTIONS_SINGLE=[[:space:]]*TLS$" "$1" &&
+	grep -q "^OPTIONS_SINGLE_TLS=[[:space:]]*MBEDTLS OPENSSL$" "$1" &&
+	grep -q "^OPTIONS_DEFAULT=[[:space:]]*MBEDTLS$" "$1" &&
+	grep -q "^MBEDTLS_CMAKE_ON=.*-DPINFOLD_TLS=mbedtls" "$1" &&
+	grep -q "^OPENSSL_CMAKE_ON=.*-DPINFOLD_TLS=openssl" "$1" &&
+	grep -q "^MBEDTLS_LIB_DEPENDS=.*security/mbedtls3" "$1" && grep -q "^OPENSSL_USES=.*ssl" "$1" &&
+	for o in TLS MBEDTLS OPENSSL; do grep -q "^${o}_DESC=" "$1" || exit 1; done' sh "$port/Makefile"
+check "port: no TLS choice left outside OPTIONS" sh -c '! grep -q "^CMAKE_ARGS=.*PINFOLD_TLS" "$1"' sh "$port/Makefile"
+check "port USERS/GROUPS: the pinfold the package's PHP and rc.d use" sh -c '
+	grep -q "^USERS=[[:space:]]*pinfold$" "$1" && grep -q "^GROUPS=[[:space:]]*pinfold$" "$1" &&
+	grep -q "PINFOLD_USER. => .pinfold." "$2"' sh "$port/Makefile" "$pkg/files/usr/local/pkg/pinfold.inc"
 check "port Makefile ends with bsd.port.mk" sh -c 'tail -n1 "$1" | grep -qx ".include <bsd.port.mk>"' \
 	sh "$port/Makefile"
 rcname=$(sed -n 's/^USE_RC_SUBR=[[:space:]]*//p' "$port/Makefile")
@@ -158,9 +179,9 @@ check "pinfold.xml hooks exist in pinfold.inc" sh -c '
 		grep -q "^function $f(" "$2" || exit 1
 	done' sh "$gui" "$pkg/files/usr/local/pkg/pinfold.inc"
 check "rc script and pinfold.inc agree on the config path" sh -c '
-	grep -q "^cfg=/var/etc/pinfold/pinfold.cfg$" "$1" &&
+	grep -q "^cfg=\${PINFOLD_PKG_CFG:-/var/etc/pinfold/pinfold.cfg}$" "$1" &&
 	grep -q "PINFOLD_DIR . .\/pinfold.cfg." "$2" &&
-	grep -q "define(.PINFOLD_DIR., ./var/etc/pinfold.)" "$2"' sh \
+	grep -q "PINFOLD_DIR. => ./var/etc/pinfold.," "$2"' sh \
 	"$pkg/files/usr/local/etc/rc.d/pinfold.sh" "$pkg/files/usr/local/pkg/pinfold.inc"
 check "the .sh rc script runs the port's with one* commands" sh -c '
 	grep -q "exec env pinfold_config=\"\$cfg\" pinfold_jail=\"\$jail\" " "$1" &&
@@ -173,7 +194,8 @@ for s in "$pkg/files/usr/local/etc/rc.d/pinfold.sh" "$pkg/files/pkg-install.in" 
 	"$pkg/files/pkg-deinstall.in"; do
 	check "${s##*/} passes shellcheck" shellcheck -s sh "$s"
 done
-for p in "$pkg"/files/usr/local/pkg/*.inc "$pkg"/files/etc/inc/priv/*.inc "$here/test_gen.php"; do
+for p in "$pkg"/files/usr/local/pkg/*.inc "$pkg"/files/etc/inc/priv/*.inc "$here/test_gen.php" \
+	"$here/test_pkg.php" "$here/tap.inc" "$here"/stubs/*.inc; do
 	check "php -l ${p##*/}" php -l "$p" >/dev/null
 done
 
@@ -189,6 +211,21 @@ if php "$here/test_gen.php" "$bin" "$T" nobody "$group" "$jail" "$hport" "$bepor
 else
 	grep -v '^ok' "$T/gen.out" || true
 	check "pinfold_gen.inc: $(tail -n1 "$T/gen.out")" false
+fi
+
+# ---- the package's PHP (certificate select, plugin_certificates, rc regeneration) -------
+# Two ECDSA P-256 certificates: the one in the certificate manager, and its renewal.
+for n in 1 2; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=ha.example.org" -keyout "$T/key$n.pem" -out "$T/crt$n.pem" 2>/dev/null
+done
+mkdir -p "$T/pkg"
+if php "$here/test_pkg.php" "$bin" "$T/pkg" nobody "$group" "$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" \
+	"$beport" "$T/crt1.pem" "$T/key1.pem" "$T/crt2.pem" "$T/key2.pem" >"$T/pkg.out" 2>&1; then
+	check "package PHP: $(tail -n1 "$T/pkg.out")" true
+else
+	grep -v '^ok' "$T/pkg.out" || true
+	check "package PHP: $(tail -n1 "$T/pkg.out")" false
 fi
 
 # ---- the port's rc.d script, under an rc.subr stand-in, with the real daemon -----------

@@ -1,9 +1,14 @@
 #!/bin/sh
 # test/cross/build.sh - build pinfold for one target and run its tests (under qemu-user).
-# Usage: sh test/cross/build.sh [--tls none|mbedtls] [--tests none|unit|quick|full]
+# Usage: sh test/cross/build.sh [--tls none|mbedtls] [--tests none|unit|smoke|quick|full]
 #                               [--skip-label REGEX] TARGET
 #   TARGET   mipsel-linux-gnu | mips-linux-gnu | aarch64-linux-gnu | x86_64-linux-musl
 #            | x86_64-linux-gnu (this machine's own compiler: the reference for sizes)
+#            | mipsel-linux-musl | mips-linux-musl | aarch64-linux-musl
+#            | arm-linux-musleabihf (static, musl built from Debian's source: what an
+#              OpenWrt .ipk carries; run under qemu-user with no sysroot)
+#   --tests  smoke: unit + packaging + the smoke stories (a shorter subset, for the
+#            static router targets under qemu)
 #   --tls    PINFOLD_TLS for this build (default none)
 #   --tests  none:  build only
 #            unit:  the cmocka suite (under qemu) and the packaging tests
@@ -26,7 +31,7 @@ while [ $# -gt 1 ]; do
 	*) break ;;
 	esac
 done
-target=${1:?usage: build.sh [--tls none|mbedtls] [--tests none|unit|quick|full] TARGET}
+target=${1:?usage: build.sh [--tls none|mbedtls] [--tests none|unit|smoke|quick|full] TARGET}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${PINFOLD_CROSS_OUT:-$top/build-cross}/$target
@@ -37,8 +42,8 @@ if [ "$target" != x86_64-linux-gnu ] && [ ! -f "$here/$target.cmake" ]; then
 	exit 2
 fi
 rm -f "$out"/junit-*.xml
-case $tests in none | unit | quick | full) ;; *)
-	echo "build.sh: --tests none|unit|quick|full" >&2
+case $tests in none | unit | smoke | quick | full) ;; *)
+	echo "build.sh: --tests none|unit|smoke|quick|full" >&2
 	exit 2
 	;;
 esac
@@ -49,6 +54,10 @@ esac
 quick_stories="redirect|routing|spoofed_headers|keepalive|bodies|websocket|backend_dead|cli"
 quick_stories="$quick_stories|config_errors|sigterm_inflight|privdrop|seed003_homeassistant"
 quick_stories="$quick_stories|reload|tls_basics|tls_seed003"
+# The smallest set that still proves a static router binary: CLI and config errors,
+# routing with real bytes both ways, keep-alive, the WebSocket tunnel, reload, the jail and
+# privilege drop, and TLS when built with it.
+smoke_stories="cli|config_errors|routing|bodies|keepalive|websocket|reload|privdrop|tls_basics"
 
 tlsflag=""
 [ "$tls" = none ] || tlsflag=--tls
@@ -63,7 +72,11 @@ fi
 
 # A changed toolchain file (flags, emulator) needs a fresh cache, not a reconfigure.
 stamp=none
-[ -z "$*" ] || stamp=$(cat "$here/toolchain-common.cmake" "$here/$target.cmake" | cksum)
+common=$here/toolchain-common.cmake
+! grep -q musl-static-common "$here/$target.cmake" 2>/dev/null ||
+	common="$common $here/musl-static-common.cmake"
+# shellcheck disable=SC2086  # common: one or two file names
+[ -z "$*" ] || stamp=$(cat $common "$here/$target.cmake" | cksum)
 if [ "$(cat "$out/build/.toolchain-stamp" 2>/dev/null)" != "$stamp" ]; then
 	rm -rf "$out/build"
 	mkdir -p "$out/build"
@@ -79,7 +92,7 @@ cmake --build "$out/build" -j "$jobs"
 strip_tool="strip"
 case $target in
 x86_64-*) ;;
-*) strip_tool=$target-strip ;;
+*) strip_tool=$(sed -n 's/^set(PINFOLD_CROSS_TRIPLE \([^ )]*\)).*/\1/p' "$here/$target.cmake")-strip ;;
 esac
 "$strip_tool" -o "$out/pinfold.stripped" "$out/build/pinfold"
 size=$(wc -c <"$out/pinfold.stripped")
@@ -95,22 +108,37 @@ run_ctest() {
 	(cd "$out/build" && ctest --output-on-failure -j "$jobs" --timeout 300 \
 		--output-junit "$out/junit-$nrun.xml" --test-output-size-passed 1048576 "$@")
 }
-# every quick story must be registered in this build (a TLS one only with TLS): a renamed
-# or dropped story is an error, not a smaller subset
-check_quick() {
-	registered=$(cd "$out/build" && ctest -N -R "^integ/($quick_stories)\$" |
+# every story of a subset must be registered in this build (a TLS one only with TLS): a
+# renamed or dropped story is an error, not a smaller subset
+check_stories() { # STORIES (a|b|c)
+	registered=$(cd "$out/build" && ctest -N -R "^integ/($1)\$" |
 		sed -n 's|^ *Test *#[0-9]*: integ/||p')
-	for s in $(echo "$quick_stories" | tr '|' ' '); do
+	for s in $(echo "$1" | tr '|' ' '); do
 		case $s in tls_*) [ "$tls" != none ] || continue ;; esac
 		echo "$registered" | grep -qx "$s" || {
-			echo "build.sh: quick story integ/$s is not registered in this build" >&2
+			echo "build.sh: story integ/$s is not registered in this build" >&2
 			return 1
 		}
 	done
 }
+# Static MIPS binaries under qemu-user 7.2: getsockopt(SO_ERROR) comes back with the host's
+# errno numbers (qemu-sockerr.c undoes that for the dynamic builds, but a static program
+# takes no preload), so unit/test_net's refused-connect check cannot pass there.  Left out,
+# and said so; the glibc mips builds run it.
+unit_skip='^integ/'
+case $target in
+mips*-linux-musl)
+	unit_skip='^(integ/|unit/test_net$)'
+	[ "$tests" = none ] ||
+		echo "== $target: SKIP unit/test_net (qemu-user's untranslated SO_ERROR on MIPS, no preload for a static binary)"
+	;;
+esac
 case $tests in
 none) ;;
-unit) run_ctest -E '^integ/' ;;
-quick) check_quick && run_ctest -E "^integ/" && run_ctest -R "^integ/($quick_stories)\$" ;;
+unit) run_ctest -E "$unit_skip" ;;
+quick) check_stories "$quick_stories" && run_ctest -E "$unit_skip" &&
+	run_ctest -R "^integ/($quick_stories)\$" ;;
+smoke) check_stories "$smoke_stories" && run_ctest -E "$unit_skip" &&
+	run_ctest -R "^integ/($smoke_stories)\$" ;;
 full) run_ctest ${skip:+-LE "$skip"} ;;
 esac

@@ -2,6 +2,7 @@
 # test/cross/deps.sh - install from Debian what the cross builds need, only what is missing.
 # Usage: sh test/cross/deps.sh [--tls] TARGET...
 #   TARGET: mipsel-linux-gnu mips-linux-gnu aarch64-linux-gnu x86_64-linux-musl
+#           mipsel-linux-musl mips-linux-musl aarch64-linux-musl arm-linux-musleabihf
 #   --tls   also what the target needs for PINFOLD_TLS=mbedtls (mipsel, aarch64: Debian's
 #           multiarch libmbedtls-dev; big-endian mips: built from source by sysroot.sh)
 # Always: cmake, uthash, qemu-user, dpkg-dev (for `apt-get source`), the host side of the
@@ -20,8 +21,9 @@ python3-websockets file"
 # libxcrypt's source has no configure script: autotools make it (test/cross/sysroot.sh).
 pkgs="$pkgs autoconf automake libtool perl"
 # The packaging tests (test/cross/CMakeLists.txt): busybox for the init scripts, php for
-# the pfSense package, unifdef for the FreeBSD read of platform/, shellcheck for all.
-pkgs="$pkgs busybox-static shellcheck php-cli unifdef openssl"
+# the pfSense package, unifdef for the FreeBSD read of platform/, shellcheck for all, node
+# for the LuCI app's views.
+pkgs="$pkgs busybox-static shellcheck php-cli php-xml nodejs unifdef openssl"
 foreign=""
 for t in "$@"; do
 	case $t in
@@ -43,6 +45,16 @@ for t in "$@"; do
 		;;
 	x86_64-linux-musl)
 		pkgs="$pkgs musl-tools" ;;
+	# The static musl targets: Debian's cross gcc and binutils (musl is built from source
+	# by sysroot.sh), the kernel headers of the cross libc package.
+	mipsel-linux-musl)
+		pkgs="$pkgs gcc-mipsel-linux-gnu binutils-mipsel-linux-gnu linux-libc-dev-mipsel-cross" ;;
+	mips-linux-musl)
+		pkgs="$pkgs gcc-mips-linux-gnu binutils-mips-linux-gnu linux-libc-dev-mips-cross" ;;
+	aarch64-linux-musl)
+		pkgs="$pkgs gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu linux-libc-dev-arm64-cross" ;;
+	arm-linux-musleabihf)
+		pkgs="$pkgs gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf linux-libc-dev-armhf-cross" ;;
 	x86_64-linux-gnu)
 		pkgs="$pkgs libcmocka-dev libmbedtls-dev" ;;
 	*)

@@ -16,10 +16,11 @@ scripts=$(
 	{
 		find test/cross openwrt jail pfsense -type f \
 			\( -name '*.sh' -o -name '*.in' -o -name '*.init' -o -name 'S[0-9][0-9]*' \
-			-o -name 'rc.common' -o -name 'rc.subr' -o -name 'functions.sh' \)
+			-o -name 'rc.common' -o -name 'rc.subr' -o -name 'functions.sh' \
+			-o -name 'validate_data' \)
 		find .ci -type f
 		echo test/all.sh
-	} | grep -v '/pkg-message\.in$' | sort
+	} | grep -v -e '/pkg-message\.in$' -e '/Config\.in$' | sort
 )
 n=0
 bad=0

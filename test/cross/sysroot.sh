@@ -6,6 +6,8 @@
 # the host's /usr/include is never searched for a target) and cmocka.h; PREFIX/lib gets a
 # static libcmocka.a built from Debian's cmocka source with the target's toolchain file,
 # and (glibc targets) libcrypt from Debian's libxcrypt source.
+# The static musl targets for routers (*-linux-musl*, but x86_64's) get musl itself first,
+# built from Debian's musl source with Debian's cross compiler (and its musl-gcc wrapper).
 # With --tls, mbedTLS too: big-endian mips has no Debian package at all, so it is built
 # from Debian's mbedtls source, and so is the static musl build's; mipsel (and aarch64) use
 # Debian's multiarch packages.
@@ -31,7 +33,10 @@ prefix=$(cd "$prefix" && pwd)
 src=${PINFOLD_CROSS_CACHE:-$here/../../build-cross/src}
 jobs=$(nproc 2>/dev/null || echo 2)
 # What the libraries were built with: a changed toolchain file (or recipe) rebuilds them.
-stamp=$(cat "$here/toolchain-common.cmake" "$toolchain" "$here/sysroot.sh" | cksum | cut -d' ' -f1)
+common=$here/toolchain-common.cmake
+! grep -q musl-static-common "$toolchain" || common="$common $here/musl-static-common.cmake"
+# shellcheck disable=SC2086  # common: one or two file names
+stamp=$(cat $common "$toolchain" "$here/sysroot.sh" | cksum | cut -d' ' -f1)
 
 # uthash: header-only; exactly the files of Debian's uthash-dev (never glibc's ut*.h).
 uthash=$(dpkg -L uthash-dev 2>/dev/null | grep '^/usr/include/[^/]*\.h$' || true)
@@ -43,17 +48,54 @@ for h in $uthash; do
 	cmp -s "$h" "$prefix/include/${h##*/}" || cp "$h" "$prefix/include/"
 done
 
+# The static musl targets for routers (mipsel-linux-musl, mips-linux-musl,
+# aarch64-linux-musl, arm-linux-musleabihf): musl itself is built from Debian's musl
+# source with Debian's cross compiler for the CPU, with its musl-gcc wrapper, into PREFIX
+# (the toolchain file's compiler).  x86_64-linux-musl uses Debian's musl-tools instead.
+musl_cross=0
+case $target in
+x86_64-linux-musl) ;;
+*-linux-musl*) musl_cross=1 ;;
+esac
+triple=$(sed -n 's/^set(PINFOLD_CROSS_TRIPLE \([^ )]*\)).*/\1/p' "$toolchain")
+
 # Every Debian source this target needs, fetched in one apt session (cached in $src).
 need="cmocka libxcrypt"
-case $tls:$target in 1:mips-linux-gnu | 1:x86_64-linux-musl) need="$need mbedtls" ;; esac
+[ "$musl_cross" = 0 ] || need="$need musl"
+case $tls:$target in 1:mips-linux-gnu | 1:*-linux-musl*) need="$need mbedtls" ;; esac
 # shellcheck disable=SC2086  # one word per package
 sh "$here/debsrc.sh" cmocka "$src" ${need#cmocka} >/dev/null
+
+if [ "$musl_cross" = 1 ] && [ "$(cat "$prefix/.musl" 2>/dev/null)" != "$stamp" ]; then
+	tree=$(sh "$here/debsrc.sh" musl "$src")
+	echo "sysroot.sh: building ${tree##*/} for $target with $triple-gcc"
+	b=$prefix/.build-musl
+	rm -rf "$b"
+	mkdir -p "$b"
+	# Static only: nothing of it is needed on the router.
+	(cd "$b" && "$tree/configure" --prefix="$prefix" --syslibdir="$prefix/lib" \
+		--target="$triple" CC="$triple-gcc" CROSS_COMPILE="$triple-" \
+		--disable-shared --enable-wrapper=gcc &&
+		make -j "$jobs" && make install) >"$b.log" 2>&1 ||
+		{ tail -n 40 "$b.log" >&2; exit 1; }
+	rm -rf "$b" "$b.log"
+	echo "$stamp" >"$prefix/.musl"
+fi
+# musl-gcc sees no kernel headers; the cross compiler's are searched after musl's own
+# (the toolchain file adds -idirafter; libxcrypt's yescrypt wants <linux/mman.h>).
+if [ "$musl_cross" = 1 ]; then
+	mkdir -p "$prefix/kernel-include"
+	for d in linux asm asm-generic; do
+		ln -sfn "/usr/$triple/include/$d" "$prefix/kernel-include/$d"
+	done
+fi
 
 # Builds the static library TARGET of a CMake source tree with our toolchain file.
 cmake_static() { # srcdir builddir cmake-target cmake-args...
 	s=$1 b=$2 t=$3
 	shift 3
 	cmake -S "$s" -B "$b" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DCMAKE_BUILD_TYPE=Release \
+		-DPINFOLD_CROSS_PREFIX="$prefix" \
 		-DCMAKE_POSITION_INDEPENDENT_CODE=ON "$@" >"$b.log" 2>&1 ||
 		{ cat "$b.log" >&2; return 1; }
 	cmake --build "$b" -j "$jobs" --target "$t" >>"$b.log" 2>&1 ||
@@ -79,7 +121,7 @@ fi
 # (OpenWrt's has it).  So Debian's libxcrypt source, built with the target's compiler:
 # shared for glibc targets, static for the static musl build.
 case $target in
-*-linux-musl)
+x86_64-linux-musl)
 	xc_host=x86_64-pc-linux-musl
 	# musl-gcc sees no kernel headers, and yescrypt wants <linux/mman.h>: the host's,
 	# searched after musl's own.
@@ -91,6 +133,15 @@ case $target in
 	# Linked in whole: only the schemes pinfold accepts (bcrypt, SHA-crypt, yescrypt).
 	xc_kind="--enable-static --disable-shared --enable-hashes=bcrypt,bcrypt_a,bcrypt_y,sha256crypt,sha512crypt,yescrypt"
 	;;
+*-linux-musl*)
+	xc_host=$target
+	xc_env="CC=$prefix/bin/musl-gcc -idirafter $prefix/kernel-include"
+	xc_kind="--enable-static --disable-shared --enable-hashes=bcrypt,bcrypt_a,bcrypt_y,sha256crypt,sha512crypt,yescrypt"
+	# LIBS=-lc: its helper programs are linked without -static (libtool drops it), so gcc
+	# names libc once, before the last libgcc, whose ARM division trap (__aeabi_ldiv0)
+	# then finds no raise(); a second libc after the first libgcc resolves it.
+	xc_kind="$xc_kind AR=$triple-ar RANLIB=$triple-ranlib LIBS=-lc"
+	;;
 *)
 	xc_host=$target
 	xc_env="CC=$target-gcc"
@@ -98,7 +149,7 @@ case $target in
 	;;
 esac
 case $target in
-*-linux-gnu | *-linux-musl)
+*-linux-gnu | *-linux-musl*)
 	if [ "$(cat "$prefix/.libcrypt" 2>/dev/null)" != "$stamp" ]; then
 		tree=$(sh "$here/debsrc.sh" libxcrypt "$src")
 		echo "sysroot.sh: building ${tree##*/} for $target"
@@ -124,7 +175,7 @@ esac
 # MIPS numbers its errors its own way: a preload that undoes qemu-user's untranslated
 # getsockopt(SO_ERROR) (see qemu-sockerr.c); the toolchain file puts it on qemu's line.
 case $target in
-mips*)
+mips*-linux-gnu)
 	"$target-gcc" -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC \
 		-o "$prefix/lib/qemu-sockerr.so" "$here/qemu-sockerr.c" -ldl
 	;;
@@ -134,15 +185,14 @@ esac
 
 # mbedTLS, as MBEDTLS_ROOT=PREFIX for the build, shared as on OpenWrt (+libmbedtls).
 case $target in
-mips-linux-gnu | x86_64-linux-musl)
+mips-linux-gnu | *-linux-musl*)
 	# Debian's source with our toolchain: big-endian mips has no Debian package at all
 	# (shared, as on OpenWrt); the static musl build links everything in (static;
 	# test/bench/size.sh measures its memory, what a router's libc costs).
-	if [ "$target" = x86_64-linux-musl ]; then
-		shared=OFF static=ON
-	else
-		shared=ON static=OFF
-	fi
+	case $target in
+	*-linux-musl*) shared=OFF static=ON ;;
+	*) shared=ON static=OFF ;;
+	esac
 	if [ "$(cat "$prefix/.mbedtls" 2>/dev/null)" != "$stamp" ]; then
 		tree=$(sh "$here/debsrc.sh" mbedtls "$src")
 		echo "sysroot.sh: building ${tree##*/} for $target"

@@ -40,6 +40,12 @@ if(PINFOLD_CROSS_QEMU)
   if(NOT PINFOLD_QEMU_PROGRAM)
     message(FATAL_ERROR "${PINFOLD_CROSS_QEMU} not found (Debian: apt-get install qemu-user)")
   endif()
+endif()
+if(PINFOLD_CROSS_QEMU AND NOT PINFOLD_CROSS_LOADER)
+  # A static binary (the *-musl* targets): qemu alone, with no sysroot and nothing to load.
+  # (No qemu-sockerr.so either: a static program takes no preload.)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${PINFOLD_QEMU_PROGRAM})
+elseif(PINFOLD_CROSS_QEMU)
   # qemu runs the target's own dynamic loader, which loads the program and the target's
   # libc from the sysroot by explicit path.  Not `qemu -L SYSROOT`, for two reasons:
   # -L redirects every absolute path the program opens while a same-named file exists in

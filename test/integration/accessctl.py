@@ -6,6 +6,7 @@ Clients pick their source address inside 127.0.0.0/8, so one machine plays many
 internet clients: 127.0.0.1 is where pinfold listens, 127.0.0.2/.3 are backends,
 and tests use other 127.0.0.x as "addresses on the internet".
 """
+import base64
 import os
 import re
 import socket
@@ -37,6 +38,12 @@ def get_from(src, port, target, headers=(), vhost="test.invalid", method="GET", 
              timeout=5.0):
     return request_from(src, port, pftest.build_request(method, target, vhost, headers, body),
                         method=method, timeout=timeout)
+
+
+def basic(user, password):
+    """An Authorization header for HTTP Basic authentication."""
+    return ("Authorization", "Basic " + base64.b64encode(
+        ("%s:%s" % (user, password)).encode()).decode())
 
 
 def refused_lines(pf):

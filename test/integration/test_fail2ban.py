@@ -12,7 +12,6 @@ syslog form (what the filter meets on a router) match the same way, a request li
 to look like another refusal cannot smuggle in a second address, and fail2ban-client
 accepts the shipped jail.
 """
-import base64
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ import time
 
 import pftest
 from pftest import PROXY, build_request
-from accessctl import (SrcConn, get_from, has_tool, htpasswd_file, refused_lines,
+from accessctl import (SrcConn, basic, get_from, has_tool, htpasswd_file, refused_lines,
                        request_from)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -64,11 +63,6 @@ CFG = """
         End
     End
 """
-
-
-def basic(user, password):
-    return ("Authorization", "Basic " + base64.b64encode(
-        ("%s:%s" % (user, password)).encode()).decode())
 
 
 class Fail2ban(pftest.TestCase):

@@ -37,9 +37,13 @@ option() { # name value...
 	_uci_set "$_uci_section" "$name" "$*"
 }
 
+# The real uci_load (/lib/config/uci.sh) empties every list of the previous load
+# (CONFIG_LIST_STATE): a second config_load must not append to the first one's lists.
+_uci_lists=""
 list() { # name value...
 	local name=$1 n v
 	shift
+	_uci_lists="$_uci_lists ${_uci_section}_${name}"
 	v=$*
 	eval "n=\${CONFIG_${_uci_section}_${name}_LENGTH:-0}"
 	n=$((n + 1))
@@ -57,7 +61,10 @@ config_load() { # package
 	for s in $_uci_sections; do
 		unset "CONFIG_${s}_TYPE"
 	done
-	_uci_sections="" _uci_section="" _uci_count=0
+	for s in $_uci_lists; do
+		unset "CONFIG_${s}" "CONFIG_${s}_LENGTH"
+	done
+	_uci_sections="" _uci_section="" _uci_count=0 _uci_lists=""
 	# shellcheck disable=SC1090
 	. "${UCI_CONFIG_DIR:-/etc/config}/$1"
 }
@@ -75,15 +82,16 @@ config_get() { # var section option [default] | section option
 	esac
 }
 
+# The real one keeps its value in _tmp, so a caller's variable named v is set too.
 config_get_bool() { # var section option [default]
-	local v
-	config_get v "$2" "$3" "$4"
-	case $v in
-	1 | on | true | yes | enabled) v=1 ;;
-	0 | off | false | no | disabled) v=0 ;;
-	*) v=$4 ;;
+	local _tmp
+	config_get _tmp "$2" "$3" "$4"
+	case $_tmp in
+	1 | on | true | yes | enabled) _tmp=1 ;;
+	0 | off | false | no | disabled) _tmp=0 ;;
+	*) _tmp=$4 ;;
 	esac
-	eval "$1=\$v"
+	eval "$1=\$_tmp"
 }
 
 config_foreach() { # function [type] [args...]
