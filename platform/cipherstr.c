@@ -214,6 +214,17 @@ static int name_is_openssl_suite(const char *s, size_t len)
 	return parts >= 2;
 }
 
+const char *cipherstr_word(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cipher_words) / sizeof(cipher_words[0]); i++)
+		if (strlen(cipher_words[i].word) == len &&
+		    strncasecmp(cipher_words[i].word, s, len) == 0)
+			return cipher_words[i].word;
+	return NULL;
+}
+
 static int atom_parse(const char *s, size_t len, int negated, cipherstr_lookup_fn *lookup,
                       struct cipher_atom *a)
 {

@@ -71,4 +71,8 @@ typedef int cipherstr_lookup_fn(const char *name, size_t len);
 int cipherstr_select(const char *str, const struct cipherstr_suite *u, size_t nu,
                      cipherstr_lookup_fn *lookup, int **out, char *err, size_t errlen);
 
+/* OpenSSL's own spelling of a word read without regard to case ("kECDHE" for "KECDHE"),
+ * or NULL when it is not one of the words. */
+const char *cipherstr_word(const char *s, size_t len);
+
 #endif
