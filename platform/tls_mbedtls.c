@@ -722,6 +722,10 @@ static int sni_pick(void *arg, mbedtls_ssl_context *ssl, const unsigned char *na
 	return 0;
 }
 
+#if defined(MBEDTLS_SSL_ALPN)
+static const char *alpn_protos[] = {"http/1.1", NULL};
+#endif
+
 static int versions_pick(int min, int max, int *vmin, int *vmax, char *err, size_t errlen)
 {
 	int top = tls_max_version();
@@ -906,6 +910,14 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 	}
 	/* Always: even with one certificate, the name asked for is worth logging. */
 	mbedtls_ssl_conf_sni(&ctx->conf, sni_pick, ctx);
+#if defined(MBEDTLS_SSL_ALPN)
+	/* HTTP/1.1 is all we speak: a client offering only others (h2 alone) gets the
+	 * no_application_protocol alert, never a protocol we lack (RFC 7301 3.2). */
+	if (mbedtls_ssl_conf_alpn_protocols(&ctx->conf, alpn_protos) != 0) {
+		snprintf(err, errlen, "TLS setup: ALPN refused");
+		goto fail;
+	}
+#endif
 
 	if (o->client_ca != NULL) {
 		if (ca_load(&ctx->ca, o->client_ca, err, errlen) != 0)
