@@ -25,13 +25,16 @@
 
 #include <mbedtls/ssl.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/md.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/ssl_cache.h>
 #include <mbedtls/ssl_ciphersuites.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -40,6 +43,7 @@
 
 #include "cipherstr.h"
 #include "tls.h"
+#include "tlsreuse.h"
 
 #if defined(MBEDTLS_VERSION_NUMBER) && MBEDTLS_VERSION_NUMBER < 0x021C0000
 #error "pinfold needs mbedTLS 2.28 or later"
@@ -449,7 +453,14 @@ struct tls_ctx {
 	struct tls_cert *certs; /* server: the Cert files; client: at most one */
 	size_t ncerts;
 	mbedtls_x509_crt ca;
-	int *suites; /* the config points into this */
+	int *suites;            /* the config points into this */
+	struct tlsreuse *reuse; /* server: tickets and session cache (struct resume) */
+	/*
+	 * The connection inside a library call right now.  The ticket and cache callbacks
+	 * are handed only ctx, and need to know which certificates that connection's SNI
+	 * chose; one thread, so this is always the caller.
+	 */
+	struct tls_conn *active;
 };
 
 /* The whole file, NUL-terminated: the PEM parsers want the NUL counted in the length. */
@@ -686,9 +697,11 @@ struct tls_conn {
 	mbedtls_ssl_context ssl; /* first: the SNI callback is handed only this */
 	struct tls_ctx *ctx;
 	int fd;
-	int err;     /* the library's code for the last failure, or 0 */
-	int sys_err; /* errno of the last failed send/recv, or 0 */
-	char *sni;   /* server side: the name the client asked for */
+	int err;          /* the library's code for the last failure, or 0 */
+	int sys_err;      /* errno of the last failed send/recv, or 0 */
+	char *sni;        /* server side: the name the client asked for */
+	int sni_seen;     /* server side: the SNI callback ran */
+	uint64_t certset; /* server side: bit i = Cert i offered (the default: bit 0) */
 };
 
 /*
@@ -701,7 +714,9 @@ static int sni_pick(void *arg, mbedtls_ssl_context *ssl, const unsigned char *na
 	struct tls_ctx *ctx = arg;
 	struct tls_conn *c = (struct tls_conn *)(void *)ssl;
 	size_t i;
+	int matched = 0;
 
+	c->sni_seen = 1;
 	if (len > 0 && name[len - 1] == '.')
 		len--;
 	if (len == 0 || len > SNI_MAX || memchr(name, '\0', len) != NULL)
@@ -715,9 +730,14 @@ static int sni_pick(void *arg, mbedtls_ssl_context *ssl, const unsigned char *na
 	for (i = 0; i < ctx->ncerts; i++) {
 		struct tls_cert *tc = &ctx->certs[i];
 
-		if (cert_matches(tc, (const char *)name, len) &&
-		    mbedtls_ssl_set_hs_own_cert(ssl, &tc->chain, &tc->key) != 0)
+		if (!cert_matches(tc, (const char *)name, len))
+			continue;
+		if (mbedtls_ssl_set_hs_own_cert(ssl, &tc->chain, &tc->key) != 0)
 			return -1;
+		if (!matched)
+			c->certset = 0;
+		matched = 1;
+		c->certset |= 1ull << (i % 64);
 	}
 	return 0;
 }
@@ -725,6 +745,252 @@ static int sni_pick(void *arg, mbedtls_ssl_context *ssl, const unsigned char *na
 #if defined(MBEDTLS_SSL_ALPN)
 static const char *alpn_protos[] = {"http/1.1", NULL};
 #endif
+
+/* ---- session resumption ------------------------------------------------------------- */
+
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_TICKET_C) &&                       \
+    defined(MBEDTLS_HAVE_TIME)
+#define HAVE_TICKETS 1
+#else
+#define HAVE_TICKETS 0
+#endif
+#if defined(MBEDTLS_SSL_CACHE_C)
+#define HAVE_CACHE 1
+#else
+#define HAVE_CACHE 0
+#endif
+
+/* Which certificates a cached session was made under, by session ID. */
+struct certset_of {
+	unsigned char id[32];
+	size_t idlen;
+	uint64_t certset;
+};
+
+/* What contexts of unchanged settings share (through tlsreuse). */
+struct resume {
+#if HAVE_TICKETS
+	mbedtls_ssl_ticket_context ticket; /* keys from the RNG, rotated by the library */
+#endif
+#if HAVE_CACHE
+	mbedtls_ssl_cache_context cache;
+#endif
+	struct certset_of *sets; /* as many as the cache holds, oldest overwritten */
+	size_t nsets, next;
+};
+
+static void resume_free(void *arg)
+{
+	struct resume *r = arg;
+
+#if HAVE_TICKETS
+	mbedtls_ssl_ticket_free(&r->ticket);
+#endif
+#if HAVE_CACHE
+	mbedtls_ssl_cache_free(&r->cache);
+#endif
+	free(r->sets);
+	mbedtls_platform_zeroize(r, sizeof(*r));
+	free(r);
+}
+
+/*
+ * mbedTLS has no session-ID context, so sessions are bound to the certificates the
+ * SNI choice offered here: a ticket carries that set in 8 bytes before the library's
+ * sealed part, and a cached session has it beside its ID.  A session made under
+ * another set falls back to a full handshake.  Where a ticket is read before the SNI
+ * callback has run (extension order is the client's), a listener with several Cert
+ * lines cannot tell yet which set applies, and does a full handshake too.
+ */
+#if HAVE_TICKETS
+static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned char *start,
+                        const unsigned char *end, size_t *tlen, uint32_t *lifetime)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+	int ret;
+
+	if (ctx->active == NULL || end - start < 8)
+		return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
+	memcpy(start, &ctx->active->certset, 8);
+	ret = mbedtls_ssl_ticket_write(&r->ticket, session, start + 8, end, tlen, lifetime);
+	if (ret == 0)
+		*tlen += 8;
+	return ret;
+}
+
+static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+	uint64_t set;
+
+	if (ctx->active == NULL || len < 8)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	memcpy(&set, buf, 8);
+	if (ctx->ncerts > 1 && !ctx->active->sni_seen)
+		return MBEDTLS_ERR_SSL_INVALID_MAC; /* cannot tell yet: a full handshake */
+	if (set != ctx->active->certset)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	return mbedtls_ssl_ticket_parse(&r->ticket, session, buf + 8, len - 8);
+}
+#endif
+
+#if HAVE_CACHE
+static struct certset_of *certset_find(struct resume *r, const unsigned char *id, size_t idlen)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsets; i++)
+		if (r->sets[i].idlen == idlen && idlen > 0 && memcmp(r->sets[i].id, id, idlen) == 0)
+			return &r->sets[i];
+	return NULL;
+}
+
+static int cache_get_as(struct tls_ctx *ctx, const unsigned char *id, size_t idlen)
+{
+	struct certset_of *e = certset_find(ctx->reuse->state, id, idlen);
+
+	return ctx->active != NULL && e != NULL && e->certset == ctx->active->certset;
+}
+
+static void cache_set_as(struct tls_ctx *ctx, const unsigned char *id, size_t idlen)
+{
+	struct resume *r = ctx->reuse->state;
+	struct certset_of *e;
+
+	if (ctx->active == NULL || idlen > sizeof(e->id) || r->nsets == 0)
+		return;
+	e = certset_find(r, id, idlen);
+	if (e == NULL) {
+		e = &r->sets[r->next];
+		r->next = (r->next + 1) % r->nsets;
+	}
+	memcpy(e->id, id, idlen);
+	e->idlen = idlen;
+	e->certset = ctx->active->certset;
+}
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+static int cache_get(void *arg, const unsigned char *id, size_t idlen, mbedtls_ssl_session *s)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+
+	if (!cache_get_as(ctx, id, idlen))
+		return MBEDTLS_ERR_SSL_CACHE_ENTRY_NOT_FOUND;
+	return mbedtls_ssl_cache_get(&r->cache, id, idlen, s);
+}
+
+static int cache_set(void *arg, const unsigned char *id, size_t idlen, const mbedtls_ssl_session *s)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+	int ret = mbedtls_ssl_cache_set(&r->cache, id, idlen, s);
+
+	if (ret == 0)
+		cache_set_as(ctx, id, idlen);
+	return ret;
+}
+#else
+static int cache_get(void *arg, mbedtls_ssl_session *s)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+
+	if (!cache_get_as(ctx, s->id, s->id_len))
+		return 1;
+	return mbedtls_ssl_cache_get(&r->cache, s);
+}
+
+static int cache_set(void *arg, const mbedtls_ssl_session *s)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+	int ret = mbedtls_ssl_cache_set(&r->cache, s);
+
+	if (ret == 0)
+		cache_set_as(ctx, s->id, s->id_len);
+	return ret;
+}
+#endif
+#endif
+
+/*
+ * Sessions for a server context: the state of a live context with the same settings
+ * and files when there is one (a reload), else a new one.
+ */
+static int resume_setup(struct tls_ctx *ctx, const struct tls_server_opts *o, char *err,
+                        size_t errlen)
+{
+	const mbedtls_md_info_t *sha256 = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	unsigned char md[TLSREUSE_ID_LEN];
+	size_t len = 0;
+	unsigned char *id;
+	struct resume *r;
+	int ret;
+
+	if (o->no_tickets && o->session_cache <= 0)
+		return 0; /* nothing to resume with */
+	if (sha256 == NULL) {
+		snprintf(err, errlen, "TLS setup: this mbedTLS has no SHA-256");
+		return -1;
+	}
+	id = tlsreuse_identity(o, &len, err, errlen);
+	if (id == NULL)
+		return -1;
+	ret = mbedtls_md(sha256, id, len, md);
+	mbedtls_platform_zeroize(id, len);
+	free(id);
+	if (ret != 0) {
+		snprintf(err, errlen, "TLS setup: SHA-256 failed");
+		return -1;
+	}
+	ctx->reuse = tlsreuse_find(md);
+	if (ctx->reuse == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+#if HAVE_TICKETS
+		mbedtls_ssl_ticket_init(&r->ticket);
+#endif
+#if HAVE_CACHE
+		mbedtls_ssl_cache_init(&r->cache);
+		if (o->session_cache > 0) {
+			mbedtls_ssl_cache_set_max_entries(&r->cache, o->session_cache);
+#if defined(MBEDTLS_HAVE_TIME)
+			mbedtls_ssl_cache_set_timeout(&r->cache, TLS_TICKET_ROTATE);
+#endif
+			r->nsets = (size_t)o->session_cache;
+			r->sets = calloc(r->nsets, sizeof(*r->sets));
+		}
+#endif
+		ret = 0;
+#if HAVE_TICKETS
+		if (!o->no_tickets)
+			ret =
+			    mbedtls_ssl_ticket_setup(&r->ticket, rng_fn, &rng.drbg,
+			                             MBEDTLS_CIPHER_AES_256_GCM, TLS_TICKET_ROTATE);
+#endif
+		if (ret != 0 || (r->nsets > 0 && r->sets == NULL) ||
+		    (ctx->reuse = tlsreuse_add(md, r, resume_free)) == NULL) {
+			resume_free(r);
+			snprintf(err, errlen, "TLS setup: session tickets: out of memory");
+			return -1;
+		}
+	}
+#if HAVE_TICKETS
+	if (!o->no_tickets)
+		mbedtls_ssl_conf_session_tickets_cb(&ctx->conf, ticket_write, ticket_parse, ctx);
+#endif
+#if HAVE_CACHE
+	if (o->session_cache > 0)
+		mbedtls_ssl_conf_session_cache(&ctx->conf, ctx, cache_get, cache_set);
+#endif
+	return 0;
+}
 
 static int versions_pick(int min, int max, int *vmin, int *vmax, char *err, size_t errlen)
 {
@@ -771,6 +1037,7 @@ static void ctx_free(struct tls_ctx *ctx)
 	size_t i;
 
 	mbedtls_ssl_config_free(&ctx->conf);
+	tlsreuse_unref(ctx->reuse);
 	for (i = 0; i < ctx->ncerts; i++)
 		cert_free(&ctx->certs[i]);
 	free(ctx->certs);
@@ -937,6 +1204,8 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 	}
 	mbedtls_ssl_conf_authmode(&ctx->conf, authmode);
 	ctx->verifies = authmode != MBEDTLS_SSL_VERIFY_NONE;
+	if (resume_setup(ctx, o, err, errlen) != 0)
+		goto fail;
 	return ctx;
 fail:
 	ctx_free(ctx);
@@ -1046,6 +1315,7 @@ static struct tls_conn *conn_new(struct tls_ctx *ctx, int fd)
 	}
 	c->fd = fd;
 	c->ctx = tls_ctx_ref(ctx);
+	c->certset = 1; /* the default certificate, until SNI says otherwise */
 	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 	return c;
 }
@@ -1097,9 +1367,16 @@ static int map_ret(struct tls_conn *c, int ret)
 	}
 }
 
+/* Mark c as the connection the library works for (see tls_ctx.active); returns its ssl. */
+static mbedtls_ssl_context *active(struct tls_conn *c)
+{
+	c->ctx->active = c;
+	return &c->ssl;
+}
+
 int tls_handshake(struct tls_conn *c)
 {
-	int ret = mbedtls_ssl_handshake(&c->ssl);
+	int ret = mbedtls_ssl_handshake(active(c));
 
 	if (ret == 0)
 		return TLS_OK;
@@ -1118,7 +1395,7 @@ ssize_t tls_read(struct tls_conn *c, void *buf, size_t len)
 	if (len == 0)
 		return 0;
 	for (;;) {
-		ret = mbedtls_ssl_read(&c->ssl, buf, len);
+		ret = mbedtls_ssl_read(active(c), buf, len);
 		if (ret > 0)
 			return ret;
 #if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
@@ -1136,7 +1413,7 @@ ssize_t tls_write(struct tls_conn *c, const void *buf, size_t len)
 
 	if (len == 0)
 		return 0;
-	ret = mbedtls_ssl_write(&c->ssl, buf, len);
+	ret = mbedtls_ssl_write(active(c), buf, len);
 	if (ret > 0)
 		return ret;
 	if (ret == 0)
@@ -1156,7 +1433,7 @@ size_t tls_pending(const struct tls_conn *c)
 
 int tls_shutdown(struct tls_conn *c)
 {
-	int ret = mbedtls_ssl_close_notify(&c->ssl);
+	int ret = mbedtls_ssl_close_notify(active(c));
 
 	return ret == 0 ? TLS_OK : map_ret(c, ret);
 }
@@ -1165,6 +1442,8 @@ void tls_free(struct tls_conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c->ctx->active == c)
+		c->ctx->active = NULL;
 	mbedtls_ssl_free(&c->ssl);
 	free(c->sni);
 	tls_ctx_unref(c->ctx);

@@ -1,5 +1,5 @@
 /*
- * tls_openssl.c - the TLS shim (core/tls.h) on OpenSSL 3.x (1.1.1 builds too).
+ * tls_openssl.c - the TLS shim (core/tls.h) on OpenSSL 3.x.
  *
  * The same promises as the mbedTLS backend, kept with OpenSSL's own means:
  * - the cipher string goes to the library as written, after three things: its
@@ -22,19 +22,25 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <time.h>
+#include <uthash.h>
+
 #include "cipherstr.h"
 #include "tls.h"
+#include "tlsreuse.h"
 
-#if OPENSSL_VERSION_NUMBER < 0x10101000L
-#error "pinfold needs OpenSSL 1.1.1 or later"
+#if OPENSSL_VERSION_NUMBER < 0x30000000L
+#error "pinfold needs OpenSSL 3.0 or later"
 #endif
 
 #define SNI_MAX 255 /* RFC 6066 host_name */
@@ -327,7 +333,8 @@ struct tls_ctx {
 	SSL_CTX *ssl;
 	struct tls_cert *certs; /* server: the Cert files; client: at most one */
 	size_t ncerts;
-	unsigned char sid[16]; /* session-ID context: sessions never cross contexts */
+	unsigned char sid[16];  /* session-ID context: sessions never cross contexts */
+	struct tlsreuse *reuse; /* server: ticket keys and session cache (struct resume) */
 };
 
 struct tls_conn {
@@ -516,6 +523,253 @@ static int ca_load(SSL_CTX *ssl, const char *path, int is_server, char *err, siz
 	return 0;
 }
 
+/* ---- session resumption ------------------------------------------------------------- */
+
+/* One ticket key: OpenSSL's ticket format seals with AES-256-CBC and HMAC-SHA256. */
+struct tkey {
+	unsigned char name[16];
+	unsigned char aes[32];
+	unsigned char hmac[32];
+	time_t made; /* 0: no key */
+};
+
+/* A cached session, by its ID. */
+struct centry {
+	unsigned char id[SSL_MAX_SSL_SESSION_ID_LENGTH];
+	unsigned int idlen;
+	SSL_SESSION *sess;
+	UT_hash_handle hh;
+};
+
+/* What contexts of unchanged settings share (through tlsreuse). */
+struct resume {
+	struct tkey cur, prev;
+	struct centry *cache; /* uthash by id */
+	struct centry **ring; /* insertion order, to evict the oldest */
+	size_t size, next;
+};
+
+static time_t now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + 1; /* never 0, which reads as "no key" */
+}
+
+static int tkey_make(struct tkey *k)
+{
+	if (RAND_bytes(k->name, sizeof(k->name)) != 1 || RAND_bytes(k->aes, sizeof(k->aes)) != 1 ||
+	    RAND_bytes(k->hmac, sizeof(k->hmac)) != 1)
+		return -1;
+	k->made = now_mono();
+	return 0;
+}
+
+/* Every TLS_TICKET_ROTATE seconds a new key seals; the previous one still opens for as
+ * long again, then it is gone. */
+static void tkeys_rotate(struct resume *r)
+{
+	time_t now = now_mono();
+
+	if (r->prev.made != 0 && now - r->prev.made >= 2 * TLS_TICKET_ROTATE)
+		OPENSSL_cleanse(&r->prev, sizeof(r->prev));
+	if (now - r->cur.made >= TLS_TICKET_ROTATE) {
+		struct tkey k;
+
+		if (tkey_make(&k) != 0)
+			return; /* keep the old key a little longer rather than none */
+		r->prev = r->cur;
+		r->cur = k;
+		OPENSSL_cleanse(&k, sizeof(k));
+	}
+}
+
+static int tkey_use(const struct tkey *k, unsigned char *iv, EVP_CIPHER_CTX *ectx,
+                    EVP_MAC_CTX *hctx, int enc)
+{
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)k->hmac, sizeof(k->hmac)),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_end()};
+
+	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
+		return -1;
+	if (enc)
+		return EVP_EncryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1 ? 0 : -1;
+	return EVP_DecryptInit_ex(ectx, EVP_aes_256_cbc(), NULL, k->aes, iv) == 1 ? 0 : -1;
+}
+
+static int ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *ectx,
+                     EVP_MAC_CTX *hctx, int enc)
+{
+	struct resume *r = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	const struct tkey *k;
+
+	tkeys_rotate(r);
+	if (enc) {
+		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1)
+			return -1;
+		memcpy(name, r->cur.name, sizeof(r->cur.name));
+		return tkey_use(&r->cur, iv, ectx, hctx, 1) == 0 ? 1 : -1;
+	}
+	if (memcmp(name, r->cur.name, sizeof(r->cur.name)) == 0)
+		k = &r->cur;
+	else if (r->prev.made != 0 && memcmp(name, r->prev.name, sizeof(r->prev.name)) == 0)
+		k = &r->prev;
+	else
+		return 0; /* unknown or expired key: a full handshake */
+	if (tkey_use(k, iv, ectx, hctx, 0) != 0)
+		return -1;
+	return k == &r->prev ? 2 : 1; /* 2: a fresh ticket under the current key */
+}
+
+static void centry_drop(struct resume *r, struct centry *e)
+{
+	HASH_DEL(r->cache, e);
+	SSL_SESSION_free(e->sess);
+	free(e);
+}
+
+/* The session-ID cache: ours, not OpenSSL's, so that it outlives one SSL_CTX. */
+static int cache_new(SSL *ssl, SSL_SESSION *sess)
+{
+	struct resume *r = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	struct centry *e, *old = NULL;
+	const unsigned char *id;
+	unsigned int idlen;
+
+	if (r->size == 0)
+		return 0;
+	id = SSL_SESSION_get_id(sess, &idlen);
+	if (idlen == 0 || idlen > sizeof(e->id))
+		return 0;
+	HASH_FIND(hh, r->cache, id, idlen, old);
+	if (old != NULL)
+		return 0;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return 0;
+	memcpy(e->id, id, idlen);
+	e->idlen = idlen;
+	e->sess = sess; /* returning 1 keeps OpenSSL's reference for us */
+	if (r->ring[r->next] != NULL)
+		centry_drop(r, r->ring[r->next]); /* full: the oldest goes */
+	r->ring[r->next] = e;
+	r->next = (r->next + 1) % r->size;
+	HASH_ADD(hh, r->cache, id, e->idlen, e);
+	return 1;
+}
+
+static SSL_SESSION *cache_get(SSL *ssl, const unsigned char *id, int idlen, int *copy)
+{
+	struct resume *r = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	struct centry *e = NULL;
+
+	*copy = 1; /* OpenSSL takes its own reference */
+	if (idlen > 0)
+		HASH_FIND(hh, r->cache, id, (unsigned)idlen, e);
+	return e ? e->sess : NULL;
+}
+
+static void cache_remove(SSL_CTX *sctx, SSL_SESSION *sess)
+{
+	struct resume *r = SSL_CTX_get_app_data(sctx);
+	struct centry *e = NULL;
+	const unsigned char *id;
+	unsigned int idlen;
+	size_t i;
+
+	if (r == NULL)
+		return;
+	id = SSL_SESSION_get_id(sess, &idlen);
+	HASH_FIND(hh, r->cache, id, idlen, e);
+	if (e == NULL)
+		return;
+	for (i = 0; i < r->size; i++)
+		if (r->ring[i] == e)
+			r->ring[i] = NULL;
+	centry_drop(r, e);
+}
+
+static void resume_free(void *arg)
+{
+	struct resume *r = arg;
+	struct centry *e, *tmp;
+
+	HASH_ITER(hh, r->cache, e, tmp)
+	centry_drop(r, e);
+	free(r->ring);
+	OPENSSL_cleanse(r, sizeof(*r));
+	free(r);
+}
+
+/*
+ * Sessions for a server context: the state of a live context with the same settings
+ * and files when there is one (a reload), else a new one.  The session-ID context is
+ * derived from the same digest, so sessions resume across the two and nowhere else.
+ */
+static int resume_setup(struct tls_ctx *ctx, const struct tls_server_opts *o, char *err,
+                        size_t errlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t len = 0;
+	unsigned char *id = tlsreuse_identity(o, &len, err, errlen);
+	struct resume *r;
+	int ok;
+
+	if (id == NULL)
+		return -1;
+	ok = EVP_Digest(id, len, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen >= TLSREUSE_ID_LEN;
+	OPENSSL_clear_free(id, len);
+	if (!ok) {
+		snprintf(err, errlen, "TLS setup: SHA-256 failed");
+		return -1;
+	}
+	memcpy(ctx->sid, md, sizeof(ctx->sid));
+	ctx->reuse = tlsreuse_find(md);
+	if (ctx->reuse == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r != NULL && o->session_cache > 0) {
+			r->size = (size_t)o->session_cache;
+			r->ring = calloc(r->size, sizeof(*r->ring));
+		}
+		if (r == NULL || (r->size > 0 && r->ring == NULL) || tkey_make(&r->cur) != 0 ||
+		    (ctx->reuse = tlsreuse_add(md, r, resume_free)) == NULL) {
+			if (r != NULL)
+				resume_free(r);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	r = ctx->reuse->state;
+	SSL_CTX_set_app_data(ctx->ssl, r);
+	SSL_CTX_set_timeout(ctx->ssl, TLS_TICKET_ROTATE);
+	if (o->no_tickets) {
+		/* (TLS 1.3 then hands out stateful tickets: IDs into the cache) */
+		SSL_CTX_set_options(ctx->ssl, SSL_OP_NO_TICKET);
+		if (r->size == 0)
+			SSL_CTX_set_num_tickets(ctx->ssl, 0);
+	} else {
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx->ssl, ticket_cb);
+	}
+	if (r->size > 0) {
+		SSL_CTX_set_session_cache_mode(ctx->ssl,
+		                               SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
+		SSL_CTX_sess_set_new_cb(ctx->ssl, cache_new);
+		SSL_CTX_sess_set_get_cb(ctx->ssl, cache_get);
+		SSL_CTX_sess_set_remove_cb(ctx->ssl, cache_remove);
+	} else {
+		SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
+	}
+	if (SSL_CTX_set_session_id_context(ctx->ssl, ctx->sid, sizeof(ctx->sid)) != 1) {
+		snprintf(err, errlen, "TLS setup: session context refused");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- contexts ----------------------------------------------------------------------- */
 
 /* Whether a SNI name (no NUL, no trailing dot) is one of a certificate's names: DNS
@@ -655,7 +909,8 @@ static void ctx_free(struct tls_ctx *ctx)
 {
 	size_t i;
 
-	SSL_CTX_free(ctx->ssl);
+	SSL_CTX_free(ctx->ssl); /* first: it may still hand sessions to the cache */
+	tlsreuse_unref(ctx->reuse);
 	for (i = 0; i < ctx->ncerts; i++)
 		cert_free(&ctx->certs[i]);
 	free(ctx->certs);
@@ -761,11 +1016,8 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 	}
 	SSL_CTX_set_client_hello_cb(ctx->ssl, hello_cb, ctx);
 	SSL_CTX_set_alpn_select_cb(ctx->ssl, alpn_cb, NULL);
-	if (RAND_bytes(ctx->sid, sizeof(ctx->sid)) != 1 ||
-	    SSL_CTX_set_session_id_context(ctx->ssl, ctx->sid, sizeof(ctx->sid)) != 1) {
-		snprintf(err, errlen, "TLS setup: no random bytes for the session context");
+	if (resume_setup(ctx, o, err, errlen) != 0)
 		goto fail;
-	}
 	if (o->client_ca != NULL && ca_load(ctx->ssl, o->client_ca, 1, err, errlen) != 0)
 		goto fail;
 	if (o->verify == TLS_VERIFY_OPTIONAL)
@@ -796,6 +1048,8 @@ struct tls_ctx *tls_client_ctx_new(const struct tls_client_opts *o, char *err, s
 		goto fail;
 	SSL_CTX_set_verify(ctx->ssl, o->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
 	ctx->verifies = o->verify != 0;
+	/* A backend connection resumes nothing: no session kept to offer back. */
+	SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_OFF);
 	if (o->cert != NULL) {
 		ctx->certs = calloc(1, sizeof(*ctx->certs));
 		if (ctx->certs == NULL) {
