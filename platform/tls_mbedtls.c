@@ -43,6 +43,7 @@
 
 #include "cipherstr.h"
 #include "tls.h"
+#include "tlsopts.h"
 #include "tlsreuse.h"
 
 #if defined(MBEDTLS_VERSION_NUMBER) && MBEDTLS_VERSION_NUMBER < 0x021C0000
@@ -992,35 +993,6 @@ static int resume_setup(struct tls_ctx *ctx, const struct tls_server_opts *o, ch
 	return 0;
 }
 
-static int versions_pick(int min, int max, int *vmin, int *vmax, char *err, size_t errlen)
-{
-	int top = tls_max_version();
-
-	if (min == 0)
-		min = TLS_V1_2;
-	if (max == 0 || max > top)
-		max = top; /* asking for 1.3 from a library without it: the best we have */
-	if (min < TLS_V1_2) {
-		snprintf(err, errlen, "TLS versions below 1.2 are not supported");
-		return -1;
-	}
-	if (min > TLS_V1_3) {
-		snprintf(err, errlen, "unknown TLS version 0x%04x", (unsigned)min);
-		return -1;
-	}
-	if (min > top) {
-		snprintf(err, errlen, "this mbedTLS (%s) has no TLS 1.3", tls_backend_version());
-		return -1;
-	}
-	if (max < min) {
-		snprintf(err, errlen, "the highest TLS version allowed is below the lowest");
-		return -1;
-	}
-	*vmin = min;
-	*vmax = max;
-	return 0;
-}
-
 static void versions_set(mbedtls_ssl_config *conf, int vmin, int vmax)
 {
 #if MBEDTLS_VERSION_NUMBER >= 0x03020000
@@ -1099,7 +1071,7 @@ static struct tls_ctx *ctx_new(int endpoint, int min, int max, const char *ciphe
 
 	if (tls_init(err, errlen) != 0)
 		return NULL;
-	if (versions_pick(min, max, &vmin, &vmax, err, errlen) != 0)
+	if (tlsopts_versions(min, max, &vmin, &vmax, err, errlen) != 0)
 		return NULL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
@@ -1149,14 +1121,8 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 	size_t i;
 	int authmode;
 
-	if (o->ncerts == 0 || o->certs == NULL) {
-		snprintf(err, errlen, "an HTTPS listener needs a certificate (Cert)");
+	if (tlsopts_server_check(o, err, errlen) != 0)
 		return NULL;
-	}
-	if (o->verify == TLS_VERIFY_REQUIRED && o->client_ca == NULL) {
-		snprintf(err, errlen, "requiring client certificates needs a CA file (VerifyList)");
-		return NULL;
-	}
 	ctx =
 	    ctx_new(MBEDTLS_SSL_IS_SERVER, o->min_version, o->max_version, o->ciphers, err, errlen);
 	if (ctx == NULL)
@@ -1216,10 +1182,8 @@ struct tls_ctx *tls_client_ctx_new(const struct tls_client_opts *o, char *err, s
 {
 	struct tls_ctx *ctx;
 
-	if (o->verify && o->ca_file == NULL) {
-		snprintf(err, errlen, "verifying the server needs a CA file");
+	if (tlsopts_client_check(o, err, errlen) != 0)
 		return NULL;
-	}
 	ctx =
 	    ctx_new(MBEDTLS_SSL_IS_CLIENT, o->min_version, o->max_version, o->ciphers, err, errlen);
 	if (ctx == NULL)

@@ -37,6 +37,7 @@
 
 #include "cipherstr.h"
 #include "tls.h"
+#include "tlsopts.h"
 #include "tlsreuse.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
@@ -882,29 +883,6 @@ static int verify_keep_going(int ok, X509_STORE_CTX *st)
 	return 1;
 }
 
-static int versions_pick(int min, int max, int *vmin, int *vmax, char *err, size_t errlen)
-{
-	if (min == 0)
-		min = TLS_V1_2;
-	if (max == 0 || max > TLS_V1_3)
-		max = TLS_V1_3;
-	if (min < TLS_V1_2) {
-		snprintf(err, errlen, "TLS versions below 1.2 are not supported");
-		return -1;
-	}
-	if (min > TLS_V1_3) {
-		snprintf(err, errlen, "unknown TLS version 0x%04x", (unsigned)min);
-		return -1;
-	}
-	if (max < min) {
-		snprintf(err, errlen, "the highest TLS version allowed is below the lowest");
-		return -1;
-	}
-	*vmin = min;
-	*vmax = max;
-	return 0;
-}
-
 static void ctx_free(struct tls_ctx *ctx)
 {
 	size_t i;
@@ -928,7 +906,7 @@ static struct tls_ctx *ctx_new(int server, int min, int max, const char *ciphers
 
 	if (tls_init(err, errlen) != 0)
 		return NULL;
-	if (versions_pick(min, max, &vmin, &vmax, err, errlen) != 0)
+	if (tlsopts_versions(min, max, &vmin, &vmax, err, errlen) != 0)
 		return NULL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
@@ -985,14 +963,8 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 	size_t i;
 	int mode = SSL_VERIFY_NONE;
 
-	if (o->ncerts == 0 || o->certs == NULL) {
-		snprintf(err, errlen, "an HTTPS listener needs a certificate (Cert)");
+	if (tlsopts_server_check(o, err, errlen) != 0)
 		return NULL;
-	}
-	if (o->verify == TLS_VERIFY_REQUIRED && o->client_ca == NULL) {
-		snprintf(err, errlen, "requiring client certificates needs a CA file (VerifyList)");
-		return NULL;
-	}
 	ctx = ctx_new(1, o->min_version, o->max_version, o->ciphers, err, errlen);
 	if (ctx == NULL)
 		return NULL;
@@ -1037,10 +1009,8 @@ struct tls_ctx *tls_client_ctx_new(const struct tls_client_opts *o, char *err, s
 {
 	struct tls_ctx *ctx;
 
-	if (o->verify && o->ca_file == NULL) {
-		snprintf(err, errlen, "verifying the server needs a CA file");
+	if (tlsopts_client_check(o, err, errlen) != 0)
 		return NULL;
-	}
 	ctx = ctx_new(0, o->min_version, o->max_version, o->ciphers, err, errlen);
 	if (ctx == NULL)
 		return NULL;
