@@ -76,9 +76,9 @@ struct tls_server_opts {
 	int session_cache;
 };
 
-#define TLS_SESSION_CACHE_DEFAULT 256    /* sessions (each ~1-2 KB when full) */
+#define TLS_SESSION_CACHE_DEFAULT 256 /* sessions (each ~1-2 KB when full) */
 #define TLS_SESSION_CACHE_MAX     100000
-#define TLS_TICKET_ROTATE         43200  /* seconds: 12 hours */
+#define TLS_TICKET_ROTATE         43200 /* seconds: 12 hours */
 
 struct tls_client_opts {
 	const char *ca_file; /* PEM CAs to verify the server against, or NULL */
