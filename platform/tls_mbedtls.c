@@ -718,16 +718,10 @@ static int sni_pick(void *arg, mbedtls_ssl_context *ssl, const unsigned char *na
 	int matched = 0;
 
 	c->sni_seen = 1;
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > SNI_MAX || memchr(name, '\0', len) != NULL)
-		return 0; /* not a usable host name: the default certificate answers */
 	free(c->sni);
-	c->sni = malloc(len + 1);
-	if (c->sni != NULL) {
-		memcpy(c->sni, name, len);
-		c->sni[len] = '\0';
-	}
+	c->sni = NULL;
+	if (!tlsopts_sni(name, &len, &c->sni))
+		return 0; /* not a usable host name: the default certificate answers */
 	for (i = 0; i < ctx->ncerts; i++) {
 		struct tls_cert *tc = &ctx->certs[i];
 

@@ -44,8 +44,6 @@
 #error "pinfold needs OpenSSL 3.0 or later"
 #endif
 
-#define SNI_MAX 255 /* RFC 6066 host_name */
-
 /* ---- process ------------------------------------------------------------------------ */
 
 static int inited;
@@ -827,15 +825,9 @@ static int hello_cb(SSL *ssl, int *alert, void *arg)
 
 	(void)alert;
 	name = hello_sni(ssl, &len);
-	if (name != NULL && len > 0 && name[len - 1] == '.')
-		len--;
-	if (name != NULL && len > 0 && len <= SNI_MAX && memchr(name, '\0', len) == NULL) {
-		free(c->sni);
-		c->sni = malloc(len + 1);
-		if (c->sni != NULL) {
-			memcpy(c->sni, name, len);
-			c->sni[len] = '\0';
-		}
+	free(c->sni);
+	c->sni = NULL;
+	if (name != NULL && tlsopts_sni(name, &len, &c->sni)) {
 		for (i = 0; i < ctx->ncerts; i++)
 			if (cert_matches(&ctx->certs[i], (const char *)name, len))
 				mask |= 1ull << (i % 64);
@@ -957,6 +949,19 @@ fail:
 	return NULL;
 }
 
+/* The first certificate loaded: what the context presents unless SNI picks others. */
+static int ctx_use_cert(struct tls_ctx *ctx, const char *path, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (SSL_CTX_use_cert_and_key(ctx->ssl, ctx->certs[0].leaf, ctx->certs[0].key,
+	                             ctx->certs[0].chain, 1) == 1)
+		return 0;
+	ossl_reason(why, sizeof(why));
+	snprintf(err, errlen, "%s: %s", path, why);
+	return -1;
+}
+
 struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, size_t errlen)
 {
 	struct tls_ctx *ctx;
@@ -978,14 +983,8 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 			goto fail;
 		ctx->ncerts++;
 	}
-	if (SSL_CTX_use_cert_and_key(ctx->ssl, ctx->certs[0].leaf, ctx->certs[0].key,
-	                             ctx->certs[0].chain, 1) != 1) {
-		char why[160];
-
-		ossl_reason(why, sizeof(why));
-		snprintf(err, errlen, "%s: %s", o->certs[0], why);
+	if (ctx_use_cert(ctx, o->certs[0], err, errlen) != 0)
 		goto fail;
-	}
 	SSL_CTX_set_client_hello_cb(ctx->ssl, hello_cb, ctx);
 	SSL_CTX_set_alpn_select_cb(ctx->ssl, alpn_cb, NULL);
 	if (resume_setup(ctx, o, err, errlen) != 0)
@@ -1029,14 +1028,8 @@ struct tls_ctx *tls_client_ctx_new(const struct tls_client_opts *o, char *err, s
 		if (cert_load(&ctx->certs[0], o->cert, err, errlen) != 0)
 			goto fail;
 		ctx->ncerts = 1;
-		if (SSL_CTX_use_cert_and_key(ctx->ssl, ctx->certs[0].leaf, ctx->certs[0].key,
-		                             ctx->certs[0].chain, 1) != 1) {
-			char why[160];
-
-			ossl_reason(why, sizeof(why));
-			snprintf(err, errlen, "%s: %s", o->cert, why);
+		if (ctx_use_cert(ctx, o->cert, err, errlen) != 0)
 			goto fail;
-		}
 	}
 	return ctx;
 fail:

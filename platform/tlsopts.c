@@ -3,6 +3,8 @@
  * the same and fails with the same words whichever library is built in.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "tlsopts.h"
 
@@ -56,4 +58,21 @@ int tlsopts_client_check(const struct tls_client_opts *o, char *err, size_t errl
 		return -1;
 	}
 	return 0;
+}
+
+int tlsopts_sni(const unsigned char *name, size_t *len, char **out)
+{
+	size_t n = *len;
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 255 || memchr(name, '\0', n) != NULL) /* RFC 6066 host_name */
+		return 0;
+	*len = n;
+	*out = malloc(n + 1);
+	if (*out != NULL) {
+		memcpy(*out, name, n);
+		(*out)[n] = '\0';
+	}
+	return 1;
 }
