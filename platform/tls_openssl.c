@@ -1129,7 +1129,9 @@ static int map_ret(struct tls_conn *c, int ret)
 		return TLS_EOF;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() == 0) {
-			if (saved == 0 || ret == 0) { /* the stream ended */
+			/* (the _ex calls return 0 for every failure: only errno tells an end of
+			 * the stream from a reset, which must cut the exchange as with mbedTLS) */
+			if (saved == 0) {
 				c->eof = 1;
 				return TLS_EOF;
 			}
