@@ -1891,6 +1891,24 @@ static void h_nohttps11(struct parser *p, const struct stmt *st, const struct di
 		top(p)->l->no_https11 = (int)v;
 }
 
+/* SSLSessionTickets 0|1: TLS session tickets (keys in memory only), on by default. */
+static void h_session_tickets(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	int v;
+
+	if (arg_bool(p, &st->tok[1], &v) == 0)
+		top(p)->l->no_tickets = !v;
+}
+
+/* SSLSessionCache N: how many sessions the listener keeps for session-ID resumption. */
+static void h_session_cache(struct parser *p, const struct stmt *st, const struct directive *d)
+{
+	long v;
+
+	if (arg_number(p, &st->tok[1], 0, TLS_SESSION_CACHE_MAX, "a number of sessions", &v) == 0)
+		top(p)->l->session_cache = (int)v + 1;
+}
+
 /*
  * SSLHonorCipherOrder: checked for Pound's sake and not stored, because pinfold always
  * uses the server's order (mbedTLS's server walks its own suite list, which is the
@@ -3036,6 +3054,10 @@ static const struct directive directives[] = {
     {"CRLlist", h_crl_list, X_LS, ANYN, F_TLS, BLK_NO, 0, NULL},
     {"NoHTTPS11", h_nohttps11, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0, "a NoHTTPS11 mode 0-2"},
     {"SNIHost", h_bool, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, B_SNIHOST, "a boolean (0 or 1)"},
+    {"SSLSessionTickets", h_session_tickets, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0,
+     "a boolean (0 or 1)"},
+    {"SSLSessionCache", h_session_cache, X_LS, 1, 1, F_ONCE | F_TLS, BLK_NO, 0,
+     "a number of sessions (0 turns the cache off)"},
 
     /* Edge features: ACME, ErrorFile / ErrNNN, SocketFrom */
     {"ACME", h_acme, X_LI, 1, 1, F_ONCE, BLK_NO, 0, "an absolute directory name in quotes"},

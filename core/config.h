@@ -227,6 +227,8 @@ struct cfg_listener {
 	char *ca_list;          /* CAlist / VerifyList: CAs for client certificates */
 	int no_https11;         /* NoHTTPS11 0|1|2 */
 	int sni_host;           /* SNIHost: the request's host must be the name SNI asked for */
+	int no_tickets;         /* SSLSessionTickets 0 */
+	int session_cache;      /* SSLSessionCache N + 1 (entries; 1 = off), 0 = the default */
 	const char *file;
 	int line;
 	struct cfg_listener *next;

@@ -86,6 +86,8 @@ static struct tls_ctx *listener_tls(struct proxy *px, const struct cfg_listener 
 					 : TLS_VERIFY_OPTIONAL;
 	o.min_version = l->min_version;
 	o.ciphers = l->ciphers;
+	o.no_tickets = l->no_tickets;
+	o.session_cache = l->session_cache ? l->session_cache - 1 : TLS_SESSION_CACHE_DEFAULT;
 	ctx = tls_server_ctx_new(&o, err, sizeof(err));
 	if (!ctx)
 		log_msg(LOG_ERR, "%s:%d: %s", l->file, l->line, err);

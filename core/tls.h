@@ -62,7 +62,23 @@ struct tls_server_opts {
 	int min_version;        /* TLS_V1_2 (the default; nothing lower is offered) or TLS_V1_3 */
 	int max_version;        /* 0: the highest the library has; see tls_max_version() */
 	const char *ciphers;    /* OpenSSL-style string (see tls_cipher_check), NULL = DEFAULT */
+	/*
+	 * Session resumption.  Tickets (TLS 1.2 and 1.3) are sealed with keys made from the
+	 * random generator, kept in memory only and replaced every TLS_TICKET_ROTATE
+	 * seconds, the previous key still opening tickets for as long again.
+	 * session_cache: how many sessions the session-ID cache keeps (0: no cache).
+	 * Tickets, cache and keys belong to contexts built from the same options and files
+	 * (byte for byte): a new context for unchanged settings (a reload) takes over those
+	 * of the live one, and a session never resumes under a context, or a certificate
+	 * chosen by SNI, other than the one it was made with.
+	 */
+	int no_tickets;
+	int session_cache;
 };
+
+#define TLS_SESSION_CACHE_DEFAULT 256 /* sessions (each ~1-2 KB when full) */
+#define TLS_SESSION_CACHE_MAX     100000
+#define TLS_TICKET_ROTATE         43200 /* seconds: 12 hours */
 
 struct tls_client_opts {
 	const char *ca_file; /* PEM CAs to verify the server against, or NULL */

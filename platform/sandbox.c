@@ -244,6 +244,13 @@ static const int allowed[] = {
 	__NR_unlinkat,
 	/* memory (malloc, mbedTLS); executable mappings are refused below */
 	__NR_brk, __NR_munmap, __NR_mremap, __NR_madvise,
+#ifdef PINFOLD_TLS_OPENSSL
+	/* OpenSSL takes its locks through futex (one thread: never a wait on another) */
+	__NR_futex,
+#ifdef __NR_futex_time64
+	__NR_futex_time64,
+#endif
+#endif
 	/* time */
 #ifdef __NR_clock_gettime
 	__NR_clock_gettime,

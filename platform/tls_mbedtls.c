@@ -11,11 +11,9 @@
  * I/O is ours: each connection calls recv()/send() on its non-blocking fd and
  * turns EAGAIN into WANT_READ / WANT_WRITE, so the poll loop stays in charge.
  *
- * The cipher string is read as OpenSSL reads it, over a universe that holds
- * only forward-secret AEAD TLS 1.2 suites, so no string can make pinfold offer
- * anything weaker.  One deliberate difference: "!ECDH" and "!DH" remove static
- * and anonymous (EC)DH only, never ECDHE/DHE, because that is what people mean
- * by them (the Home Assistant docs' "ALL:!RC4:!ECDH:!DH" among them).
+ * The library has no cipher strings: cipherstr.c reads them over a universe
+ * this file builds from the forward-secret AEAD TLS 1.2 suites alone, so no
+ * string can make pinfold offer anything weaker.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -27,20 +25,26 @@
 
 #include <mbedtls/ssl.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/md.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/ssl_cache.h>
 #include <mbedtls/ssl_ciphersuites.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #include <psa/crypto.h>
 #endif
 
+#include "cipherstr.h"
 #include "tls.h"
+#include "tlsopts.h"
+#include "tlsreuse.h"
 
 #if defined(MBEDTLS_VERSION_NUMBER) && MBEDTLS_VERSION_NUMBER < 0x021C0000
 #error "pinfold needs mbedTLS 2.28 or later"
@@ -173,163 +177,126 @@ int tls_max_version(void)
 	return HAVE_TLS13 ? TLS_V1_3 : TLS_V1_2;
 }
 
-/* ---- cipher strings ---------------------------------------------------------------- */
+/* ---- cipher strings (read by cipherstr.c) ------------------------------------------- */
 
-/* What a TLS 1.2 suite is made of. */
-#define AT_KECDHE   (1ull << 0) /* ephemeral ECDH */
-#define AT_KDHE     (1ull << 1) /* ephemeral finite-field DH */
-#define AT_KECDH    (1ull << 2) /* static ECDH (ECDH-ECDSA, ECDH-RSA) */
-#define AT_KRSA     (1ull << 3) /* RSA key transport */
-#define AT_KPSK     (1ull << 4) /* any PSK exchange */
-#define AT_KOTHER   (1ull << 5)
-#define AT_AECDSA   (1ull << 6)
-#define AT_ARSA     (1ull << 7)
-#define AT_APSK     (1ull << 8)
-#define AT_AOTHER   (1ull << 9)
-#define AT_AES      (1ull << 10)
-#define AT_CHACHA20 (1ull << 11)
-#define AT_CAMELLIA (1ull << 12)
-#define AT_ARIA     (1ull << 13)
-#define AT_3DES     (1ull << 14)
-#define AT_RC4      (1ull << 15)
-#define AT_ENULL    (1ull << 16)
-#define AT_EOTHER   (1ull << 17)
-#define AT_B128     (1ull << 18)
-#define AT_B256     (1ull << 19)
-#define AT_GCM      (1ull << 20)
-#define AT_CCM      (1ull << 21)
-#define AT_CCM8     (1ull << 22)
-#define AT_CBC      (1ull << 23)
-#define AT_POLY1305 (1ull << 24)
-#define AT_SHA1     (1ull << 25)
-#define AT_SHA256   (1ull << 26)
-#define AT_SHA384   (1ull << 27)
-#define AT_MD5      (1ull << 28)
-#define AT_NEVER    (1ull << 63) /* no suite has it: selects nothing */
-
-struct suite {
-	int id;
-	uint64_t at;
-	int bits;
-};
-
+/* A suite's CS_* attributes, from the library's table. */
 static uint64_t suite_attrs(const mbedtls_ssl_ciphersuite_t *info, int *bits)
 {
 	uint64_t at = 0;
 
 	switch ((int)SUITE_FIELD(info, key_exchange)) {
 	case MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA:
-		at |= AT_KECDHE | AT_AECDSA;
+		at |= CS_KECDHE | CS_AECDSA;
 		break;
 	case MBEDTLS_KEY_EXCHANGE_ECDHE_RSA:
-		at |= AT_KECDHE | AT_ARSA;
+		at |= CS_KECDHE | CS_ARSA;
 		break;
 	case MBEDTLS_KEY_EXCHANGE_DHE_RSA:
-		at |= AT_KDHE | AT_ARSA;
+		at |= CS_KDHE | CS_ARSA;
 		break;
 	case MBEDTLS_KEY_EXCHANGE_ECDH_ECDSA:
-		at |= AT_KECDH | AT_AECDSA;
+		at |= CS_KECDH | CS_AECDSA;
 		break;
 	case MBEDTLS_KEY_EXCHANGE_ECDH_RSA:
-		at |= AT_KECDH | AT_ARSA;
+		at |= CS_KECDH | CS_ARSA;
 		break;
 	case MBEDTLS_KEY_EXCHANGE_RSA:
-		at |= AT_KRSA | AT_ARSA;
+		at |= CS_KRSA | CS_ARSA;
 		break;
 	case MBEDTLS_KEY_EXCHANGE_PSK:
 	case MBEDTLS_KEY_EXCHANGE_DHE_PSK:
 	case MBEDTLS_KEY_EXCHANGE_ECDHE_PSK:
 	case MBEDTLS_KEY_EXCHANGE_RSA_PSK:
-		at |= AT_KPSK | AT_APSK;
+		at |= CS_KPSK | CS_APSK;
 		break;
 	default:
-		at |= AT_KOTHER | AT_AOTHER;
+		at |= CS_KOTHER | CS_AOTHER;
 		break;
 	}
 
 	*bits = 0;
 	switch ((int)SUITE_FIELD(info, cipher)) {
 	case MBEDTLS_CIPHER_AES_128_GCM:
-		at |= AT_AES | AT_B128 | AT_GCM;
+		at |= CS_AES | CS_B128 | CS_GCM;
 		break;
 	case MBEDTLS_CIPHER_AES_256_GCM:
-		at |= AT_AES | AT_B256 | AT_GCM;
+		at |= CS_AES | CS_B256 | CS_GCM;
 		break;
 	case MBEDTLS_CIPHER_AES_128_CCM:
-		at |= AT_AES | AT_B128 | AT_CCM;
+		at |= CS_AES | CS_B128 | CS_CCM;
 		break;
 	case MBEDTLS_CIPHER_AES_256_CCM:
-		at |= AT_AES | AT_B256 | AT_CCM;
+		at |= CS_AES | CS_B256 | CS_CCM;
 		break;
 	case MBEDTLS_CIPHER_AES_128_CBC:
-		at |= AT_AES | AT_B128 | AT_CBC;
+		at |= CS_AES | CS_B128 | CS_CBC;
 		break;
 	case MBEDTLS_CIPHER_AES_256_CBC:
-		at |= AT_AES | AT_B256 | AT_CBC;
+		at |= CS_AES | CS_B256 | CS_CBC;
 		break;
 	case MBEDTLS_CIPHER_CHACHA20_POLY1305:
-		at |= AT_CHACHA20 | AT_B256 | AT_POLY1305;
+		at |= CS_CHACHA20 | CS_B256 | CS_POLY1305;
 		break;
 	case MBEDTLS_CIPHER_CAMELLIA_128_GCM:
-		at |= AT_CAMELLIA | AT_B128 | AT_GCM;
+		at |= CS_CAMELLIA | CS_B128 | CS_GCM;
 		break;
 	case MBEDTLS_CIPHER_CAMELLIA_256_GCM:
-		at |= AT_CAMELLIA | AT_B256 | AT_GCM;
+		at |= CS_CAMELLIA | CS_B256 | CS_GCM;
 		break;
 	case MBEDTLS_CIPHER_CAMELLIA_128_CBC:
-		at |= AT_CAMELLIA | AT_B128 | AT_CBC;
+		at |= CS_CAMELLIA | CS_B128 | CS_CBC;
 		break;
 	case MBEDTLS_CIPHER_CAMELLIA_256_CBC:
-		at |= AT_CAMELLIA | AT_B256 | AT_CBC;
+		at |= CS_CAMELLIA | CS_B256 | CS_CBC;
 		break;
 	case MBEDTLS_CIPHER_ARIA_128_GCM:
-		at |= AT_ARIA | AT_B128 | AT_GCM;
+		at |= CS_ARIA | CS_B128 | CS_GCM;
 		break;
 	case MBEDTLS_CIPHER_ARIA_256_GCM:
-		at |= AT_ARIA | AT_B256 | AT_GCM;
+		at |= CS_ARIA | CS_B256 | CS_GCM;
 		break;
 	case MBEDTLS_CIPHER_ARIA_128_CBC:
-		at |= AT_ARIA | AT_B128 | AT_CBC;
+		at |= CS_ARIA | CS_B128 | CS_CBC;
 		break;
 	case MBEDTLS_CIPHER_ARIA_256_CBC:
-		at |= AT_ARIA | AT_B256 | AT_CBC;
+		at |= CS_ARIA | CS_B256 | CS_CBC;
 		break;
 	case MBEDTLS_CIPHER_DES_EDE3_CBC:
-		at |= AT_3DES | AT_CBC;
+		at |= CS_3DES | CS_CBC;
 		*bits = 112;
 		break;
 #if MBEDTLS_VERSION_NUMBER < 0x03000000
 	case MBEDTLS_CIPHER_ARC4_128:
-		at |= AT_RC4;
+		at |= CS_RC4;
 		*bits = 128;
 		break;
 #endif
 	case MBEDTLS_CIPHER_NULL:
-		at |= AT_ENULL;
+		at |= CS_ENULL;
 		break;
 	default:
-		at |= AT_EOTHER;
+		at |= CS_EOTHER;
 		break;
 	}
-	if (at & AT_B128)
+	if (at & CS_B128)
 		*bits = 128;
-	if (at & AT_B256)
+	if (at & CS_B256)
 		*bits = 256;
-	if ((at & AT_CCM) && (SUITE_FIELD(info, flags) & MBEDTLS_CIPHERSUITE_SHORT_TAG))
-		at = (at & ~AT_CCM) | AT_CCM8;
+	if ((at & CS_CCM) && (SUITE_FIELD(info, flags) & MBEDTLS_CIPHERSUITE_SHORT_TAG))
+		at = (at & ~CS_CCM) | CS_CCM8;
 
 	switch ((int)SUITE_FIELD(info, mac)) {
 	case MBEDTLS_MD_SHA1:
-		at |= AT_SHA1;
+		at |= CS_SHA1;
 		break;
 	case MBEDTLS_MD_SHA256:
-		at |= AT_SHA256;
+		at |= CS_SHA256;
 		break;
 	case MBEDTLS_MD_SHA384:
-		at |= AT_SHA384;
+		at |= CS_SHA384;
 		break;
 	case MBEDTLS_MD_MD5:
-		at |= AT_MD5;
+		at |= CS_MD5;
 		break;
 	default:
 		break;
@@ -337,16 +304,12 @@ static uint64_t suite_attrs(const mbedtls_ssl_ciphersuite_t *info, int *bits)
 	return at;
 }
 
-/*
- * The floor: forward-secret key exchange, certificate authentication, and an AEAD
- * with a full-length tag.  Nothing outside it is ever offered.
- */
+/* The floor (cipherstr_acceptable), less what the library itself calls weak. */
 static int suite_acceptable(const mbedtls_ssl_ciphersuite_t *info, uint64_t at)
 {
 	if (SUITE_FIELD(info, flags) & MBEDTLS_CIPHERSUITE_WEAK)
 		return 0;
-	return (at & (AT_KECDHE | AT_KDHE)) && (at & (AT_AECDSA | AT_ARSA)) &&
-	       (at & (AT_GCM | AT_CCM | AT_POLY1305));
+	return cipherstr_acceptable(at);
 }
 
 /*
@@ -356,13 +319,13 @@ static int suite_acceptable(const mbedtls_ssl_ciphersuite_t *info, uint64_t at)
  * order is what makes a server holding an ECDSA and an RSA certificate for one name
  * answer with the ECDSA one: 2.3x cheaper per handshake on a router.  Caller frees.
  */
-static struct suite *suite_universe(size_t *n)
+static struct cipherstr_suite *suite_universe(size_t *n)
 {
-	static const uint64_t groups[] = {AT_KECDHE | AT_AECDSA, AT_KECDHE | AT_ARSA,
-	                                  AT_KDHE | AT_ARSA};
+	static const uint64_t groups[] = {CS_KECDHE | CS_AECDSA, CS_KECDHE | CS_ARSA,
+	                                  CS_KDHE | CS_ARSA};
 	const int *ids = mbedtls_ssl_list_ciphersuites();
 	size_t total = 0, i, g;
-	struct suite *u;
+	struct cipherstr_suite *u;
 
 	while (ids[total] != 0)
 		total++;
@@ -391,198 +354,6 @@ static struct suite *suite_universe(size_t *n)
 	return u;
 }
 
-#define W_KX    1 /* a key exchange word: next to it, "RSA" means RSA authentication */
-#define W_RSA   2 /* "RSA": kRSA alone (OpenSSL), aRSA in "ECDHE+RSA" (what is meant) */
-#define W_TLS13 4 /* a TLS 1.3 suite name: accepted, selects nothing (as in OpenSSL) */
-
-/*
- * OpenSSL's words.  A suite is selected when, for each non-zero need[i], it has one of
- * the bits in need[i].  When the word stands after '!' or '-' and neg is non-zero, neg
- * is used instead: that is how "!ECDH" / "!DH" leave ECDHE and DHE alone.
- */
-static const struct cipher_word {
-	const char *word;
-	uint64_t need[3];
-	uint64_t neg;
-	int flags;
-} cipher_words[] = {
-    {"ALL", {0}, 0, 0},
-    {"DEFAULT", {0}, 0, 0},
-    {"HIGH", {0}, 0, 0},
-    {"TLSv1.2", {0}, 0, 0},
-    {"AEAD", {0}, 0, 0},
-    {"FIPS", {AT_AES}, 0, 0},
-    {"COMPLEMENTOFDEFAULT", {AT_NEVER}, 0, 0},
-    {"COMPLEMENTOFALL", {AT_NEVER}, 0, 0},
-    {"MEDIUM", {AT_NEVER}, 0, 0},
-    {"LOW", {AT_NEVER}, 0, 0},
-    {"EXPORT", {AT_NEVER}, 0, 0},
-    {"EXPORT40", {AT_NEVER}, 0, 0},
-    {"EXPORT56", {AT_NEVER}, 0, 0},
-    {"EXP", {AT_NEVER}, 0, 0},
-    {"SSLv3", {AT_NEVER}, 0, 0},
-    {"TLSv1", {AT_NEVER}, 0, 0},
-    {"TLSv1.0", {AT_NEVER}, 0, 0},
-    {"eNULL", {AT_ENULL}, 0, 0},
-    {"NULL", {AT_ENULL}, 0, 0},
-    {"aNULL", {AT_NEVER}, 0, 0},
-    {"ADH", {AT_NEVER}, 0, 0},
-    {"AECDH", {AT_NEVER}, 0, 0},
-    /* key exchange */
-    {"kECDHE", {AT_KECDHE}, 0, W_KX},
-    {"kEECDH", {AT_KECDHE}, 0, W_KX},
-    {"ECDHE", {AT_KECDHE}, 0, W_KX},
-    {"EECDH", {AT_KECDHE}, 0, W_KX},
-    {"kDHE", {AT_KDHE}, 0, W_KX},
-    {"kEDH", {AT_KDHE}, 0, W_KX},
-    {"DHE", {AT_KDHE}, 0, W_KX},
-    {"EDH", {AT_KDHE}, 0, W_KX},
-    {"ECDH", {AT_KECDHE | AT_KECDH}, AT_KECDH, W_KX},
-    {"DH", {AT_KDHE}, AT_NEVER, W_KX},
-    {"kECDH", {AT_KECDH}, 0, 0},
-    {"kECDHr", {AT_KECDH | AT_ARSA}, 0, 0},
-    {"kECDHe", {AT_KECDH | AT_AECDSA}, 0, 0},
-    {"aECDH", {AT_KECDH}, 0, 0},
-    {"kDH", {AT_NEVER}, 0, 0},
-    {"kDHr", {AT_NEVER}, 0, 0},
-    {"kDHd", {AT_NEVER}, 0, 0},
-    {"aDH", {AT_NEVER}, 0, 0},
-    {"kRSA", {AT_KRSA}, 0, 0},
-    {"RSA", {AT_KRSA}, 0, W_RSA},
-    {"PSK", {AT_KPSK}, 0, 0},
-    {"kPSK", {AT_KPSK}, 0, 0},
-    {"aPSK", {AT_APSK}, 0, 0},
-    {"kECDHEPSK", {AT_KPSK}, 0, 0},
-    {"kDHEPSK", {AT_KPSK}, 0, 0},
-    {"kRSAPSK", {AT_KPSK}, 0, 0},
-    {"SRP", {AT_NEVER}, 0, 0},
-    {"kSRP", {AT_NEVER}, 0, 0},
-    {"aSRP", {AT_NEVER}, 0, 0},
-    {"kGOST", {AT_NEVER}, 0, 0},
-    {"aGOST", {AT_NEVER}, 0, 0},
-    {"aGOST01", {AT_NEVER}, 0, 0},
-    {"GOST94", {AT_NEVER}, 0, 0},
-    {"GOST89MAC", {AT_NEVER}, 0, 0},
-    /* authentication */
-    {"aRSA", {AT_ARSA}, 0, 0},
-    {"aECDSA", {AT_AECDSA}, 0, 0},
-    {"ECDSA", {AT_AECDSA}, 0, 0},
-    {"aDSS", {AT_NEVER}, 0, 0},
-    {"DSS", {AT_NEVER}, 0, 0},
-    /* encryption */
-    {"AES", {AT_AES}, 0, 0},
-    {"AES128", {AT_AES, AT_B128}, 0, 0},
-    {"AES256", {AT_AES, AT_B256}, 0, 0},
-    {"AESGCM", {AT_AES, AT_GCM}, 0, 0},
-    {"AESCCM", {AT_AES, AT_CCM | AT_CCM8}, 0, 0},
-    {"AESCCM8", {AT_AES, AT_CCM8}, 0, 0},
-    {"CHACHA20", {AT_CHACHA20}, 0, 0},
-    {"CAMELLIA", {AT_CAMELLIA}, 0, 0},
-    {"CAMELLIA128", {AT_CAMELLIA, AT_B128}, 0, 0},
-    {"CAMELLIA256", {AT_CAMELLIA, AT_B256}, 0, 0},
-    {"ARIA", {AT_ARIA}, 0, 0},
-    {"ARIA128", {AT_ARIA, AT_B128}, 0, 0},
-    {"ARIA256", {AT_ARIA, AT_B256}, 0, 0},
-    {"ARIAGCM", {AT_ARIA, AT_GCM}, 0, 0},
-    {"3DES", {AT_3DES}, 0, 0},
-    {"DES", {AT_NEVER}, 0, 0},
-    {"RC4", {AT_RC4}, 0, 0},
-    {"RC2", {AT_NEVER}, 0, 0},
-    {"IDEA", {AT_NEVER}, 0, 0},
-    {"SEED", {AT_NEVER}, 0, 0},
-    {"CBC", {AT_CBC}, 0, 0},
-    /* MAC (of an AEAD suite: the PRF hash) */
-    {"MD5", {AT_MD5}, 0, 0},
-    {"SHA1", {AT_SHA1}, 0, 0},
-    {"SHA", {AT_SHA1}, 0, 0},
-    {"SHA256", {AT_SHA256}, 0, 0},
-    {"SHA384", {AT_SHA384}, 0, 0},
-    /* Suite B */
-    {"SUITEB128", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
-    {"SUITEB128ONLY", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
-    {"SUITEB128C2", {AT_KECDHE, AT_AECDSA, AT_GCM}, 0, 0},
-    {"SUITEB192", {AT_KECDHE, AT_AECDSA, AT_B256}, 0, 0},
-    /* TLS 1.3 suites are not set by this string */
-    {"TLS_AES_128_GCM_SHA256", {AT_NEVER}, 0, W_TLS13},
-    {"TLS_AES_256_GCM_SHA384", {AT_NEVER}, 0, W_TLS13},
-    {"TLS_CHACHA20_POLY1305_SHA256", {AT_NEVER}, 0, W_TLS13},
-    {"TLS_AES_128_CCM_SHA256", {AT_NEVER}, 0, W_TLS13},
-    {"TLS_AES_128_CCM_8_SHA256", {AT_NEVER}, 0, W_TLS13},
-};
-
-/* OpenSSL's names of the suites we may offer (their IANA numbers). */
-static const struct {
-	const char *name;
-	int id;
-} openssl_names[] = {
-    {"ECDHE-ECDSA-AES128-GCM-SHA256", 0xC02B},
-    {"ECDHE-ECDSA-AES256-GCM-SHA384", 0xC02C},
-    {"ECDHE-RSA-AES128-GCM-SHA256", 0xC02F},
-    {"ECDHE-RSA-AES256-GCM-SHA384", 0xC030},
-    {"ECDHE-ECDSA-CHACHA20-POLY1305", 0xCCA9},
-    {"ECDHE-RSA-CHACHA20-POLY1305", 0xCCA8},
-    {"DHE-RSA-CHACHA20-POLY1305", 0xCCAA},
-    {"DHE-RSA-AES128-GCM-SHA256", 0x009E},
-    {"DHE-RSA-AES256-GCM-SHA384", 0x009F},
-    {"ECDHE-ECDSA-AES128-CCM", 0xC0AC},
-    {"ECDHE-ECDSA-AES256-CCM", 0xC0AD},
-    {"DHE-RSA-AES128-CCM", 0xC09E},
-    {"DHE-RSA-AES256-CCM", 0xC09F},
-    {"ECDHE-ECDSA-ARIA128-GCM-SHA256", 0xC05C},
-    {"ECDHE-ECDSA-ARIA256-GCM-SHA384", 0xC05D},
-    {"ECDHE-ARIA128-GCM-SHA256", 0xC060},
-    {"ECDHE-ARIA256-GCM-SHA384", 0xC061},
-    {"DHE-RSA-ARIA128-GCM-SHA256", 0xC052},
-    {"DHE-RSA-ARIA256-GCM-SHA384", 0xC053},
-};
-
-/*
- * The parts OpenSSL builds its other suite names from ("EDH-RSA-DES-CBC3-SHA").  A name
- * made only of them is a real suite we never offer: accepted, selects nothing.  Anything
- * else is a typo and an error.
- */
-static const char *const openssl_name_parts[] = {
-    "ECDHE",   "ECDH",     "DHE",      "EDH",         "DH",          "ADH",    "AECDH",
-    "RSA",     "DSS",      "ECDSA",    "PSK",         "SRP",         "KRB5",   "EXP",
-    "EXP1024", "NULL",     "AES",      "AES128",      "AES256",      "GCM",    "CCM",
-    "CCM8",    "CBC",      "CBC3",     "DES",         "3DES",        "RC4",    "RC2",
-    "IDEA",    "SEED",     "CAMELLIA", "CAMELLIA128", "CAMELLIA256", "ARIA",   "ARIA128",
-    "ARIA256", "CHACHA20", "POLY1305", "SHA",         "SHA256",      "SHA384", "MD5",
-    "GOST94",  "GOST89",   "GOST2001", "GOST2012",    "GOST89MAC",   "IMIT",   "CNT",
-    "40",      "56",       "1024",     "anon",
-};
-
-/* One '+'-separated part of an element: either a set of needs or one suite id. */
-struct cipher_atom {
-	uint64_t need[3];
-	int id; /* > 0: exactly this suite */
-	int flags;
-};
-
-static int name_is_openssl_suite(const char *s, size_t len)
-{
-	size_t parts = 0, i;
-
-	while (len > 0) {
-		const char *dash = memchr(s, '-', len);
-		size_t plen = dash ? (size_t)(dash - s) : len;
-		int known = 0;
-
-		for (i = 0; i < sizeof(openssl_name_parts) / sizeof(openssl_name_parts[0]); i++)
-			if (strlen(openssl_name_parts[i]) == plen &&
-			    strncasecmp(openssl_name_parts[i], s, plen) == 0)
-				known = 1;
-		if (!known)
-			return 0;
-		parts++;
-		if (dash == NULL)
-			break;
-		len -= plen + 1;
-		s = dash + 1;
-	}
-	return parts >= 2;
-}
-
 /* "TLS-ECDHE-..." (mbedTLS) or "TLS_ECDHE_..." (IANA): the same text but for '_'. */
 static int name_is_library_suite(const char *s, size_t len)
 {
@@ -597,210 +368,6 @@ static int name_is_library_suite(const char *s, size_t len)
 	return mbedtls_ssl_get_ciphersuite_id(name);
 }
 
-static int atom_parse(const char *s, size_t len, int negated, struct cipher_atom *a)
-{
-	size_t i;
-
-	memset(a, 0, sizeof(*a));
-	for (i = 0; i < sizeof(cipher_words) / sizeof(cipher_words[0]); i++) {
-		const struct cipher_word *w = &cipher_words[i];
-
-		if (strlen(w->word) != len || strncasecmp(w->word, s, len) != 0)
-			continue;
-		memcpy(a->need, w->need, sizeof(a->need));
-		if (negated && w->neg != 0) {
-			memset(a->need, 0, sizeof(a->need));
-			a->need[0] = w->neg;
-		}
-		a->flags = w->flags;
-		return 0;
-	}
-	for (i = 0; i < sizeof(openssl_names) / sizeof(openssl_names[0]); i++) {
-		if (strlen(openssl_names[i].name) == len &&
-		    strncasecmp(openssl_names[i].name, s, len) == 0) {
-			a->id = openssl_names[i].id;
-			return 0;
-		}
-	}
-	a->id = name_is_library_suite(s, len);
-	if (a->id != 0)
-		return 0;
-	if (name_is_openssl_suite(s, len)) {
-		a->need[0] = AT_NEVER;
-		return 0;
-	}
-	return -1;
-}
-
-static int atom_match(const struct cipher_atom *a, const struct suite *su, int rsa_is_auth)
-{
-	size_t i;
-
-	if (a->id != 0)
-		return a->id == su->id;
-	if ((a->flags & W_RSA) && rsa_is_auth)
-		return (su->at & AT_ARSA) != 0;
-	for (i = 0; i < 3; i++)
-		if (a->need[i] != 0 && (su->at & a->need[i]) == 0)
-			return 0;
-	return 1;
-}
-
-/* Move the suites in list[] that are marked in sel[] to its end, keeping their order. */
-static void list_move_to_end(int *list, size_t n, const unsigned char *sel)
-{
-	size_t i, j = 0, k = 0;
-	int *tmp = list + n; /* the caller gave us room for a second copy */
-
-	for (i = 0; i < n; i++)
-		if (!sel[list[i]])
-			list[j++] = list[i];
-		else
-			tmp[k++] = list[i];
-	memcpy(list + j, tmp, k * sizeof(*list));
-}
-
-/*
- * Apply an OpenSSL-style string to the universe u[0..nu).  On success, *out holds the
- * chosen indices into u (in order) and the count is returned; -1 with a message on an
- * unknown word.
- */
-static int cipher_select(const char *str, const struct suite *u, size_t nu, int **out, char *err,
-                         size_t errlen)
-{
-	unsigned char *killed = NULL, *in = NULL, *sel = NULL;
-	int *list = NULL;
-	size_t n = 0, i;
-	const char *p;
-	int ret = -1;
-
-	if (str == NULL || str[strspn(str, ":, ")] == '\0')
-		str = "DEFAULT";
-	killed = calloc(nu + 1, 1);
-	in = calloc(nu + 1, 1);
-	sel = calloc(nu + 1, 1);
-	list = calloc(2 * nu + 1, sizeof(*list));
-	if (killed == NULL || in == NULL || sel == NULL || list == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-
-	p = str;
-	while (*p != '\0') {
-		size_t elen = strcspn(p, ":, ");
-		const char *e = p;
-		char op = 0;
-		struct cipher_atom atoms[8];
-		size_t natoms = 0;
-		int has_kx = 0;
-
-		p += elen;
-		if (*p != '\0')
-			p++;
-		if (elen == 0)
-			continue;
-		if (*e == '!' || *e == '-' || *e == '+') {
-			op = *e++;
-			elen--;
-		}
-		if (elen > 0 && *e == '@') {
-			if (elen == 9 && strncasecmp(e, "@STRENGTH", 9) == 0) {
-				/* Stable: equal strengths keep the order the string gave them. */
-				for (i = 1; i < n; i++) {
-					int v = list[i];
-					size_t j = i;
-
-					while (j > 0 && u[list[j - 1]].bits < u[v].bits) {
-						list[j] = list[j - 1];
-						j--;
-					}
-					list[j] = v;
-				}
-				continue;
-			}
-			/* Security levels are OpenSSL's knob; our floor is above all of them. */
-			if (elen == 11 && strncasecmp(e, "@SECLEVEL=", 10) == 0 && e[10] >= '0' &&
-			    e[10] <= '5')
-				continue;
-			snprintf(err, errlen, "unknown cipher token \"%.*s\"", (int)elen, e);
-			goto fail;
-		}
-		while (elen > 0) {
-			size_t alen = strcspn(e, "+:, ");
-
-			if (alen > elen)
-				alen = elen;
-			if (alen == 0 || natoms == sizeof(atoms) / sizeof(atoms[0]) ||
-			    atom_parse(e, alen, op == '!' || op == '-', &atoms[natoms]) != 0) {
-				snprintf(err, errlen, "unknown cipher token \"%.*s\"",
-				         (int)(alen ? alen : elen), e);
-				goto fail;
-			}
-			has_kx |= (atoms[natoms].flags & W_KX) != 0;
-			natoms++;
-			e += alen;
-			elen -= alen;
-			if (elen > 0) { /* the '+' */
-				e++;
-				elen--;
-			}
-		}
-		if (natoms == 0) {
-			snprintf(err, errlen, "empty cipher token after '%c'", op);
-			goto fail;
-		}
-
-		for (i = 0; i < nu; i++) {
-			size_t k;
-
-			sel[i] = 1;
-			for (k = 0; k < natoms && sel[i]; k++)
-				sel[i] = (unsigned char)atom_match(&atoms[k], &u[i], has_kx);
-		}
-		switch (op) {
-		case '!': /* gone for good */
-		case '-': /* gone, but a later element may add it back */
-			for (i = 0; i < nu; i++) {
-				if (!sel[i])
-					continue;
-				in[i] = 0;
-				if (op == '!')
-					killed[i] = 1;
-			}
-			for (i = 0; i < n;) {
-				if (sel[list[i]]) {
-					memmove(list + i, list + i + 1,
-					        (n - i - 1) * sizeof(*list));
-					n--;
-				} else {
-					i++;
-				}
-			}
-			break;
-		case '+': /* move to the end */
-			list_move_to_end(list, n, sel);
-			break;
-		default: /* add what is not there yet, in the library's order */
-			for (i = 0; i < nu; i++) {
-				if (sel[i] && !in[i] && !killed[i]) {
-					in[i] = 1;
-					list[n++] = (int)i;
-				}
-			}
-			break;
-		}
-	}
-	*out = list;
-	list = NULL;
-	ret = (int)n;
-fail:
-	free(list);
-	free(sel);
-	free(in);
-	free(killed);
-	return ret;
-}
-
 /*
  * The suite list for mbedtls_ssl_conf_ciphersuites(): what the string selects for
  * TLS 1.2, then (when TLS 1.3 may be used) the library's TLS 1.3 suites.
@@ -808,7 +375,7 @@ fail:
  */
 static int *cipher_list(const char *str, int want13, size_t *n12, char *err, size_t errlen)
 {
-	struct suite *u = NULL;
+	struct cipherstr_suite *u = NULL;
 	size_t nu = 0, i, n = 0, total = 0;
 	int *pick = NULL, *ids = NULL;
 	const int *all = mbedtls_ssl_list_ciphersuites();
@@ -819,7 +386,7 @@ static int *cipher_list(const char *str, int want13, size_t *n12, char *err, siz
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	k = cipher_select(str, u, nu, &pick, err, errlen);
+	k = cipherstr_select(str, u, nu, name_is_library_suite, &pick, err, errlen);
 	if (k < 0)
 		goto fail;
 	while (all[total] != 0)
@@ -887,7 +454,14 @@ struct tls_ctx {
 	struct tls_cert *certs; /* server: the Cert files; client: at most one */
 	size_t ncerts;
 	mbedtls_x509_crt ca;
-	int *suites; /* the config points into this */
+	int *suites;            /* the config points into this */
+	struct tlsreuse *reuse; /* server: tickets and session cache (struct resume) */
+	/*
+	 * The connection inside a library call right now.  The ticket and cache callbacks
+	 * are handed only ctx, and need to know which certificates that connection's SNI
+	 * chose; one thread, so this is always the caller.
+	 */
+	struct tls_conn *active;
 };
 
 /* The whole file, NUL-terminated: the PEM parsers want the NUL counted in the length. */
@@ -1124,9 +698,11 @@ struct tls_conn {
 	mbedtls_ssl_context ssl; /* first: the SNI callback is handed only this */
 	struct tls_ctx *ctx;
 	int fd;
-	int err;     /* the library's code for the last failure, or 0 */
-	int sys_err; /* errno of the last failed send/recv, or 0 */
-	char *sni;   /* server side: the name the client asked for */
+	int err;          /* the library's code for the last failure, or 0 */
+	int sys_err;      /* errno of the last failed send/recv, or 0 */
+	char *sni;        /* server side: the name the client asked for */
+	int sni_seen;     /* server side: the SNI callback ran */
+	uint64_t certset; /* server side: bit i = Cert i offered (the default: bit 0) */
 };
 
 /*
@@ -1139,53 +715,275 @@ static int sni_pick(void *arg, mbedtls_ssl_context *ssl, const unsigned char *na
 	struct tls_ctx *ctx = arg;
 	struct tls_conn *c = (struct tls_conn *)(void *)ssl;
 	size_t i;
+	int matched = 0;
 
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > SNI_MAX || memchr(name, '\0', len) != NULL)
-		return 0; /* not a usable host name: the default certificate answers */
+	c->sni_seen = 1;
 	free(c->sni);
-	c->sni = malloc(len + 1);
-	if (c->sni != NULL) {
-		memcpy(c->sni, name, len);
-		c->sni[len] = '\0';
-	}
+	c->sni = NULL;
+	if (!tlsopts_sni(name, &len, &c->sni))
+		return 0; /* not a usable host name: the default certificate answers */
 	for (i = 0; i < ctx->ncerts; i++) {
 		struct tls_cert *tc = &ctx->certs[i];
 
-		if (cert_matches(tc, (const char *)name, len) &&
-		    mbedtls_ssl_set_hs_own_cert(ssl, &tc->chain, &tc->key) != 0)
+		if (!cert_matches(tc, (const char *)name, len))
+			continue;
+		if (mbedtls_ssl_set_hs_own_cert(ssl, &tc->chain, &tc->key) != 0)
 			return -1;
+		if (!matched)
+			c->certset = 0;
+		matched = 1;
+		c->certset |= 1ull << (i % 64);
 	}
 	return 0;
 }
 
-static int versions_pick(int min, int max, int *vmin, int *vmax, char *err, size_t errlen)
-{
-	int top = tls_max_version();
+#if defined(MBEDTLS_SSL_ALPN)
+static const char *alpn_protos[] = {"http/1.1", NULL};
+#endif
 
-	if (min == 0)
-		min = TLS_V1_2;
-	if (max == 0 || max > top)
-		max = top; /* asking for 1.3 from a library without it: the best we have */
-	if (min < TLS_V1_2) {
-		snprintf(err, errlen, "TLS versions below 1.2 are not supported");
+/* ---- session resumption ------------------------------------------------------------- */
+
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_TICKET_C) &&                       \
+    defined(MBEDTLS_HAVE_TIME)
+#define HAVE_TICKETS 1
+#else
+#define HAVE_TICKETS 0
+#endif
+#if defined(MBEDTLS_SSL_CACHE_C)
+#define HAVE_CACHE 1
+#else
+#define HAVE_CACHE 0
+#endif
+
+/* Which certificates a cached session was made under, by session ID. */
+struct certset_of {
+	unsigned char id[32];
+	size_t idlen;
+	uint64_t certset;
+};
+
+/* What contexts of unchanged settings share (through tlsreuse). */
+struct resume {
+#if HAVE_TICKETS
+	mbedtls_ssl_ticket_context ticket; /* keys from the RNG, rotated by the library */
+#endif
+#if HAVE_CACHE
+	mbedtls_ssl_cache_context cache;
+#endif
+	struct certset_of *sets; /* as many as the cache holds, oldest overwritten */
+	size_t nsets, next;
+};
+
+static void resume_free(void *arg)
+{
+	struct resume *r = arg;
+
+#if HAVE_TICKETS
+	mbedtls_ssl_ticket_free(&r->ticket);
+#endif
+#if HAVE_CACHE
+	mbedtls_ssl_cache_free(&r->cache);
+#endif
+	free(r->sets);
+	mbedtls_platform_zeroize(r, sizeof(*r));
+	free(r);
+}
+
+/*
+ * mbedTLS has no session-ID context, so sessions are bound to the certificates the
+ * SNI choice offered here: a ticket carries that set in 8 bytes before the library's
+ * sealed part, and a cached session has it beside its ID.  A session made under
+ * another set falls back to a full handshake.  Where a ticket is read before the SNI
+ * callback has run (extension order is the client's), a listener with several Cert
+ * lines cannot tell yet which set applies, and does a full handshake too.
+ */
+#if HAVE_TICKETS
+static int ticket_write(void *arg, const mbedtls_ssl_session *session, unsigned char *start,
+                        const unsigned char *end, size_t *tlen, uint32_t *lifetime)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+	int ret;
+
+	if (ctx->active == NULL || end - start < 8)
+		return MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL;
+	memcpy(start, &ctx->active->certset, 8);
+	ret = mbedtls_ssl_ticket_write(&r->ticket, session, start + 8, end, tlen, lifetime);
+	if (ret == 0)
+		*tlen += 8;
+	return ret;
+}
+
+static int ticket_parse(void *arg, mbedtls_ssl_session *session, unsigned char *buf, size_t len)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+	uint64_t set;
+
+	if (ctx->active == NULL || len < 8)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	memcpy(&set, buf, 8);
+	if (ctx->ncerts > 1 && !ctx->active->sni_seen)
+		return MBEDTLS_ERR_SSL_INVALID_MAC; /* cannot tell yet: a full handshake */
+	if (set != ctx->active->certset)
+		return MBEDTLS_ERR_SSL_INVALID_MAC;
+	return mbedtls_ssl_ticket_parse(&r->ticket, session, buf + 8, len - 8);
+}
+#endif
+
+#if HAVE_CACHE
+static struct certset_of *certset_find(struct resume *r, const unsigned char *id, size_t idlen)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsets; i++)
+		if (r->sets[i].idlen == idlen && idlen > 0 && memcmp(r->sets[i].id, id, idlen) == 0)
+			return &r->sets[i];
+	return NULL;
+}
+
+static int cache_get_as(struct tls_ctx *ctx, const unsigned char *id, size_t idlen)
+{
+	struct certset_of *e = certset_find(ctx->reuse->state, id, idlen);
+
+	return ctx->active != NULL && e != NULL && e->certset == ctx->active->certset;
+}
+
+static void cache_set_as(struct tls_ctx *ctx, const unsigned char *id, size_t idlen)
+{
+	struct resume *r = ctx->reuse->state;
+	struct certset_of *e;
+
+	if (ctx->active == NULL || idlen > sizeof(e->id) || r->nsets == 0)
+		return;
+	e = certset_find(r, id, idlen);
+	if (e == NULL) {
+		e = &r->sets[r->next];
+		r->next = (r->next + 1) % r->nsets;
+	}
+	memcpy(e->id, id, idlen);
+	e->idlen = idlen;
+	e->certset = ctx->active->certset;
+}
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+static int cache_get(void *arg, const unsigned char *id, size_t idlen, mbedtls_ssl_session *s)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+
+	if (!cache_get_as(ctx, id, idlen))
+		return MBEDTLS_ERR_SSL_CACHE_ENTRY_NOT_FOUND;
+	return mbedtls_ssl_cache_get(&r->cache, id, idlen, s);
+}
+
+static int cache_set(void *arg, const unsigned char *id, size_t idlen, const mbedtls_ssl_session *s)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+	int ret = mbedtls_ssl_cache_set(&r->cache, id, idlen, s);
+
+	if (ret == 0)
+		cache_set_as(ctx, id, idlen);
+	return ret;
+}
+#else
+static int cache_get(void *arg, mbedtls_ssl_session *s)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+
+	if (!cache_get_as(ctx, s->id, s->id_len))
+		return 1;
+	return mbedtls_ssl_cache_get(&r->cache, s);
+}
+
+static int cache_set(void *arg, const mbedtls_ssl_session *s)
+{
+	struct tls_ctx *ctx = arg;
+	struct resume *r = ctx->reuse->state;
+	int ret = mbedtls_ssl_cache_set(&r->cache, s);
+
+	if (ret == 0)
+		cache_set_as(ctx, s->id, s->id_len);
+	return ret;
+}
+#endif
+#endif
+
+/*
+ * Sessions for a server context: the state of a live context with the same settings
+ * and files when there is one (a reload), else a new one.
+ */
+static int resume_setup(struct tls_ctx *ctx, const struct tls_server_opts *o, char *err,
+                        size_t errlen)
+{
+	const mbedtls_md_info_t *sha256 = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	unsigned char md[TLSREUSE_ID_LEN];
+	size_t len = 0;
+	unsigned char *id;
+	struct resume *r;
+	int ret;
+
+	if (o->no_tickets && o->session_cache <= 0)
+		return 0; /* nothing to resume with */
+	if (sha256 == NULL) {
+		snprintf(err, errlen, "TLS setup: this mbedTLS has no SHA-256");
 		return -1;
 	}
-	if (min > TLS_V1_3) {
-		snprintf(err, errlen, "unknown TLS version 0x%04x", (unsigned)min);
+	id = tlsreuse_identity(o, &len, err, errlen);
+	if (id == NULL)
+		return -1;
+	ret = mbedtls_md(sha256, id, len, md);
+	mbedtls_platform_zeroize(id, len);
+	free(id);
+	if (ret != 0) {
+		snprintf(err, errlen, "TLS setup: SHA-256 failed");
 		return -1;
 	}
-	if (min > top) {
-		snprintf(err, errlen, "this mbedTLS (%s) has no TLS 1.3", tls_backend_version());
-		return -1;
+	ctx->reuse = tlsreuse_find(md);
+	if (ctx->reuse == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+#if HAVE_TICKETS
+		mbedtls_ssl_ticket_init(&r->ticket);
+#endif
+#if HAVE_CACHE
+		mbedtls_ssl_cache_init(&r->cache);
+		if (o->session_cache > 0) {
+			mbedtls_ssl_cache_set_max_entries(&r->cache, o->session_cache);
+#if defined(MBEDTLS_HAVE_TIME)
+			mbedtls_ssl_cache_set_timeout(&r->cache, TLS_TICKET_ROTATE);
+#endif
+			r->nsets = (size_t)o->session_cache;
+			r->sets = calloc(r->nsets, sizeof(*r->sets));
+		}
+#endif
+		ret = 0;
+#if HAVE_TICKETS
+		if (!o->no_tickets)
+			ret =
+			    mbedtls_ssl_ticket_setup(&r->ticket, rng_fn, &rng.drbg,
+			                             MBEDTLS_CIPHER_AES_256_GCM, TLS_TICKET_ROTATE);
+#endif
+		if (ret != 0 || (r->nsets > 0 && r->sets == NULL) ||
+		    (ctx->reuse = tlsreuse_add(md, r, resume_free)) == NULL) {
+			resume_free(r);
+			snprintf(err, errlen, "TLS setup: session tickets: out of memory");
+			return -1;
+		}
 	}
-	if (max < min) {
-		snprintf(err, errlen, "the highest TLS version allowed is below the lowest");
-		return -1;
-	}
-	*vmin = min;
-	*vmax = max;
+#if HAVE_TICKETS
+	if (!o->no_tickets)
+		mbedtls_ssl_conf_session_tickets_cb(&ctx->conf, ticket_write, ticket_parse, ctx);
+#endif
+#if HAVE_CACHE
+	if (o->session_cache > 0)
+		mbedtls_ssl_conf_session_cache(&ctx->conf, ctx, cache_get, cache_set);
+#endif
 	return 0;
 }
 
@@ -1205,6 +1003,7 @@ static void ctx_free(struct tls_ctx *ctx)
 	size_t i;
 
 	mbedtls_ssl_config_free(&ctx->conf);
+	tlsreuse_unref(ctx->reuse);
 	for (i = 0; i < ctx->ncerts; i++)
 		cert_free(&ctx->certs[i]);
 	free(ctx->certs);
@@ -1221,10 +1020,10 @@ static void ctx_free(struct tls_ctx *ctx)
  */
 #if MBEDTLS_VERSION_NUMBER >= 0x03010000
 static const uint16_t groups_pref[] = {
-	MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
-	MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-	MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
-	MBEDTLS_SSL_IANA_TLS_GROUP_NONE,
+    MBEDTLS_SSL_IANA_TLS_GROUP_X25519,
+    MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+    MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1,
+    MBEDTLS_SSL_IANA_TLS_GROUP_NONE,
 };
 
 static void groups_set(mbedtls_ssl_config *conf)
@@ -1234,15 +1033,15 @@ static void groups_set(mbedtls_ssl_config *conf)
 #elif defined(MBEDTLS_ECP_C)
 static const mbedtls_ecp_group_id groups_pref[] = {
 #if defined(MBEDTLS_ECP_DP_CURVE25519_ENABLED)
-	MBEDTLS_ECP_DP_CURVE25519,
+    MBEDTLS_ECP_DP_CURVE25519,
 #endif
 #if defined(MBEDTLS_ECP_DP_SECP256R1_ENABLED)
-	MBEDTLS_ECP_DP_SECP256R1,
+    MBEDTLS_ECP_DP_SECP256R1,
 #endif
 #if defined(MBEDTLS_ECP_DP_SECP384R1_ENABLED)
-	MBEDTLS_ECP_DP_SECP384R1,
+    MBEDTLS_ECP_DP_SECP384R1,
 #endif
-	MBEDTLS_ECP_DP_NONE,
+    MBEDTLS_ECP_DP_NONE,
 };
 
 static void groups_set(mbedtls_ssl_config *conf)
@@ -1266,7 +1065,7 @@ static struct tls_ctx *ctx_new(int endpoint, int min, int max, const char *ciphe
 
 	if (tls_init(err, errlen) != 0)
 		return NULL;
-	if (versions_pick(min, max, &vmin, &vmax, err, errlen) != 0)
+	if (tlsopts_versions(min, max, &vmin, &vmax, err, errlen) != 0)
 		return NULL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
@@ -1316,14 +1115,8 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 	size_t i;
 	int authmode;
 
-	if (o->ncerts == 0 || o->certs == NULL) {
-		snprintf(err, errlen, "an HTTPS listener needs a certificate (Cert)");
+	if (tlsopts_server_check(o, err, errlen) != 0)
 		return NULL;
-	}
-	if (o->verify == TLS_VERIFY_REQUIRED && o->client_ca == NULL) {
-		snprintf(err, errlen, "requiring client certificates needs a CA file (VerifyList)");
-		return NULL;
-	}
 	ctx =
 	    ctx_new(MBEDTLS_SSL_IS_SERVER, o->min_version, o->max_version, o->ciphers, err, errlen);
 	if (ctx == NULL)
@@ -1344,6 +1137,14 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 	}
 	/* Always: even with one certificate, the name asked for is worth logging. */
 	mbedtls_ssl_conf_sni(&ctx->conf, sni_pick, ctx);
+#if defined(MBEDTLS_SSL_ALPN)
+	/* HTTP/1.1 is all we speak: a client offering only others (h2 alone) gets the
+	 * no_application_protocol alert, never a protocol we lack (RFC 7301 3.2). */
+	if (mbedtls_ssl_conf_alpn_protocols(&ctx->conf, alpn_protos) != 0) {
+		snprintf(err, errlen, "TLS setup: ALPN refused");
+		goto fail;
+	}
+#endif
 
 	if (o->client_ca != NULL) {
 		if (ca_load(&ctx->ca, o->client_ca, err, errlen) != 0)
@@ -1363,6 +1164,8 @@ struct tls_ctx *tls_server_ctx_new(const struct tls_server_opts *o, char *err, s
 	}
 	mbedtls_ssl_conf_authmode(&ctx->conf, authmode);
 	ctx->verifies = authmode != MBEDTLS_SSL_VERIFY_NONE;
+	if (resume_setup(ctx, o, err, errlen) != 0)
+		goto fail;
 	return ctx;
 fail:
 	ctx_free(ctx);
@@ -1373,10 +1176,8 @@ struct tls_ctx *tls_client_ctx_new(const struct tls_client_opts *o, char *err, s
 {
 	struct tls_ctx *ctx;
 
-	if (o->verify && o->ca_file == NULL) {
-		snprintf(err, errlen, "verifying the server needs a CA file");
+	if (tlsopts_client_check(o, err, errlen) != 0)
 		return NULL;
-	}
 	ctx =
 	    ctx_new(MBEDTLS_SSL_IS_CLIENT, o->min_version, o->max_version, o->ciphers, err, errlen);
 	if (ctx == NULL)
@@ -1472,6 +1273,7 @@ static struct tls_conn *conn_new(struct tls_ctx *ctx, int fd)
 	}
 	c->fd = fd;
 	c->ctx = tls_ctx_ref(ctx);
+	c->certset = 1; /* the default certificate, until SNI says otherwise */
 	mbedtls_ssl_set_bio(&c->ssl, c, bio_send, bio_recv, NULL);
 	return c;
 }
@@ -1523,9 +1325,16 @@ static int map_ret(struct tls_conn *c, int ret)
 	}
 }
 
+/* Mark c as the connection the library works for (see tls_ctx.active); returns its ssl. */
+static mbedtls_ssl_context *active(struct tls_conn *c)
+{
+	c->ctx->active = c;
+	return &c->ssl;
+}
+
 int tls_handshake(struct tls_conn *c)
 {
-	int ret = mbedtls_ssl_handshake(&c->ssl);
+	int ret = mbedtls_ssl_handshake(active(c));
 
 	if (ret == 0)
 		return TLS_OK;
@@ -1544,7 +1353,7 @@ ssize_t tls_read(struct tls_conn *c, void *buf, size_t len)
 	if (len == 0)
 		return 0;
 	for (;;) {
-		ret = mbedtls_ssl_read(&c->ssl, buf, len);
+		ret = mbedtls_ssl_read(active(c), buf, len);
 		if (ret > 0)
 			return ret;
 #if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
@@ -1562,7 +1371,7 @@ ssize_t tls_write(struct tls_conn *c, const void *buf, size_t len)
 
 	if (len == 0)
 		return 0;
-	ret = mbedtls_ssl_write(&c->ssl, buf, len);
+	ret = mbedtls_ssl_write(active(c), buf, len);
 	if (ret > 0)
 		return ret;
 	if (ret == 0)
@@ -1582,7 +1391,7 @@ size_t tls_pending(const struct tls_conn *c)
 
 int tls_shutdown(struct tls_conn *c)
 {
-	int ret = mbedtls_ssl_close_notify(&c->ssl);
+	int ret = mbedtls_ssl_close_notify(active(c));
 
 	return ret == 0 ? TLS_OK : map_ret(c, ret);
 }
@@ -1591,6 +1400,8 @@ void tls_free(struct tls_conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c->ctx->active == c)
+		c->ctx->active = NULL;
 	mbedtls_ssl_free(&c->ssl);
 	free(c->sni);
 	tls_ctx_unref(c->ctx);

@@ -5,6 +5,7 @@
 #   build-asan/      the same under ASan+UBSan, the whole suite
 #   build-tls36/     mbedTLS 3.6 (built from Debian's trixie source package by
 #                    .ci/build-mbedtls36.sh into $MBEDTLS36_PREFIX), the whole suite
+#   build-openssl/   OpenSSL 3 (Debian's libssl-dev), the whole suite
 #   build-tlsnone/   the minimal router build: PINFOLD_TLS=none and every feature option
 #                    OFF: builds, unit tests, integ/features; build-min-mbedtls/ the same
 #                    with mbedTLS, compiled only
@@ -139,6 +140,10 @@ if [ -f "$MBEDTLS36_PREFIX/include/mbedtls/build_info.h" ]; then
 		suite build-tls36 "mbedTLS 3.6" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DPINFOLD_TLS=mbedtls -DMBEDTLS_ROOT="$MBEDTLS36_PREFIX"
 fi
+
+phase "OpenSSL (build-openssl/)" \
+	suite build-openssl "OpenSSL 3" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINFOLD_TLS=openssl \
+	-DMBEDTLS_ROOT=
 
 # The minimal router build: plaintext and every optional feature off (the PINFOLD_<NAME>
 # options CMakeLists.txt lists in PINFOLD_FEATURE_OPTIONS).  Its unit tests, and the

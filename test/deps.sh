@@ -3,7 +3,8 @@
 # Usage: sh test/deps.sh build|test   (as root, or with sudo available)
 set -eu
 
-build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev libmbedtls-dev python3 curl openssl"
+build_pkgs="build-essential cmake pkg-config uthash-dev libcmocka-dev libmbedtls-dev libssl-dev python3 curl openssl"
+# libssl-dev: the OpenSSL backend (-DPINFOLD_TLS=openssl, test/all.sh's build-openssl/).
 # openssl: test certificates and s_client/s_server/s_time; testssl.sh: the cipher audit
 # (tls_ciphers); dpkg-dev: `apt-get source` for .ci/build-mbedtls36.sh (mbedTLS 3.6).
 test_pkgs="$build_pkgs clang libclang-rt-14-dev valgrind nginx-light haproxy wrk python3-websockets

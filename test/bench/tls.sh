@@ -27,6 +27,18 @@
 #                        test/bench/results, test/bench/results/quick with BENCH_QUICK=1)
 #   BENCH_NO_SAVE=1      print the report only
 #   BENCH_KEEP=1         keep the scratch directory (logs of every server)
+#   BENCH_TLS_SIDE=0     skip the side-by-side part (below)
+#   BENCH_TLS_PINFOLDS   binaries for it (default: build/, build-tls36/, build-openssl/ that exist)
+#   BENCH_TLS_ROUNDS     rounds per side-by-side figure, the median is reported (default 5, quick 3)
+#   BENCH_SAVE_DISTURBED=1  save side-by-side figures of a busy machine with the clean ones
+#                        (by default they go to <out>/disturbed/)
+# Then, side by side: pinfold on each TLS backend (mbedTLS 2.28, 3.6, OpenSSL) and HAProxy,
+# the same P-256 certificate and client: full and resumed (s_time -reuse: session tickets)
+# handshakes, TLS 1.2 handshake only and TLS 1.3 with one 1 KiB GET (a TLS 1.3 server sends
+# its tickets after the handshake), each the median of BENCH_TLS_ROUNDS rounds, per wall
+# second and per server CPU-second; and memory per idle keep-alive TLS connection for each.
+# A round in which other processes kept more than 10% of the machine busy is counted as
+# disturbed, and a table with any such round says so.
 # Exit: 0 done, 1 something did not work, 77 a tool is missing.
 set -u -o pipefail
 
@@ -260,14 +272,14 @@ TICK=$(getconf CLK_TCK)
 # test_tls_basics.py test_first_connection_after_idle).  The run measures throughput.
 poke() { timeout 10 openssl s_client -connect "$HOST:$1" -servername bench.test </dev/null >/dev/null 2>&1 || true; }
 cpu_ticks() { awk '{ i = index($0, ") "); split(substr($0, i + 2), f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
-hs_rate() { # port pid flag [www-path] -> "wall-rate cpu-rate"
-	local port=$1 pid=$2 flag=$3 www=${4:-} i t0 t1 c0 c1 n args=() cli=()
+hs_rate() { # port pid flag [www-path [-new|-reuse]] -> "wall-rate cpu-rate"
+	local port=$1 pid=$2 flag=$3 www=${4:-} mode=${5:--new} i t0 t1 c0 c1 n args=() cli=()
 	[ -n "$www" ] && args=(-www "$www")
 	poke "$port"
 	c0=$(cpu_ticks "$pid")
 	t0=$(date +%s.%N)
 	for i in $(seq "$NCLI"); do
-		timeout $((DUR + 30)) $PIN_CLI openssl s_time -connect "$HOST:$port" -new -time "$DUR" $flag \
+		timeout $((DUR + 30)) $PIN_CLI openssl s_time -connect "$HOST:$port" "$mode" -time "$DUR" $flag \
 			"${args[@]}" >"$WORK/stime.$i" 2>&1 &
 		cli+=($!)
 	done
@@ -473,5 +485,150 @@ if [ "${BENCH_NO_SAVE:-0}" != "1" ]; then
 		echo "busy=$BUSY"
 	} | sort >"$out.kv"
 	echo "bench-tls: written to $out.md and $out.kv" >&2
+fi
+# ---- side by side: pinfold on each TLS backend vs HAProxy, full and resumed handshakes ----------
+if [ "${BENCH_TLS_SIDE:-1}" = 0 ]; then exit 0; fi
+if [ "${BENCH_QUICK:-0}" = 1 ]; then ROUNDS=${BENCH_TLS_ROUNDS:-3}; else ROUNDS=${BENCH_TLS_ROUNDS:-5}; fi
+case "$ROUNDS" in '' | *[!0-9]* | 0) die "BENCH_TLS_ROUNDS must be a positive number" ;; esac
+SIDE_BINS=()
+for b in ${BENCH_TLS_PINFOLDS:-$REPO/build/pinfold $REPO/build-tls36/pinfold $REPO/build-openssl/pinfold}; do
+	[ -x "$b" ] && "$b" -V | grep -qE '^TLS backend: (mbedTLS|OpenSSL)' && SIDE_BINS+=("$b")
+done
+NCPU=$(nproc)
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "?"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $6 + $7 + $8 }' /proc/stat; }
+# CPU ticks used by this shell's finished children (the s_time clients), from `times`
+children_ticks() { times | awk -v hz="$TICK" 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } } END { printf "%.0f", s * hz }'; }
+DISTURBED=0
+# One figure: ROUNDS rounds of hs_rate; "wall-median cpu-median" in RES; rounds that other
+# work disturbed are counted in DISTURBED.
+side_rate() { # port pid flag www mode
+	local r w c walls="" cpus="" b0 b1 s0 s1 k0 k1 t0 t1 other
+	for r in $(seq "$ROUNDS"); do
+		b0=$(machine_busy); s0=$(cpu_ticks "$2"); k0=$(children_ticks); t0=$(date +%s.%N)
+		read -r w c <<<"$(hs_rate "$@")"
+		b1=$(machine_busy); s1=$(cpu_ticks "$2"); k1=$(children_ticks); t1=$(date +%s.%N)
+		# what was busy on the machine besides the server and our own clients
+		other=$(awk -v b=$((b1 - b0)) -v s=$((s1 - s0)) -v k=$((k1 - k0)) -v a="$t0" -v z="$t1" \
+			-v hz="$TICK" -v n="$NCPU" 'BEGIN { o = (b - s - k) / ((z - a) * hz * n); printf "%.0f", 100 * (o > 0 ? o : 0) }')
+		[ "$other" -gt 10 ] && DISTURBED=$((DISTURBED + 1))
+		walls="$walls $w"; cpus="$cpus $c"
+	done
+	RES="$(echo "$walls" | median) $(echo "$cpus" | median)"
+}
+declare -A SIDE
+side_one() { # label port pid has13 -> SIDE[label.*]
+	local label=$1 port=$2 pid=$3 v www mode
+	for v in tls1_2 tls1_3; do
+		[ "$v" = tls1_3 ] && [ "$4" = 0 ] && continue
+		www=""; [ "$v" = tls1_3 ] && www=/1k.bin
+		for mode in new reuse; do
+			side_rate "$port" "$pid" "-$v" "$www" "-$mode"
+			read -r "SIDE[$label.$v.$mode]" "SIDE[$label.$v.$mode.cpu]" <<<"$RES"
+			echo "bench-tls: side $label $v $mode: ${SIDE[$label.$v.$mode]}/s," \
+				"${SIDE[$label.$v.$mode.cpu]} per CPU-s" >&2
+		done
+	done
+}
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+SIDE_LABELS=()
+SP=$(free_port)
+cat >"$WORK/side.cfg" <<EOF
+LogLevel ${BENCH_TLS_LOGLEVEL:-0}
+Client 120
+$(listener "$SP" "$WORK/p256.pem")
+EOF
+for b in "${SIDE_BINS[@]}"; do
+	lib=$("$b" -V | sed -n 's/^TLS backend: //p'); label=${lib// /-}
+	h13=0; echo "$lib" | grep -qE '^(mbedTLS 3\.|OpenSSL)' && h13=1
+	SIDE_LABELS+=("$label"); SIDE[$label.lib]=$lib
+	for part in mem hs; do # each on a fresh process
+		$PIN_SRV "$b" -F -e -f "$WORK/side.cfg" </dev/null >"$WORK/side-$label.out" 2>&1 &
+		spid=$!; PIDS+=("$spid")
+		wait_port "$SP" "$spid" || die "$b did not start: $(tail -5 "$WORK/side-$label.out")"
+		if [ "$part" = mem ]; then
+			sleep 0.3
+			read -r r0 r1 a0 a1 ok <<<"$(mem_per_conn "$SP" "$spid")"
+			SIDE[$label.mem]="$(per "$r0" "$r1") / $(per "$a0" "$a1"); $ok"
+		else
+			poke "$SP"
+			side_one "$label" "$SP" "$spid" "$h13"
+		fi
+		stop_pid "$spid"
+	done
+done
+kill -0 "$HA_PID" 2>/dev/null || start_haproxy
+side_one haproxy "$HA_PORT" "$HA_PID" 1
+SIDE[haproxy.mem]="$HA_PER / $HA_PER_ANON; $HA_OK"
+stop_pid "$HA_PID"
+
+SIDE_NOTE="no round disturbed by other work (in each, less than 10% of the machine was busy besides the servers and their clients)"
+if [ "$DISTURBED" -gt 0 ] || [ "$BUSY" -gt 10 ]; then
+	SIDE_NOTE="**DISTURBED: in $DISTURBED round(s) other work used more than 10% of the machine (${BUSY}% busy before the run): these figures are not clean, re-run on an idle machine**"
+fi
+srow() { # label name
+	local v out="| $2"
+	for v in tls1_2 tls1_3; do
+		out="$out | ${SIDE[$1.$v.new]:--} | ${SIDE[$1.$v.new.cpu]:--} | ${SIDE[$1.$v.reuse]:--} | ${SIDE[$1.$v.reuse.cpu]:--}"
+	done
+	echo "$out | ${SIDE[$1.mem]} |"
+}
+aims=""
+for l in "${SIDE_LABELS[@]}"; do
+	rr=$(ratio "${SIDE[$l.tls1_2.reuse.cpu]}" "${SIDE[haproxy.tls1_2.reuse.cpu]}")
+	rf=$(ratio "${SIDE[$l.tls1_2.new.cpu]}" "${SIDE[haproxy.tls1_2.new.cpu]}")
+	mem=${SIDE[$l.mem]%% *}
+	case "$l" in
+	OpenSSL*)
+		aims="$aims| $l: resumed (TLS 1.2) / HAProxy, per server CPU-s | $rr | >= 1.0 ($(verdict "$rr >= 1.0")) |
+| $l: full (TLS 1.2) / HAProxy, per server CPU-s | $rf | >= 0.9 ($(verdict "$rf >= 0.9")) |
+| $l: memory per idle TLS connection (VmRSS) | $mem KiB | <= 16 KiB ($(verdict "${mem/\?/99999} <= 16")) |
+" ;;
+	*)
+		aims="$aims| $l: resumed (TLS 1.2) / HAProxy, per server CPU-s | $rr | >= 0.8 ($(verdict "$rr >= 0.8")) |
+| $l: full (TLS 1.2) / HAProxy, per server CPU-s | $rf | |
+" ;;
+	esac
+done
+SIDE_REPORT=$(cat <<EOF
+## TLS side by side: full and resumed handshakes
+
+$(date -u '+%Y-%m-%d %H:%M UTC') on $NCPU CPUs, loopback, one ECDSA P-256 certificate, $PINNING.
+$NCLI parallel \`openssl s_time\` clients, ${DUR}s per round, the median of $ROUNDS rounds;
+"full" = \`-new\`, "resumed" = \`-reuse\` (one session, resumed by its ticket).  TLS 1.2:
+handshake only; TLS 1.3: handshake and one 1 KiB GET.  Memory: $NCONNS idle keep-alive TLS
+connections (one GET each) on a fresh process, per connection.
+$SIDE_NOTE.
+
+| server | 1.2 full/s | 1.2 full per CPU-s | 1.2 resumed/s | 1.2 resumed per CPU-s | 1.3+GET full/s | 1.3+GET full per CPU-s | 1.3+GET resumed/s | 1.3+GET resumed per CPU-s | KiB per idle TLS conn (VmRSS / RssAnon; answered) |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
+$(for l in "${SIDE_LABELS[@]}"; do srow "$l" "pinfold, ${SIDE[$l.lib]}"; done)
+$(srow haproxy "$(haproxy -v 2>&1 | head -1 | cut -d' ' -f1-3), $(openssl version | cut -d' ' -f1-2)")
+
+| ratio | value | aim |
+|---|---:|---|
+${aims}
+EOF
+)
+echo "$SIDE_REPORT"
+if [ "${BENCH_NO_SAVE:-0}" != "1" ]; then
+	sout=$OUT
+	if { [ "$DISTURBED" -gt 0 ] || [ "$BUSY" -gt 10 ]; } && [ "${BENCH_SAVE_DISTURBED:-0}" != 1 ]; then
+		sout=$OUT/disturbed
+	fi
+	mkdir -p "$sout"
+	echo "$SIDE_REPORT" >"$sout/tls-side.md"
+	{
+		for k in "${!SIDE[@]}"; do echo "side.$k=${SIDE[$k]}"; done
+		echo "side.rounds=$ROUNDS"
+		echo "side.disturbed_rounds=$DISTURBED"
+		echo "busy=$BUSY"
+	} | sort >"$sout/tls-side.kv"
+	echo "bench-tls: side by side written to $sout/tls-side.md and .kv" >&2
 fi
 exit 0

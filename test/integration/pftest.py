@@ -1149,7 +1149,7 @@ _tls_info = {}
 
 def tls_backend():
     """(name, (major, minor, patch)) of the build's TLS library from `pinfold -V`:
-    ("mbedTLS", (2, 28, 3)), ("mbedTLS", (3, 6, 6)), or ("none", ())."""
+    ("mbedTLS", (2, 28, 3)), ("mbedTLS", (3, 6, 6)), ("OpenSSL", (3, 0, 19)), or ("none", ())."""
     if "v" not in _tls_info:
         cp = run_pinfold(["-V"])
         m = re.search(r"(?m)^TLS backend:\s*(\S+)\s*([0-9.]*)", cp.stdout + cp.stderr)
@@ -1190,9 +1190,10 @@ def has_tls():
 
 
 def server_tls13():
-    """Whether this build's server side offers TLS 1.3: mbedTLS 3.x does, 2.28 does not."""
+    """Whether this build's server side offers TLS 1.3: mbedTLS 3.x and OpenSSL do, mbedTLS
+    2.28 does not."""
     name, ver = tls_backend()
-    return name.lower() == "mbedtls" and ver >= (3, 0)
+    return (name.lower() == "mbedtls" and ver >= (3, 0)) or name.lower() == "openssl"
 
 
 def require_tls():

@@ -59,7 +59,7 @@ class Cli(pftest.TestCase):
         out = cp.stdout + cp.stderr
         self.assertIn(project_version(), out)
         self.assertRegex(out, r"(?i)tls")
-        self.assertRegex(out, r"(?i)\b(none|mbedtls)\b")
+        self.assertRegex(out, r"(?i)\b(none|mbedtls|openssl)\b")
 
     def test_help(self):
         cp = run_pinfold(["-h"])
