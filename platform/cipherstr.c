@@ -290,6 +290,124 @@ static void list_move_to_end(int *list, size_t n, const unsigned char *sel)
 	memcpy(list + j, tmp, k * sizeof(*list));
 }
 
+/* The working state of one cipherstr_select(): the chosen list and what each element did. */
+struct cipher_sel {
+	const struct cipherstr_suite *u;
+	size_t nu;
+	unsigned char *killed; /* removed by '!': never added back */
+	unsigned char *in;     /* in the list now */
+	unsigned char *sel;    /* matched by the element being applied */
+	int *list;             /* the chosen indices into u, in order; room for 2 * nu */
+	size_t n;
+};
+
+/*
+ * An '@' element.  @STRENGTH sorts by key bits, stably, so equal strengths keep the
+ * order the string gave them; security levels are OpenSSL's knob, and our floor is
+ * above all of them.  0 when handled, -1 with a message.
+ */
+static int sel_at(struct cipher_sel *cs, const char *e, size_t elen, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (elen == 9 && strncasecmp(e, "@STRENGTH", 9) == 0) {
+		for (i = 1; i < cs->n; i++) {
+			int v = cs->list[i];
+			size_t j = i;
+
+			while (j > 0 && cs->u[cs->list[j - 1]].bits < cs->u[v].bits) {
+				cs->list[j] = cs->list[j - 1];
+				j--;
+			}
+			cs->list[j] = v;
+		}
+		return 0;
+	}
+	if (elen == 11 && strncasecmp(e, "@SECLEVEL=", 10) == 0 && e[10] >= '0' && e[10] <= '5')
+		return 0;
+	snprintf(err, errlen, "unknown cipher token \"%.*s\"", (int)elen, e);
+	return -1;
+}
+
+/* Mark in cs->sel the suites that every '+'-joined word of element e[0..elen) matches. */
+static int sel_match(struct cipher_sel *cs, const char *e, size_t elen, char op,
+                     cipherstr_lookup_fn *lookup, char *err, size_t errlen)
+{
+	struct cipher_atom atoms[8];
+	size_t natoms = 0, i, k;
+	int has_kx = 0;
+
+	while (elen > 0) {
+		size_t alen = strcspn(e, "+:, ");
+
+		if (alen > elen)
+			alen = elen;
+		if (alen == 0 || natoms == sizeof(atoms) / sizeof(atoms[0]) ||
+		    atom_parse(e, alen, op == '!' || op == '-', lookup, &atoms[natoms]) != 0) {
+			snprintf(err, errlen, "unknown cipher token \"%.*s\"",
+			         (int)(alen ? alen : elen), e);
+			return -1;
+		}
+		has_kx |= (atoms[natoms].flags & W_KX) != 0;
+		natoms++;
+		e += alen;
+		elen -= alen;
+		if (elen > 0) { /* the '+' */
+			e++;
+			elen--;
+		}
+	}
+	if (natoms == 0) {
+		snprintf(err, errlen, "empty cipher token after '%c'", op);
+		return -1;
+	}
+	for (i = 0; i < cs->nu; i++) {
+		cs->sel[i] = 1;
+		for (k = 0; k < natoms && cs->sel[i]; k++)
+			cs->sel[i] = (unsigned char)atom_match(&atoms[k], &cs->u[i], has_kx);
+	}
+	return 0;
+}
+
+/* Apply what sel_match() marked, as the element's operator says. */
+static void sel_apply(struct cipher_sel *cs, char op)
+{
+	size_t i;
+
+	switch (op) {
+	case '!': /* gone for good */
+	case '-': /* gone, but a later element may add it back */
+		for (i = 0; i < cs->nu; i++) {
+			if (!cs->sel[i])
+				continue;
+			cs->in[i] = 0;
+			if (op == '!')
+				cs->killed[i] = 1;
+		}
+		for (i = 0; i < cs->n;) {
+			if (cs->sel[cs->list[i]]) {
+				memmove(cs->list + i, cs->list + i + 1,
+				        (cs->n - i - 1) * sizeof(int));
+				cs->n--;
+			} else {
+				i++;
+			}
+		}
+		break;
+	case '+': /* move to the end */
+		list_move_to_end(cs->list, cs->n, cs->sel);
+		break;
+	default: /* add what is not there yet, in the library's order */
+		for (i = 0; i < cs->nu; i++) {
+			if (cs->sel[i] && !cs->in[i] && !cs->killed[i]) {
+				cs->in[i] = 1;
+				cs->list[cs->n++] = (int)i;
+			}
+		}
+		break;
+	}
+}
+
 /*
  * Apply an OpenSSL-style string to the universe u[0..nu).  On success, *out holds the
  * chosen indices into u (in order) and the count is returned; -1 with a message on an
@@ -298,19 +416,17 @@ static void list_move_to_end(int *list, size_t n, const unsigned char *sel)
 int cipherstr_select(const char *str, const struct cipherstr_suite *u, size_t nu,
                      cipherstr_lookup_fn *lookup, int **out, char *err, size_t errlen)
 {
-	unsigned char *killed = NULL, *in = NULL, *sel = NULL;
-	int *list = NULL;
-	size_t n = 0, i;
+	struct cipher_sel cs = {.u = u, .nu = nu};
 	const char *p;
 	int ret = -1;
 
 	if (str == NULL || str[strspn(str, ":, ")] == '\0')
 		str = "DEFAULT";
-	killed = calloc(nu + 1, 1);
-	in = calloc(nu + 1, 1);
-	sel = calloc(nu + 1, 1);
-	list = calloc(2 * nu + 1, sizeof(*list));
-	if (killed == NULL || in == NULL || sel == NULL || list == NULL) {
+	cs.killed = calloc(nu + 1, 1);
+	cs.in = calloc(nu + 1, 1);
+	cs.sel = calloc(nu + 1, 1);
+	cs.list = calloc(2 * nu + 1, sizeof(*cs.list));
+	if (cs.killed == NULL || cs.in == NULL || cs.sel == NULL || cs.list == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -320,9 +436,6 @@ int cipherstr_select(const char *str, const struct cipherstr_suite *u, size_t nu
 		size_t elen = strcspn(p, ":, ");
 		const char *e = p;
 		char op = 0;
-		struct cipher_atom atoms[8];
-		size_t natoms = 0;
-		int has_kx = 0;
 
 		p += elen;
 		if (*p != '\0')
@@ -334,100 +447,21 @@ int cipherstr_select(const char *str, const struct cipherstr_suite *u, size_t nu
 			elen--;
 		}
 		if (elen > 0 && *e == '@') {
-			if (elen == 9 && strncasecmp(e, "@STRENGTH", 9) == 0) {
-				/* Stable: equal strengths keep the order the string gave them. */
-				for (i = 1; i < n; i++) {
-					int v = list[i];
-					size_t j = i;
-
-					while (j > 0 && u[list[j - 1]].bits < u[v].bits) {
-						list[j] = list[j - 1];
-						j--;
-					}
-					list[j] = v;
-				}
-				continue;
-			}
-			/* Security levels are OpenSSL's knob; our floor is above all of them. */
-			if (elen == 11 && strncasecmp(e, "@SECLEVEL=", 10) == 0 && e[10] >= '0' &&
-			    e[10] <= '5')
-				continue;
-			snprintf(err, errlen, "unknown cipher token \"%.*s\"", (int)elen, e);
-			goto fail;
-		}
-		while (elen > 0) {
-			size_t alen = strcspn(e, "+:, ");
-
-			if (alen > elen)
-				alen = elen;
-			if (alen == 0 || natoms == sizeof(atoms) / sizeof(atoms[0]) ||
-			    atom_parse(e, alen, op == '!' || op == '-', lookup, &atoms[natoms]) !=
-			        0) {
-				snprintf(err, errlen, "unknown cipher token \"%.*s\"",
-				         (int)(alen ? alen : elen), e);
+			if (sel_at(&cs, e, elen, err, errlen) != 0)
 				goto fail;
-			}
-			has_kx |= (atoms[natoms].flags & W_KX) != 0;
-			natoms++;
-			e += alen;
-			elen -= alen;
-			if (elen > 0) { /* the '+' */
-				e++;
-				elen--;
-			}
+			continue;
 		}
-		if (natoms == 0) {
-			snprintf(err, errlen, "empty cipher token after '%c'", op);
+		if (sel_match(&cs, e, elen, op, lookup, err, errlen) != 0)
 			goto fail;
-		}
-
-		for (i = 0; i < nu; i++) {
-			size_t k;
-
-			sel[i] = 1;
-			for (k = 0; k < natoms && sel[i]; k++)
-				sel[i] = (unsigned char)atom_match(&atoms[k], &u[i], has_kx);
-		}
-		switch (op) {
-		case '!': /* gone for good */
-		case '-': /* gone, but a later element may add it back */
-			for (i = 0; i < nu; i++) {
-				if (!sel[i])
-					continue;
-				in[i] = 0;
-				if (op == '!')
-					killed[i] = 1;
-			}
-			for (i = 0; i < n;) {
-				if (sel[list[i]]) {
-					memmove(list + i, list + i + 1,
-					        (n - i - 1) * sizeof(*list));
-					n--;
-				} else {
-					i++;
-				}
-			}
-			break;
-		case '+': /* move to the end */
-			list_move_to_end(list, n, sel);
-			break;
-		default: /* add what is not there yet, in the library's order */
-			for (i = 0; i < nu; i++) {
-				if (sel[i] && !in[i] && !killed[i]) {
-					in[i] = 1;
-					list[n++] = (int)i;
-				}
-			}
-			break;
-		}
+		sel_apply(&cs, op);
 	}
-	*out = list;
-	list = NULL;
-	ret = (int)n;
+	*out = cs.list;
+	cs.list = NULL;
+	ret = (int)cs.n;
 fail:
-	free(list);
-	free(sel);
-	free(in);
-	free(killed);
+	free(cs.list);
+	free(cs.sel);
+	free(cs.in);
+	free(cs.killed);
 	return ret;
 }
