@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -74,6 +75,7 @@ struct conn {
 	uint8_t attempts;    /* backend connects tried for this request */
 	uint8_t req_method, req_minor, req_keep, req_upgrade;
 	uint8_t resp_keep;
+	uint8_t resp_endless; /* an event stream or MJPEG: a body with no end to wait for */
 	uint8_t acme;        /* answered from the listener's ACME directory */
 	int8_t peer_cert;    /* TLS_PEER_* of the client's certificate */
 	short cev, uev;      /* poll interest currently registered */
@@ -908,6 +910,31 @@ static void up_connected(struct conn *c)
 	}
 }
 
+/*
+ * A response whose body never ends by design: a Server-Sent Events stream (Home
+ * Assistant's /api/stream) or a camera's multipart MJPEG.  Waiting for one to finish
+ * only holds a restart for the whole Grace; its client reconnects by itself.
+ */
+static int response_is_endless(const char *buf, const struct http_msg *m)
+{
+	static const char *const types[] = {"text/event-stream", "multipart/x-mixed-replace"};
+	size_t i, k;
+
+	for (i = 0; i < m->nhdr; i++) {
+		const struct http_hdr *h = &m->hdr[i];
+
+		if (!http_hdr_name_is(buf, h, "Content-Type"))
+			continue;
+		for (k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+			size_t n = strlen(types[k]);
+
+			if (h->value_len >= n && strncasecmp(buf + h->value_off, types[k], n) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* Parse the response head in uin and queue it for the client. */
 static void response_head(struct conn *c)
 {
@@ -977,6 +1004,7 @@ static void response_head(struct conn *c)
 			backend_pin(&c->gen->bk, c->svc, k, klen, c->be);
 	}
 	c->resp_keep = m->keep_alive;
+	c->resp_endless = (uint8_t)response_is_endless(buf_head(&c->uin), m);
 	body_init(&c->respb, m->body, m->content_length);
 	keep = c->req_keep && m->body != BODY_CLOSE && !c->closing && !px->stopping;
 	if (!keep)
@@ -1547,13 +1575,14 @@ void conn_shutdown_idle(struct proxy *px)
 		next = c->next;
 		if (c->rq == RQ_IDLE && c->rs == RS_NONE) {
 			conn_free(c);
-		} else if (c->rs == RS_TUNNEL) {
+		} else if (c->rs == RS_TUNNEL || (c->rs == RS_BODY && c->resp_endless)) {
 			/*
-			 * A WebSocket has no end to wait for, and its client reconnects
-			 * (Home Assistant's frontend does at once): holding it for the
-			 * whole Grace only delays the restart.  No close frame (1001) is
-			 * sent: the proxy does not parse the tunnel, so it cannot know
-			 * whether the backend is in the middle of a frame.
+			 * A WebSocket, an event stream or an MJPEG stream has no end to
+			 * wait for, and its client reconnects (Home Assistant's frontend
+			 * does at once): holding it for the whole Grace only delays the
+			 * restart.  No close frame (1001) is sent: the proxy does not
+			 * parse the tunnel, so it cannot know whether the backend is in
+			 * the middle of a frame.
 			 */
 			conn_cut(c, "shutdown");
 			conn_free(c);

@@ -229,6 +229,39 @@ class FastRestart(hatest.HaCase):
                                            r'shutdown status=101 ')
 
 
+    def test_sigterm_closes_event_and_camera_streams_at_once(self):
+        # an event stream and an MJPEG stream never end by themselves: a restart must not
+        # wait the whole Grace (30 s) for them, and a call in flight still gets its answer
+        self.start()
+        streams = {}
+        for name, target in (("events", "/api/stream"),
+                             ("camera", "/api/camera_proxy_stream?frames=1000&gap=5")):
+            s = self.tls()
+            send_request(s, "GET", target)
+            status, _, _ = read_head(s, time.monotonic() + 10 * SLOW)
+            self.assertEqual(status, 200, name)
+            streams[name] = s
+        call = self.tls()
+        send_request(call, "POST", "/api/services/slow?delay=2", body=b"{}")
+        pftest.wait_until(lambda: any(e.get("path") == "/api/services/slow"
+                                      for e in self.ha.journal()), 5 * SLOW,
+                          what="the call at the backend")
+        t0 = time.monotonic()
+        self.pf.signal(signal.SIGTERM)
+        for name, s in streams.items():
+            got = read_until_close(s, t0 + 10 * SLOW)
+            self.assertTrue(got and got[-1][1] == b"", "%s stream closed" % name)
+            self.assertLess(got[-1][0] - t0, 2 * SLOW, name)
+        status, _, _ = read_head(call, t0 + 10 * SLOW)
+        self.assertEqual(status, 200, "the in-flight call gets its answer")
+        self.assertEqual(self.pf.wait_exit(10 * SLOW), 0)
+        self.assertLess(time.monotonic() - t0, 5 * SLOW)
+        why = {m.group(2): m.group(3) for m in self.cuts()}
+        self.assertEqual(why.get("GET /api/stream HTTP/1.1"), "shutdown", self.pf.stderr())
+        self.assertEqual(why.get("GET /api/camera_proxy_stream?frames=1000&gap=5 HTTP/1.1"),
+                         "shutdown", self.pf.stderr())
+
+
 class GraceOver(hatest.HaCase):
     def test_a_call_still_running_when_grace_ends_is_cut_and_logged(self):
         # Grace 1 (added): the call takes 10 s, far longer
