@@ -110,7 +110,9 @@ class SlowClients(pftest.TestCase):
         self.port = pftest.free_port()
         self.pf = self.pinfold(CFG, PORT=self.port, PERIP=perip, CLIENT=CLIENT,
                                FILES=pftest.be_block(self.files))
-        self.assertEqual(client_conns(self.pf.pid, self.port), 0)
+        # the harness's own readiness probe may still be open on pinfold's side for a moment
+        pftest.wait_until(lambda: client_conns(self.pf.pid, self.port) == 0, 5,
+                          what="no client connection before the attack")
 
     def attack(self, name, args, length):
         """Run slowhttptest with a normal client beside it; the CSV rows and the client."""
