@@ -8,4 +8,11 @@ set(PINFOLD_CROSS_SYSROOT "")                  # musl-gcc's specs find musl itse
 set(PINFOLD_CROSS_QEMU "")
 set(CMAKE_C_COMPILER musl-gcc)
 set(CMAKE_EXE_LINKER_FLAGS_INIT -static)
+# musl-gcc sees no kernel headers: the host's, which test/cross/sysroot.sh links into the
+# prefix, searched after musl's own.  Without them the sandbox (<linux/seccomp.h>) would
+# turn itself off here, and this build is the one place the filter runs natively on musl,
+# the C library the routers have.
+if(PINFOLD_CROSS_PREFIX)
+  set(CMAKE_C_FLAGS_INIT "-idirafter ${PINFOLD_CROSS_PREFIX}/kernel-include")
+endif()
 include(${CMAKE_CURRENT_LIST_DIR}/toolchain-common.cmake)
