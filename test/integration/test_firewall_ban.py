@@ -216,8 +216,9 @@ class FirewallBan(pftest.TestCase):
                                  text=True).stdout
             return "127.0.0.52" in out and "127.0.0.54" not in out.split("Banned IP list:")[-1]
         pftest.wait_until(banned, 30 * SLOW, what="fail2ban banning 127.0.0.52")
-        rules = nft("list", "ruleset").stdout
-        self.assertIn("127.0.0.52", rules)
+        # the ban is recorded before its action has put the address into the nftables set
+        pftest.wait_until(lambda: "127.0.0.52" in nft("list", "ruleset").stdout, 10 * SLOW,
+                          what="127.0.0.52 in fail2ban's nftables set")
         self.assertFalse(reaches("127.0.0.52", self.port), "banned by fail2ban: dropped")
         self.assertTrue(reaches("127.0.0.53", self.port), "a client never refused")
         # two ratelimit lines only (below maxretry 3): not banned
