@@ -381,6 +381,24 @@ class Pinfold:
     def pid(self):
         return self.proc.pid
 
+    def status_after_drop(self, uid, timeout=START_TIMEOUT):
+        """/proc/PID/status once every uid of the process is `uid`.  The privilege drop comes
+        after the chroot wait_ready() waits for, so a slow start (qemu-user) can still be
+        root for a moment; bounded, and the last status is in the failure."""
+        status = ""
+
+        def dropped():
+            nonlocal status
+            with open("/proc/%d/status" % self.proc.pid) as f:
+                status = f.read()
+            m = re.search(r"^Uid:\s+(.*)$", status, re.M)
+            return m is not None and set(m.group(1).split()) == {str(uid)}
+        try:
+            wait_until(dropped, timeout, what="pinfold to drop to uid %d" % uid)
+        except AssertionError as e:
+            raise AssertionError("%s\n%s" % (e, status))
+        return status
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 

@@ -164,8 +164,7 @@ class Seed003HomeAssistant(pftest.TestCase):
             self.skipTest("needs root to start with User/Group/RootJail")
         pf = self.start()
         self.assertEqual(os.readlink("/proc/%d/root" % pf.pid), os.path.realpath(self.jail))
-        with open("/proc/%d/status" % pf.pid) as f:
-            status = f.read()
+        status = pf.status_after_drop(65534)
         uid = re.search(r"^Uid:\s+(.*)$", status, re.M).group(1).split()
         self.assertEqual(set(uid), {"65534"}, status)
         self.assertEqual(pftest.get(PROXY, self.https_port, "/after-jail", HA_HOST).status, 200)

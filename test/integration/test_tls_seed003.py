@@ -183,8 +183,7 @@ class TlsSeed003(pftest.TestCase):
                           "the chroot and uid checks cannot run (run the suite as root)")
         pf = self.start()
         self.assertEqual(os.readlink("/proc/%d/root" % pf.pid), os.path.realpath(self.jail))
-        with open("/proc/%d/status" % pf.pid) as f:
-            status = f.read()
+        status = pf.status_after_drop(pwd.getpwnam("nobody").pw_uid)
         uid = re.search(r"^Uid:\s+(.*)$", status, re.M).group(1).split()
         gid = re.search(r"^Gid:\s+(.*)$", status, re.M).group(1).split()
         self.assertEqual(set(uid), {str(pwd.getpwnam("nobody").pw_uid)}, status)
