@@ -110,6 +110,16 @@ class HaCase(pftest.TestCase):
         self.addCleanup(s.close)
         return s
 
+    def slow_call(self, delay):
+        """A service call that answers after `delay` s, sent over TLS and already at the
+        backend: its socket."""
+        s = self.tls()
+        send_request(s, "POST", "/api/services/slow?delay=%s" % delay, body=b"{}")
+        pftest.wait_until(lambda: any(e.get("path") == "/api/services/slow"
+                                      for e in self.ha.journal()), 5 * SLOW,
+                          what="the call at the backend")
+        return s
+
     def cuts(self):
         """pinfold's cut lines so far, as CUT matches."""
         return [m for m in (CUT.search(ln) for ln in self.pf.stderr().splitlines()) if m]

@@ -241,11 +241,7 @@ class FastRestart(hatest.HaCase):
             status, _, _ = read_head(s, time.monotonic() + 10 * SLOW)
             self.assertEqual(status, 200, name)
             streams[name] = s
-        call = self.tls()
-        send_request(call, "POST", "/api/services/slow?delay=2", body=b"{}")
-        pftest.wait_until(lambda: any(e.get("path") == "/api/services/slow"
-                                      for e in self.ha.journal()), 5 * SLOW,
-                          what="the call at the backend")
+        call = self.slow_call(2)
         t0 = time.monotonic()
         self.pf.signal(signal.SIGTERM)
         for name, s in streams.items():
@@ -266,11 +262,7 @@ class GraceOver(hatest.HaCase):
     def test_a_call_still_running_when_grace_ends_is_cut_and_logged(self):
         # Grace 1 (added): the call takes 10 s, far longer
         self.start(with_globals(self.text, "Grace 1"))
-        s = self.tls()
-        send_request(s, "POST", "/api/services/slow?delay=10", body=b"{}")
-        pftest.wait_until(lambda: any(e.get("path") == "/api/services/slow"
-                                      for e in self.ha.journal()), 5 * SLOW,
-                          what="the call at the backend")
+        s = self.slow_call(10)
         t0 = time.monotonic()
         self.pf.signal(signal.SIGTERM)
         self.assertEqual(self.pf.wait_exit(5 * SLOW), 0)
@@ -286,11 +278,7 @@ class GraceOver(hatest.HaCase):
 class ClientLeaves(hatest.HaCase):
     def test_a_client_that_leaves_a_slow_call_frees_the_backend_at_once(self):
         self.start()
-        s = self.tls()
-        send_request(s, "POST", "/api/services/slow?delay=30", body=b"{}")
-        pftest.wait_until(lambda: any(e.get("path") == "/api/services/slow"
-                                      for e in self.ha.journal()), 5 * SLOW,
-                          what="the call at the backend")
+        s = self.slow_call(30)
         # the browser tab is closed: a reset, not a half-close
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         t0 = time.monotonic()
