@@ -1291,6 +1291,14 @@ int http_hdr_name_is(const char *buf, const struct http_hdr *h, const char *name
 	return ci_equal_str(buf + h->name_off, h->name_len, name);
 }
 
+const struct http_hdr *http_hdr_find(const char *buf, const struct http_msg *m, const char *name)
+{
+	for (int i = 0; i < m->nhdr; i++)
+		if (http_hdr_name_is(buf, &m->hdr[i], name))
+			return &m->hdr[i];
+	return NULL;
+}
+
 int http_hdr_has_token(const char *buf, const struct http_hdr *h, const char *token)
 {
 	const char *v = buf + h->value_off;

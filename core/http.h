@@ -171,6 +171,9 @@ const char *http_method_name(int method);
 /* Case-insensitive compare of a header's name / value (buf is the parsed buffer). */
 int http_hdr_name_is(const char *buf, const struct http_hdr *h, const char *name);
 
+/* The first header of m named `name` (a NUL-terminated token), or NULL. */
+const struct http_hdr *http_hdr_find(const char *buf, const struct http_msg *m, const char *name);
+
 /*
  * Does the comma-separated list in the value contain `token` (case-insensitive)?
  * Used for Connection: close / upgrade and Transfer-Encoding.

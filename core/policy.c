@@ -503,15 +503,6 @@ int policy_admit(struct policy_conn *pc, struct policy_state *ps, const struct c
 	return 0;
 }
 
-static const struct http_hdr *find_header(const char *buf, const struct http_msg *m,
-                                          const char *name)
-{
-	for (int i = 0; i < m->nhdr; i++)
-		if (http_hdr_name_is(buf, &m->hdr[i], name))
-			return &m->hdr[i];
-	return NULL;
-}
-
 static struct rl_rate auth_rate(const struct config *cfg)
 {
 	struct rl_rate r = {cfg->auth_fail.count, cfg->auth_fail.period_ms, cfg->auth_fail.burst};
@@ -536,7 +527,7 @@ static int check_basic(struct policy_conn *pc, unsigned id, const struct route_r
 	pc->auth_memo = 0;
 	if (!ps || id >= ps->nusers || !ps->users[id])
 		return 0;
-	h = find_header(rq->buf, rq->msg, "Authorization");
+	h = http_hdr_find(rq->buf, rq->msg, "Authorization");
 	if (!h) {
 		pc->auth_state = PA_NONE;
 		return 0;

@@ -189,19 +189,10 @@ static const char *pair_value(const char *s, size_t len, char sep, const char *n
 	return NULL;
 }
 
-/* The first header named `name` (a NUL-terminated token), or NULL. */
-static const struct http_hdr *header(const char *buf, const struct http_msg *m, const char *name)
-{
-	for (int i = 0; i < m->nhdr; i++)
-		if (http_hdr_name_is(buf, &m->hdr[i], name))
-			return &m->hdr[i];
-	return NULL;
-}
-
 static const char *header_value(const char *buf, const struct http_msg *m, const char *name,
                                 size_t *len)
 {
-	const struct http_hdr *h = header(buf, m, name);
+	const struct http_hdr *h = http_hdr_find(buf, m, name);
 
 	if (!h || !h->value_len)
 		return NULL;
